@@ -1,0 +1,1 @@
+//! Cross-crate test support of the privates workspace (the tests live in `tests/`).
