@@ -1,1 +1,139 @@
-//! Procedural macros of privates.
+//! The `#[derive(PrivateMedia)]` macro of [privates](https://docs.rs/privates): private media
+//! fields for loco-rs models, checked by the compiler.
+//!
+//! Depend on `privates`, which re-exports the derive; this crate is its implementation. The
+//! derive is documented on [`PrivateMedia`](derive@PrivateMedia).
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod size;
+mod strftime;
+mod suggest;
+mod validate;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Declares the private media fields of a model: a struct (usually a SeaORM `Model`) whose
+/// `String` / `Option<String>` fields hold the stored names of files kept in the private storage
+/// (as the column of Django's `FileField` does).
+///
+/// ```ignore
+/// use privates::PrivateMedia;
+/// use sea_orm::entity::prelude::*;
+///
+/// #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, PrivateMedia)]
+/// #[sea_orm(table_name = "id_documents")]
+/// #[private_media(app = "docs", model = "iddocument")]
+/// pub struct Model {
+///     #[sea_orm(primary_key)]
+///     pub id: i32,
+///     #[private_media(file, attachment, content_types = ["application/pdf"], max_size = "10 MiB")]
+///     pub pdf: Option<String>,
+///     #[private_media(image, upload_to = "mugshots/%Y/", permission = "docs.view_mugshots")]
+///     pub mugshot: String,
+/// }
+/// # #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)] pub enum Relation {}
+/// # impl ActiveModelBehavior for ActiveModel {}
+///
+/// // Typed handles: a typo (`Model::PFD`) is a compile error, never a runtime 404.
+/// assert_eq!(Model::PDF.name(), "pdf");
+/// // `/admin/docs/iddocument/7/pdf/`, or `None` when the field is empty.
+/// let url: Option<String> = model.pdf_url();
+/// // In `Hooks::routes`: `AppRoutes::with_default_routes().add_route(Model::private_media_routes())`
+/// ```
+///
+/// (Marked `ignore` only because a doc test of this proc-macro crate cannot depend on
+/// `privates`; the same code is compiled by the `privates-tests` crate.)
+///
+/// # What it generates
+///
+/// Everything is attached to the struct: trait impls and one inherent `impl`, never a
+/// free-standing item with a fixed name, so `#[sea_orm::model]` (which applies the derives to
+/// both `Model` and `ModelEx`) compiles.
+///
+/// - `impl privates::PrivateMedia`: `type Pk` (the primary key's type), `APP`, `MODEL`,
+///   `PERMISSION`, `URL_PREFIX` (only when `url_prefix` is given), `fields()` (every private
+///   field, in declaration order) and `pk()` (a clone of the key).
+/// - For SeaORM models, `impl privates::FindByPk` through
+///   `<Entity as EntityTrait>::find_by_id(pk).one(&ctx.db)` (`Entity` is the sibling type
+///   `DeriveEntityModel` generates; see `find` and `entity`). Implement `FindByPk` by hand for
+///   any other struct.
+/// - Per private field `pdf`, as associated items of the struct:
+///   - `const PDF: privates::Field<Self>`: the typed handle (the field name in upper case);
+///   - `fn pdf_url(&self) -> Option<String>`: the download URL,
+///     `{URL_PREFIX}/{app}/{model}/{pk}/pdf/`, or `None` when the field is empty or
+///     `no_download`.
+/// - `fn private_media_routes() -> loco_rs::controller::Routes`: one `GET`/`HEAD` route per
+///   downloadable field, guarded by its permission (needs `Self: FindByPk`).
+///
+/// Generated items have the struct's visibility and doc comments; the code compiles
+/// warning-free under `#![deny(warnings)]` and `clippy::pedantic`.
+///
+/// # On the struct: `#[private_media(...)]`
+///
+/// Every key is optional.
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `app` | `"docs"`: the app label, `[a-z0-9_]+` | the crate's name (`CARGO_CRATE_NAME`) |
+/// | `model` | `"iddocument"`: the model label, `[a-z0-9_]+` | the SeaORM `table_name` as written, else the struct name in lower case |
+/// | `permission` | `"docs.view_scans"`: `app_label.codename`, each part `[a-z0-9_]+` | `{app}.can_change_{model}` |
+/// | `pk` | `id` (or `"id"`): the primary key field | the field with `#[sea_orm(primary_key)]`, else the field named `id` |
+/// | `url_prefix` | `"/admin"`: where the routes live; starts with `/`, no trailing `/`; `""` for the root | `"/admin"` (the Django admin's shape) |
+/// | `find` | `sea_orm` or `none`: whether `FindByPk` is derived | `sea_orm` when the struct or a field has a `#[sea_orm(...)]` attribute, else `none` |
+/// | `entity` | `Entity` (or `"super::documents::Entity"`): the SeaORM entity for `find = sea_orm` (implies it) | `Entity`, the sibling type |
+/// | `crate` | `"my_privates"`: the path of the runtime crate, for a renamed dependency | `::privates` |
+///
+/// Composite primary keys are refused (a route carries one key). With `find = sea_orm`, `pk`
+/// must be the SeaORM primary key.
+///
+/// # On a field: `#[private_media(...)]`
+///
+/// A field with this attribute is private; its type must be `String` or `Option<String>`
+/// (spelled that way, or with a `std::`/`alloc::`/`core::` path; type aliases are not seen
+/// through). `Option<String>` marks a field that may be empty; an empty string also counts as
+/// empty.
+///
+/// | key | value | meaning |
+/// |---|---|---|
+/// | `file` | flag | any file (Django's `PrivateMediaFileField`); exactly one of `file` / `image` |
+/// | `image` | flag | a picture (`PrivateMediaImageField`): uploads are checked to be real images |
+/// | `upload_to` | `"scans/%Y/%m/"` or a path to a `fn(&str) -> String` | where uploads go: a relative strftime pattern (no leading `/`, no `\`, no `..`, `.` or empty segments; chrono's specifiers, checked at compile time; `%%` for `%`), or a function of the file name. Default: the storage root |
+/// | `permission` | `"docs.view_scans"` | the permission this field's download needs, instead of the model's |
+/// | `no_download` | flag | no download route and no link (django-privates' `private_media_no_download_fields`); excludes the view options below |
+/// | `attachment` | flag | `Content-Disposition: attachment` (a download) instead of `inline` |
+/// | `filename` | `"invoice.pdf"` | the file name the browser is told (no `/`, `\` or control characters) |
+/// | `mimetype` | `"application/pdf"` | the `Content-Type` sent, instead of one guessed from the name (`type/subtype`, parameters allowed) |
+/// | `max_size` | `"10 MiB"` or a number of bytes | the largest upload; units `bytes`/`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB` (case-insensitive, whole numbers) |
+/// | `content_types` | `["application/pdf", "image/*"]` | accepted upload types, judged from the file's bytes; lower case `type/subtype`, or `type/*` for any subtype; `image` fields accept only `image/...` |
+///
+/// # Errors
+///
+/// Every mistake is a compile error on the offending token that says how to fix it, and one
+/// compile reports them all: unknown keys (with "did you mean"), duplicates, a field that is
+/// both or neither `file` and `image`, wrong field types, invalid strftime patterns, labels,
+/// permissions, sizes and media types, missing or composite primary keys, and enums, unions,
+/// tuple, unit and generic structs. After an error the derive still emits inert stubs of its
+/// items, so the rest of the code does not add a cascade of errors.
+#[proc_macro_derive(PrivateMedia, attributes(private_media))]
+pub fn derive_private_media(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input).into()
+}
+
+/// Parse, validate, expand.
+fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
+    let mut errors = errors::Errors::default();
+    let ast = ast::Input::from_syn(input, &mut errors);
+    match validate::check(&ast, &mut errors) {
+        Some(plan) if errors.is_empty() => expand::expand(&plan),
+        _ => {
+            let mut tokens = errors.into_compile_errors();
+            tokens.extend(expand::fallback(&ast));
+            tokens
+        }
+    }
+}

@@ -1,1 +1,56 @@
-//! privates
+//! # privates
+//!
+//! Private media for [loco](https://loco.rs) applications, the Rust counterpart of Django's
+//! django-privates with django-sendfile2. Files that belong to a model live outside every public
+//! folder; a browser gets them only through a route that first checks who asks and what they may
+//! do, then lets nginx, Apache or lighttpd send the bytes (`X-Accel-Redirect`, `X-Sendfile`), or
+//! streams them itself in development.
+//!
+//! The module tree follows a request:
+//! - [`initializer`] parses [`config`] at boot, runs the [`checks`] and installs a [`Privates`]
+//!   handle in the app context;
+//! - [`view`] is the download route: [`permissions`] (who asks, may they), the object
+//!   ([`model`]), its field, then [`sendfile`];
+//! - [`storage`] keeps the files, confined beneath one root;
+//! - [`testing`] isolates tests' files and asserts on responses.
+
+pub mod checks;
+pub mod config;
+pub mod error;
+pub mod initializer;
+pub mod model;
+pub mod permissions;
+pub mod sendfile;
+pub mod storage;
+pub mod task;
+pub mod testing;
+pub mod upload_to;
+pub mod view;
+
+mod state;
+
+pub use config::PrivatesConfig;
+pub use error::Error;
+pub use initializer::PrivatesInitializer;
+pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, ViewOptions};
+pub use permissions::Authorizer;
+pub use state::Privates;
+pub use upload_to::UploadTo;
+pub use view::PrivateMediaView;
+/// Derives [`PrivateMedia`] (and, for SeaORM models, [`FindByPk`]): see the derive's docs.
+pub use privates_macros::PrivateMedia;
+
+/// Paths the derive's generated code names. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::{
+        Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, UploadLimits, ViewOptions,
+    };
+    pub use crate::upload_to::UploadTo;
+    pub use async_trait::async_trait;
+    pub use loco_rs;
+    #[cfg(feature = "with-db")]
+    pub use sea_orm;
+
+    pub use crate::view;
+}

@@ -1,0 +1,5 @@
+//! The demo's pages.
+
+pub mod admin;
+pub mod html;
+pub mod session;

@@ -1,0 +1,319 @@
+//! Turns a checked `Plan` into the generated items, or, after errors, into stubs that keep the
+//! rest of the user's code compiling (one error per mistake, never a cascade).
+//!
+//! Everything generated is attached to the struct (trait impls and one inherent impl): nothing
+//! has a fixed free-standing name, so `#[sea_orm::model]`, which applies the derives to both
+//! `Model` and `ModelEx`, compiles. The runtime is named through `<crate>::__private`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::{
+    ast::Input,
+    attr::Kind,
+    validate::{self, App, FieldPlan, Plan, UploadToPlan},
+};
+
+/// The generated code of a valid derive.
+pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
+    let Plan {
+        ident,
+        vis,
+        krate,
+        model,
+        ..
+    } = plan;
+    let p = quote!(#krate::__private);
+
+    let app = match &plan.app {
+        App::Given(app) => quote!(#app),
+        App::CrateName => quote!(::core::env!("CARGO_CRATE_NAME")),
+    };
+    let permission = match (&plan.permission, &plan.app) {
+        (Some(permission), _) => quote!(#permission),
+        (None, App::Given(app)) => {
+            let permission = format!("{app}.can_change_{model}");
+            quote!(#permission)
+        }
+        (None, App::CrateName) => {
+            let suffix = format!(".can_change_{model}");
+            quote!(::core::concat!(::core::env!("CARGO_CRATE_NAME"), #suffix))
+        }
+    };
+    let url_prefix = plan
+        .url_prefix
+        .as_ref()
+        .map(|prefix| quote!(const URL_PREFIX: &'static str = #prefix;));
+    let pk_ident = plan.pk.ident;
+    let pk_ty = plan.pk.ty;
+    let pk_type = quote_spanned!(pk_ty.span()=> type Pk = #pk_ty;);
+    let handles: Vec<_> = plan.fields.iter().map(|field| &field.handle).collect();
+
+    let consts = plan.fields.iter().map(|field| field_const(plan, field, &p));
+    let url_fns = plan.fields.iter().map(|field| url_fn(plan, field, &p));
+    let routes_doc = format!(
+        " The loco routes that download the private fields of [`{ident}`]: one `GET` (and \
+         `HEAD`) route per field that is not `no_download`, at \
+         `{{URL_PREFIX}}/{{app}}/{model}/{{pk}}/{{field}}/`, each guarded by the field's \
+         permission. Needs `{ident}: FindByPk` (derived for SeaORM models)."
+    );
+    let find = plan
+        .entity
+        .as_ref()
+        .map(|entity| find_by_pk(plan, entity, &p));
+
+    quote! {
+        #[automatically_derived]
+        impl #p::PrivateMedia for #ident {
+            #pk_type
+            const APP: &'static str = #app;
+            const MODEL: &'static str = #model;
+            const PERMISSION: &'static str = #permission;
+            #url_prefix
+
+            fn fields() -> &'static [#p::Field<Self>] {
+                &[#(Self::#handles),*]
+            }
+
+            fn pk(&self) -> Self::Pk {
+                ::core::clone::Clone::clone(&self.#pk_ident)
+            }
+        }
+
+        #find
+
+        #[automatically_derived]
+        impl #ident {
+            #(#consts)*
+            #(#url_fns)*
+
+            #[doc = #routes_doc]
+            #[must_use]
+            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes {
+                #p::view::model_routes::<Self>()
+            }
+        }
+    }
+}
+
+/// `const PDF: Field<Self> = ...;`
+fn field_const(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> TokenStream {
+    let FieldPlan {
+        ident,
+        name,
+        handle,
+        ..
+    } = field;
+    let vis = plan.vis;
+    let mut spec = Vec::new();
+    if field.kind == Kind::Image {
+        spec.push(quote!(kind: #p::FieldKind::Image));
+    }
+    if field.optional {
+        spec.push(quote!(optional: true));
+    }
+    if let Some(permission) = &field.permission {
+        spec.push(quote!(permission: ::core::option::Option::Some(#permission)));
+    }
+    match &field.upload_to {
+        UploadToPlan::Root => {}
+        UploadToPlan::Pattern(pattern) => {
+            spec.push(quote!(upload_to: #p::UploadTo::Pattern(#pattern)));
+        }
+        UploadToPlan::Function(path) => {
+            let function = quote_spanned!(path.span()=> #p::UploadTo::Function(#path));
+            spec.push(quote!(upload_to: #function));
+        }
+    }
+    if field.no_download {
+        spec.push(quote!(no_download: true));
+    }
+    let mut view = Vec::new();
+    if field.attachment {
+        view.push(quote!(attachment: true));
+    }
+    if let Some(filename) = &field.filename {
+        view.push(quote!(filename: ::core::option::Option::Some(#filename)));
+    }
+    if let Some(mimetype) = &field.mimetype {
+        view.push(quote!(mimetype: ::core::option::Option::Some(#mimetype)));
+    }
+    if !view.is_empty() {
+        // `..INLINE` only when some option keeps its default (else clippy's `needless_update`).
+        let rest = (view.len() < 3).then(|| quote!(..#p::ViewOptions::INLINE));
+        spec.push(quote!(view: #p::ViewOptions { #(#view,)* #rest }));
+    }
+    if field.max_size.is_some() || !field.content_types.is_empty() {
+        let max_size = field.max_size.map_or_else(
+            || quote!(::core::option::Option::None),
+            |bytes| quote!(::core::option::Option::Some(#bytes)),
+        );
+        let content_types = &field.content_types;
+        spec.push(quote!(limits: #p::UploadLimits {
+            max_size: #max_size,
+            content_types: &[#(#content_types),*],
+        }));
+    }
+    let get = if field.optional {
+        quote!(|object: &Self| ::core::option::Option::as_deref(&object.#ident))
+    } else {
+        quote!(|object: &Self| ::core::option::Option::Some(::std::string::String::as_str(&object.#ident)))
+    };
+    let doc = format!(
+        " The private {} field `{name}`: a compile-time checked handle for \
+         `PrivateMedia::fields`, the download view and the admin.",
+        field.kind.key()
+    );
+    quote! {
+        #[doc = #doc]
+        #vis const #handle: #p::Field<Self> = #p::Field {
+            spec: &#p::FieldSpec {
+                #(#spec,)*
+                ..#p::FieldSpec::file(#name)
+            },
+            get: #get,
+        };
+    }
+}
+
+/// `fn pdf_url(&self) -> Option<String>`.
+fn url_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> TokenStream {
+    let FieldPlan {
+        name,
+        handle,
+        url_fn,
+        ..
+    } = field;
+    let vis = plan.vis;
+    let (doc, body) = if field.no_download {
+        (
+            format!(" Always `None`: `{name}` is `no_download`, it has no download route."),
+            quote! {
+                let _ = self;
+                ::core::option::Option::None
+            },
+        )
+    } else {
+        (
+            format!(
+                " The download URL of this object's `{name}` file \
+                 (`{{URL_PREFIX}}/{{app}}/{{model}}/{{pk}}/{name}/`), or `None` when the field \
+                 is empty."
+            ),
+            quote! {
+                #p::Field::stored_name(&Self::#handle, self)
+                    .map(|_| #p::view::download_url(self, &Self::#handle))
+            },
+        )
+    };
+    quote! {
+        #[doc = #doc]
+        #[must_use]
+        #vis fn #url_fn(&self) -> ::core::option::Option<::std::string::String> {
+            #body
+        }
+    }
+}
+
+/// `impl FindByPk` through `SeaORM`.
+fn find_by_pk(plan: &Plan<'_>, entity: &TokenStream, p: &TokenStream) -> TokenStream {
+    let ident = plan.ident;
+    quote! {
+        #[automatically_derived]
+        #[#p::async_trait]
+        impl #p::FindByPk for #ident {
+            async fn find_by_pk(
+                ctx: &#p::loco_rs::app::AppContext,
+                pk: &Self::Pk,
+            ) -> #p::loco_rs::Result<::core::option::Option<Self>> {
+                let found = <#entity as #p::sea_orm::EntityTrait>::find_by_id(
+                    ::core::clone::Clone::clone(pk),
+                )
+                .one(&ctx.db)
+                .await?;
+                // `Model` as is; `ModelEx` (from `#[sea_orm::model]`) through its `From<Model>`.
+                ::core::result::Result::Ok(found.map(::core::convert::Into::into))
+            }
+        }
+    }
+}
+
+/// Stubs after an error: the same items with inert bodies, so that code using them does not
+/// add errors of its own. Nothing for generic types (their parameters were refused).
+pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = input.ident;
+    let vis = input.vis;
+    let krate = validate::krate(input);
+    let p = quote!(#krate::__private);
+    let pk_ty = validate::guess_pk(input).map_or_else(
+        || quote!(::std::string::String),
+        |field| {
+            let ty = field.ty;
+            quote!(#ty)
+        },
+    );
+    let mut seen = Vec::new();
+    let mut items = Vec::new();
+    for (field, _) in input.private_fields() {
+        let Some((handle, url_fn)) = validate::field_names(field.ident) else {
+            continue;
+        };
+        if seen.contains(&handle) {
+            continue;
+        }
+        let name = syn::ext::IdentExt::unraw(field.ident).to_string();
+        items.push(quote! {
+            #vis const #handle: #p::Field<Self> = #p::Field {
+                spec: &#p::FieldSpec::file(#name),
+                get: |_| ::core::option::Option::None,
+            };
+            #vis fn #url_fn(&self) -> ::core::option::Option<::std::string::String> {
+                ::core::unreachable!()
+            }
+        });
+        seen.push(handle);
+    }
+    let find = validate::derives_find(input).then(|| {
+        quote! {
+            #[#p::async_trait]
+            impl #p::FindByPk for #ident {
+                async fn find_by_pk(
+                    _: &#p::loco_rs::app::AppContext,
+                    _: &Self::Pk,
+                ) -> #p::loco_rs::Result<::core::option::Option<Self>> {
+                    ::core::unreachable!()
+                }
+            }
+        }
+    });
+    quote! {
+        impl #p::PrivateMedia for #ident {
+            type Pk = #pk_ty;
+            const APP: &'static str = "";
+            const MODEL: &'static str = "";
+            const PERMISSION: &'static str = "";
+
+            fn fields() -> &'static [#p::Field<Self>] {
+                &[]
+            }
+
+            fn pk(&self) -> Self::Pk {
+                ::core::unreachable!()
+            }
+        }
+
+        #find
+
+        impl #ident {
+            #(#items)*
+
+            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes {
+                ::core::unreachable!()
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The `development` backend: the app streams the file itself, with HEAD, validators,
+//! conditional requests and single byte ranges.
+
+use std::io::{Seek, SeekFrom};
+
+use axum::{body::Body, response::Response};
+use headers::{AcceptRanges, ContentLength, ContentRange, HeaderMapExt};
+use http::{HeaderMap, Method, StatusCode, header};
+
+use super::{
+    SendfileError,
+    conditional::{self, Precondition, Validators},
+    headers::{EntityHeaders, apply_privacy},
+    range::{self, RangeDecision},
+    stream::FileStream,
+};
+use crate::storage::OpenedFile;
+
+/// Answers `method` with `headers` for the open `file`.
+pub(crate) fn respond(
+    method: &Method,
+    headers: &HeaderMap,
+    file: OpenedFile,
+    entity: &EntityHeaders,
+) -> Result<Response, SendfileError> {
+    let len = file.metadata.len();
+    let validators = Validators::from_metadata(&file.metadata);
+
+    match conditional::evaluate(headers, &validators) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            // RFC 9110 §15.4.5: a 304 repeats the validators and Cache-Control, nothing about
+            // the body.
+            let mut response = empty(StatusCode::NOT_MODIFIED);
+            apply_validators(response.headers_mut(), &validators);
+            return Ok(response);
+        }
+        Precondition::Failed => return Ok(empty(StatusCode::PRECONDITION_FAILED)),
+    }
+
+    // Range is only defined for GET; HEAD describes the full representation.
+    let decision = match headers.get(header::RANGE) {
+        Some(value)
+            if method != Method::HEAD && conditional::if_range_allows(headers, &validators) =>
+        {
+            range::decide(value, len)
+        }
+        _ => RangeDecision::Full,
+    };
+
+    let (status, start, count) = match decision {
+        RangeDecision::Full => (StatusCode::OK, 0, len),
+        RangeDecision::Partial { start, end } => {
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeDecision::Unsatisfiable => {
+            let mut response = empty(StatusCode::RANGE_NOT_SATISFIABLE);
+            let out = response.headers_mut();
+            out.typed_insert(ContentRange::unsatisfied_bytes(len));
+            out.typed_insert(AcceptRanges::bytes());
+            return Ok(response);
+        }
+    };
+
+    let body = if method == Method::HEAD || count == 0 {
+        Body::empty()
+    } else {
+        let OpenedFile { mut file, path, .. } = file;
+        if start > 0 {
+            // A seek only moves the descriptor's offset: no I/O, fine on the async thread.
+            file.seek(SeekFrom::Start(start))
+                .map_err(|source| SendfileError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        Body::from_stream(FileStream::new(file, count, path))
+    };
+
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    entity.apply(out);
+    out.typed_insert(AcceptRanges::bytes());
+    apply_validators(out, &validators);
+    // Set explicitly: hyper cannot know a stream's length, and HEAD must announce the length
+    // of the body a GET would get.
+    out.typed_insert(ContentLength(count));
+    if status == StatusCode::PARTIAL_CONTENT {
+        // Only fails for an unbounded end without a length, which this is not.
+        if let Ok(content_range) = ContentRange::bytes(start..start + count, len) {
+            out.typed_insert(content_range);
+        }
+    }
+    Ok(response)
+}
+
+fn apply_validators(headers: &mut HeaderMap, validators: &Validators) {
+    if let Some(etag) = &validators.etag {
+        headers.typed_insert(etag.clone());
+    }
+    if let Some(last_modified) = validators.last_modified {
+        headers.typed_insert(last_modified);
+    }
+}
+
+/// A bodiless answer with the privacy headers.
+fn empty(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    apply_privacy(response.headers_mut());
+    response
+}

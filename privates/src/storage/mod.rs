@@ -1,0 +1,28 @@
+//! Private files on the local disk: Django's `FileSystemStorage` as django-privates configures
+//! it, confined beneath one folder.
+//!
+//! - [`LocalStorage`] saves streams (temporary file, then a link that never overwrites), opens,
+//!   deletes, measures and locates stored files, and builds their URLs.
+//! - [`validate_name`] is the gate for stored names read from untrusted places (the database,
+//!   a URL); [`get_valid_filename`] and [`valid_upload_filename`] make user-supplied file names
+//!   valid as Django does.
+//! - Every operation resolves names beneath the root with the kernel's help (`openat2` with
+//!   `RESOLVE_BENEATH` on Linux, through cap-std), so a symlink leading outside is refused with
+//!   [`StorageError::Escapes`] even when the name itself looks harmless.
+
+mod available;
+mod error;
+mod local;
+mod name;
+mod opened;
+mod save;
+
+pub use available::DEFAULT_MAX_NAME_LENGTH;
+pub use error::{NameError, StorageError};
+pub use local::LocalStorage;
+pub use name::{
+    MAX_NAME_BYTES, MAX_SEGMENT_BYTES, get_valid_filename, valid_upload_filename, validate_name,
+};
+pub use opened::OpenedFile;
+
+pub(crate) use name::make_valid_name;

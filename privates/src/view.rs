@@ -1,0 +1,302 @@
+//! The permission-checked download view (django-privates' `PrivateMediaView`).
+//!
+//! The order of the checks is part of the contract:
+//! 1. authenticate — anonymous: 401, or for a browser (`Accept: text/html`) a redirect to the
+//!    login URL with `?next=`;
+//! 2. the permission — 403;
+//! 3. the object, by a primary key parsed from the path — malformed or unknown: 404 (only now,
+//!    so nobody without the permission learns which objects exist);
+//! 4. the object-level permission — 403;
+//! 5. the field — empty: 404;
+//! 6. sendfile — a refused name or a missing file: 404.
+
+use std::{borrow::Cow, str::FromStr};
+
+use axum::{
+    extract::{Path, Request, State},
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get},
+};
+use http::{HeaderValue, StatusCode, header, request::Parts};
+use loco_rs::{app::AppContext, controller::Routes};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::{
+    model::{Field, FindByPk, PrivateMedia, ViewOptions},
+    permissions::ObjectRef,
+    sendfile::SendfileOptions,
+    state::Privates,
+};
+
+/// Characters kept as they are in a path segment or query value we build: RFC 3986 unreserved.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The download view of one field of `M`.
+///
+/// ```ignore
+/// // Routes for IdDocument.pdf under the model's permission:
+/// let routes = PrivateMediaView::new(IdDocument::PDF).routes();
+/// // The same file under another permission, as a download:
+/// let view = PrivateMediaView::new(IdDocument::PDF)
+///     .permission("docs.view_scans")
+///     .options(ViewOptions { attachment: true, ..ViewOptions::INLINE });
+/// ```
+pub struct PrivateMediaView<M: PrivateMedia> {
+    field: Field<M>,
+    permission: Cow<'static, str>,
+    options: ViewOptions,
+}
+
+impl<M: PrivateMedia> Clone for PrivateMediaView<M> {
+    fn clone(&self) -> Self {
+        Self {
+            field: self.field,
+            permission: self.permission.clone(),
+            options: self.options,
+        }
+    }
+}
+
+impl<M: PrivateMedia> std::fmt::Debug for PrivateMediaView<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateMediaView")
+            .field("field", &self.field.name())
+            .field("permission", &self.permission)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
+    /// The view of `field`, guarded by the field's permission (or the model's), answering with
+    /// the field's view options.
+    #[must_use]
+    pub fn new(field: Field<M>) -> Self {
+        Self {
+            field,
+            permission: Cow::Borrowed(M::permission_for(&field)),
+            options: field.spec.view,
+        }
+    }
+
+    /// Requires another permission (Django's `permission_required`).
+    #[must_use]
+    pub fn permission(mut self, permission: impl Into<Cow<'static, str>>) -> Self {
+        self.permission = permission.into();
+        self
+    }
+
+    /// Answers with other view options (attachment, file name, content type).
+    #[must_use]
+    pub fn options(mut self, options: ViewOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The route path, `{URL_PREFIX}/{app}/{model}/{pk}/{field}/`, with `{pk}` as the axum
+    /// path parameter.
+    #[must_use]
+    pub fn path(&self) -> String {
+        format!(
+            "{}/{}/{}/{{pk}}/{}/",
+            M::URL_PREFIX.trim_end_matches('/'),
+            M::APP,
+            M::MODEL,
+            self.field.name()
+        )
+    }
+
+    /// The axum handler for GET and HEAD (axum answers HEAD through the GET route, without a
+    /// body).
+    #[must_use]
+    pub fn method_router(self) -> MethodRouter<AppContext> {
+        get(
+            move |State(ctx): State<AppContext>, Path(pk): Path<String>, request: Request| async move {
+                let (parts, _body) = request.into_parts();
+                self.respond(&ctx, &parts, &pk).await
+            },
+        )
+    }
+
+    /// A loco [`Routes`] with this view at [`PrivateMediaView::path`].
+    #[must_use]
+    pub fn routes(self) -> Routes {
+        let path = self.path();
+        Routes::new().add(&path, self.method_router())
+    }
+
+    /// Answers one request for the object whose key is `pk` (as it appeared in the path).
+    pub async fn respond(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
+        let privates = match Privates::from_ctx(ctx) {
+            Ok(privates) => privates,
+            Err(err) => {
+                tracing::error!("{err}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        match self.decide(ctx, &privates, parts, pk).await {
+            Ok(response) | Err(response) => response,
+        }
+    }
+
+    async fn decide(
+        &self,
+        ctx: &AppContext,
+        privates: &Privates,
+        parts: &Parts,
+        pk: &str,
+    ) -> Result<Response, Response> {
+        let authorizer = privates.authorizer();
+        let Some(user) = authorizer
+            .authenticate(parts, ctx)
+            .await
+            .map_err(internal)?
+        else {
+            return Err(anonymous(parts, &privates.config().login_url));
+        };
+        if !authorizer
+            .has_permission(&user, &self.permission, ctx)
+            .await
+            .map_err(internal)?
+        {
+            return Err(forbidden());
+        }
+        let Ok(pk) = M::Pk::from_str(pk) else {
+            return Err(not_found());
+        };
+        let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(internal)? else {
+            return Err(not_found());
+        };
+        let object_ref = ObjectRef {
+            app: M::APP,
+            model: M::MODEL,
+            field: self.field.name(),
+            object: &object,
+        };
+        if !authorizer
+            .has_object_permission(&user, &self.permission, object_ref, ctx)
+            .await
+            .map_err(internal)?
+        {
+            return Err(forbidden());
+        }
+        let Some(name) = self.field.stored_name(&object) else {
+            return Err(not_found());
+        };
+        let options = SendfileOptions {
+            attachment: self.options.attachment,
+            attachment_filename: self.options.filename.map(str::to_string),
+            mimetype: self.options.mimetype.map(str::to_string),
+            encoding: None,
+        };
+        match privates.sendfile(parts, name, &options).await {
+            Ok(response) => Ok(response),
+            Err(err) => {
+                tracing::warn!(
+                    app = M::APP,
+                    model = M::MODEL,
+                    field = self.field.name(),
+                    "download refused: {err}"
+                );
+                Err(not_found_or_internal(&err))
+            }
+        }
+    }
+}
+
+/// The download routes of every field of `M` that has one (fields marked `no_download` have
+/// none), each guarded by the field's permission.
+#[must_use]
+pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
+    M::fields()
+        .iter()
+        .filter(|field| !field.spec.no_download)
+        .fold(Routes::new(), |routes, field| {
+            let view = PrivateMediaView::new(*field);
+            let path = view.path();
+            routes.add(&path, view.method_router())
+        })
+}
+
+/// The download URL of `field` on `object`: `{URL_PREFIX}/{app}/{model}/{pk}/{field}/`, the key
+/// percent-encoded.
+#[must_use]
+pub fn download_url<M: PrivateMedia>(object: &M, field: &Field<M>) -> String {
+    format!(
+        "{}/{}/{}/{}/{}/",
+        M::URL_PREFIX.trim_end_matches('/'),
+        M::APP,
+        M::MODEL,
+        utf8_percent_encode(&object.pk().to_string(), COMPONENT),
+        field.name()
+    )
+}
+
+fn anonymous(parts: &Parts, login_url: &str) -> Response {
+    if wants_html(parts) {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+        let separator = if login_url.contains('?') { '&' } else { '?' };
+        let location = format!(
+            "{login_url}{separator}next={}",
+            utf8_percent_encode(next, COMPONENT)
+        );
+        // 302, as Django's `redirect_to_login`; a name that cannot be a header value cannot
+        // happen (everything is percent-encoded), but would still get a plain 401 below.
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
+    }
+    let mut response = (StatusCode::UNAUTHORIZED, "authentication required").into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+/// Whether the client is a browser that should see the login page rather than a bare 401.
+fn wants_html(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let media = item.split(';').next().unwrap_or_default().trim();
+            media.eq_ignore_ascii_case("text/html")
+                || media.eq_ignore_ascii_case("application/xhtml+xml")
+        })
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, "permission denied").into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+fn internal(err: loco_rs::Error) -> Response {
+    tracing::error!("download failed: {err}");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+fn not_found_or_internal(err: &crate::Error) -> Response {
+    match err {
+        crate::Error::Storage(err) if !err.is_not_found() => {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        crate::Error::Sendfile(err) if err.is_io_fault() => {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        _ => not_found(),
+    }
+}

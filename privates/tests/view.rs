@@ -1,0 +1,334 @@
+//! The generic download view through real HTTP: the full status matrix of the contract.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Doc, HeaderUsers, Report, World};
+use privates::{
+    PrivateMedia, Privates, PrivatesConfig,
+    sendfile::Backend,
+    testing::TempPrivateRoot,
+    view::{PrivateMediaView, download_url, model_routes},
+};
+use reqwest::StatusCode;
+
+const PDF_BYTES: &[u8] = b"%PDF-1.7 the passport of doc 1";
+const SCAN_BYTES: &[u8] = b"\x89PNG\r\n\x1a\n scan of doc 1";
+
+fn doc(id: i32, pdf: Option<&str>, scan: &str) -> (String, Doc) {
+    (
+        id.to_string(),
+        Doc {
+            id,
+            pdf: pdf.map(str::to_string),
+            scan: scan.to_string(),
+            secret: "secret.txt".to_string(),
+        },
+    )
+}
+
+/// Docs: 1 has both files; 2 is like 1 (object-level checks); 3 has an empty pdf; 4 has an
+/// empty-string pdf; 5 points at a missing file; 6..=9 hold hostile stored names.
+async fn world(backend: Backend) -> World {
+    let world = World::start(backend, model_routes::<Doc>()).await;
+    world.write("docs/passport 1.pdf", PDF_BYTES);
+    world.write("scans/1.png", SCAN_BYTES);
+    world.write("secret.txt", b"never served");
+    let outside = world.root.path().parent().unwrap().join(format!(
+        "privates-outside-{}",
+        std::process::id()
+    ));
+    std::fs::write(&outside, b"outside bytes").unwrap();
+    std::os::unix::fs::symlink(&outside, world.root.path().join("link.pdf")).unwrap();
+    world.table(vec![
+        doc(1, Some("docs/passport 1.pdf"), "scans/1.png"),
+        doc(2, Some("docs/passport 1.pdf"), "scans/1.png"),
+        doc(3, None, "scans/1.png"),
+        doc(4, Some(""), "scans/1.png"),
+        doc(5, Some("docs/gone.pdf"), "scans/1.png"),
+        doc(6, Some("../../etc/passwd"), "scans/1.png"),
+        doc(7, Some("/etc/passwd"), "scans/1.png"),
+        doc(8, Some("link.pdf"), "scans/1.png"),
+        doc(9, Some("docs%2f..%2f..%2fetc%2fpasswd"), "scans/1.png"),
+    ]);
+    world
+}
+
+fn pdf(pk: &str) -> String {
+    format!("/admin/docs/iddocument/{pk}/pdf/")
+}
+
+/// Asserts the status, and that a refused answer carries none of the private bytes.
+async fn expect(response: reqwest::Response, status: StatusCode) -> Vec<u8> {
+    assert_eq!(response.status(), status, "{}", response.url());
+    let body = response.bytes().await.unwrap().to_vec();
+    if status != StatusCode::OK {
+        for secret in [PDF_BYTES, SCAN_BYTES, b"outside bytes".as_slice()] {
+            assert!(
+                !body.windows(secret.len()).any(|w| w == secret),
+                "a refused answer leaked file bytes"
+            );
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn permitted_user_gets_the_exact_bytes() {
+    let world = world(Backend::Development).await;
+    for user in ["clerk", "root", "picky"] {
+        let response = world.get(&pdf("1"), Some(user), &[]).await;
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            response.headers()["content-disposition"],
+            "inline; filename=\"passport 1.pdf\""
+        );
+        assert_eq!(response.headers()["cache-control"], "private");
+        assert_eq!(expect(response, StatusCode::OK).await, PDF_BYTES);
+    }
+}
+
+#[tokio::test]
+async fn anonymous_api_client_gets_401() {
+    let world = world(Backend::Development).await;
+    let response = world.get(&pdf("1"), None, &[("accept", "application/json")]).await;
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    expect(response, StatusCode::UNAUTHORIZED).await;
+    // Unknown objects look the same to anonymous users.
+    expect(world.get(&pdf("999"), None, &[]).await, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn anonymous_browser_is_sent_to_login_with_next() {
+    let world = world(Backend::Development).await;
+    let accept = ("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
+    let response = world.get(&format!("{}?x=1", pdf("1")), None, &[accept]).await;
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F1%2Fpdf%2F%3Fx%3D1"
+    );
+    expect(response, StatusCode::FOUND).await;
+}
+
+#[tokio::test]
+async fn login_url_with_a_query_gets_next_appended() {
+    let ctx = loco_rs::tests_cfg::app::get_app_context().await;
+    let root = TempPrivateRoot::new().unwrap();
+    let mut config = PrivatesConfig {
+        login_url: "/auth/login?lang=nl".to_string(),
+        ..PrivatesConfig::default()
+    };
+    root.apply(&mut config);
+    Privates::new(config, HeaderUsers).unwrap().install(&ctx);
+    let router = privates::testing::router(model_routes::<Doc>(), &ctx);
+    let request = http::Request::get(pdf("1"))
+        .header("accept", "text/html")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        response.headers()["location"],
+        "/auth/login?lang=nl&next=%2Fadmin%2Fdocs%2Fiddocument%2F1%2Fpdf%2F"
+    );
+}
+
+#[tokio::test]
+async fn user_without_permission_gets_403_and_learns_nothing_about_objects() {
+    let world = world(Backend::Development).await;
+    for pk in ["1", "999", "not-a-number", "3", "6"] {
+        expect(world.get(&pdf(pk), Some("viewer"), &[]).await, StatusCode::FORBIDDEN).await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_key_is_404() {
+    let world = world(Backend::Development).await;
+    for pk in ["999", "abc", "1.5", "-", "%20", "99999999999999999999"] {
+        expect(world.get(&pdf(pk), Some("clerk"), &[]).await, StatusCode::NOT_FOUND).await;
+    }
+}
+
+#[tokio::test]
+async fn empty_field_and_missing_file_are_404() {
+    let world = world(Backend::Development).await;
+    for pk in ["3", "4", "5"] {
+        expect(world.get(&pdf(pk), Some("clerk"), &[]).await, StatusCode::NOT_FOUND).await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_stored_names_are_404_without_a_byte() {
+    let world = world(Backend::Development).await;
+    for pk in ["6", "7", "8", "9"] {
+        expect(world.get(&pdf(pk), Some("root"), &[]).await, StatusCode::NOT_FOUND).await;
+    }
+    // The same through the offloading backends: nothing is handed to the web server.
+    for backend in [Backend::Nginx, Backend::Apache, Backend::Lighttpd] {
+        let world = self::world(backend).await;
+        for pk in ["6", "7", "8", "9"] {
+            let response = world.get(&pdf(pk), Some("root"), &[]).await;
+            for header in ["x-accel-redirect", "x-sendfile", "x-lighttpd-send-file"] {
+                assert!(response.headers().get(header).is_none(), "{backend:?} {pk}");
+            }
+            expect(response, StatusCode::NOT_FOUND).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn object_level_check_runs_after_the_lookup() {
+    let world = world(Backend::Development).await;
+    expect(world.get(&pdf("1"), Some("picky"), &[]).await, StatusCode::OK).await;
+    expect(world.get(&pdf("2"), Some("picky"), &[]).await, StatusCode::FORBIDDEN).await;
+    // Unknown objects are 404 for a user with the model permission.
+    expect(world.get(&pdf("999"), Some("picky"), &[]).await, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn per_field_permission_and_view_options() {
+    let world = world(Backend::Development).await;
+    let scan = "/admin/docs/iddocument/1/scan/";
+    expect(world.get(&pdf("1"), Some("scanner"), &[]).await, StatusCode::FORBIDDEN).await;
+    expect(world.get(scan, Some("clerk"), &[]).await, StatusCode::FORBIDDEN).await;
+    let response = world.get(scan, Some("scanner"), &[]).await;
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"scan.png\""
+    );
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(expect(response, StatusCode::OK).await, SCAN_BYTES);
+}
+
+#[tokio::test]
+async fn no_download_field_has_no_route() {
+    let world = world(Backend::Development).await;
+    let response = world
+        .get("/admin/docs/iddocument/1/secret/", Some("root"), &[])
+        .await;
+    expect(response, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn failing_user_store_is_500_not_a_pass() {
+    let world = world(Backend::Development).await;
+    expect(
+        world.get(&pdf("1"), Some("broken"), &[]).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn head_answers_headers_without_body() {
+    let world = world(Backend::Development).await;
+    let response = world
+        .client
+        .head(world.url(&pdf("1")))
+        .header("x-user", "clerk")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-length"],
+        PDF_BYTES.len().to_string().as_str()
+    );
+    assert!(response.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn offloading_backends_answer_with_their_header() {
+    let cases = [
+        (
+            Backend::Nginx,
+            "x-accel-redirect",
+            "/private-media/docs/passport%201.pdf".to_string(),
+        ),
+        (Backend::Apache, "x-sendfile", String::new()),
+        (Backend::Lighttpd, "x-lighttpd-send-file", String::new()),
+    ];
+    for (backend, header, expected) in cases {
+        let world = world(backend).await;
+        let response = world.get(&pdf("1"), Some("clerk"), &[]).await;
+        let value = response.headers()[header].to_str().unwrap().to_string();
+        let expected = if expected.is_empty() {
+            world
+                .root
+                .path()
+                .join("docs/passport 1.pdf")
+                .display()
+                .to_string()
+        } else {
+            expected
+        };
+        assert_eq!(value, expected, "{backend:?}");
+        assert!(expect(response, StatusCode::OK).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn string_keys_and_custom_prefix() {
+    let world = World::start(Backend::Development, model_routes::<Report>()).await;
+    world.write("reports/q1.csv", b"a,b\n1,2\n");
+    world.table(vec![(
+        "2024 q1/é".to_string(),
+        Report {
+            slug: "2024 q1/é".to_string(),
+            file: "reports/q1.csv".to_string(),
+        },
+    )]);
+    let report = Report {
+        slug: "2024 q1/é".to_string(),
+        file: String::new(),
+    };
+    let url = download_url(&report, &Report::fields()[0]);
+    assert_eq!(url, "/files/finance/report/2024%20q1%2F%C3%A9/file/");
+    let body = expect(world.get(&url, Some("clerk"), &[]).await, StatusCode::OK).await;
+    assert_eq!(body, b"a,b\n1,2\n");
+    expect(
+        world.get("/files/finance/report/2024 q2/file/", Some("clerk"), &[]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn view_permission_and_options_can_be_overridden() {
+    let view = PrivateMediaView::new(Doc::PDF)
+        .permission("docs.view_scan")
+        .options(privates::ViewOptions {
+            attachment: true,
+            filename: Some("passport.pdf"),
+            mimetype: Some("application/octet-stream"),
+        });
+    assert_eq!(view.path(), "/admin/docs/iddocument/{pk}/pdf/");
+    let world = world_with(view.routes()).await;
+    expect(world.get(&pdf("1"), Some("clerk"), &[]).await, StatusCode::FORBIDDEN).await;
+    let response = world.get(&pdf("1"), Some("scanner"), &[]).await;
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"passport.pdf\""
+    );
+    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    assert_eq!(expect(response, StatusCode::OK).await, PDF_BYTES);
+}
+
+async fn world_with(routes: loco_rs::controller::Routes) -> World {
+    let world = World::start(Backend::Development, routes).await;
+    world.write("docs/passport 1.pdf", PDF_BYTES);
+    world.table(vec![doc(1, Some("docs/passport 1.pdf"), "scans/1.png")]);
+    world
+}
+
+#[tokio::test]
+async fn a_context_without_privates_is_500() {
+    let ctx = loco_rs::tests_cfg::app::get_app_context().await;
+    let router = privates::testing::router(model_routes::<Doc>(), &ctx);
+    let request = http::Request::get(pdf("1"))
+        .header("x-user", "root")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
