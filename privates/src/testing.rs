@@ -7,11 +7,16 @@
 
 use std::path::Path;
 
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use loco_rs::app::AppContext;
 
 use crate::{
     config::{PrivatesConfig, StorageConfig},
     error::Error,
+    sendfile::{
+        Backend, X_ACCEL_REDIRECT, X_LIGHTTPD_SEND_FILE, X_SENDFILE, accel_redirect_value,
+        xsendfile_value,
+    },
     state::Privates,
 };
 
@@ -94,4 +99,152 @@ pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Ro
             router.route(&format!("{prefix}{}", handler.uri), handler.method)
         })
         .with_state(ctx.clone())
+}
+
+/// What the assertion helpers read from a response: implemented for `http::Response`, its
+/// `Parts`, and (feature `testing`) loco's `TestResponse`.
+pub trait ResponseParts {
+    /// The status code.
+    fn status_code(&self) -> StatusCode;
+    /// The headers.
+    fn header_map(&self) -> &HeaderMap;
+}
+
+impl<B> ResponseParts for http::Response<B> {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+    fn header_map(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+impl ResponseParts for http::response::Parts {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn header_map(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+#[cfg(feature = "testing")]
+impl ResponseParts for axum_test::TestResponse {
+    fn status_code(&self) -> StatusCode {
+        axum_test::TestResponse::status_code(self)
+    }
+    fn header_map(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+/// The offload header `privates`' backend would send for the stored name `name`, or `None` for
+/// the development backend.
+///
+/// # Errors
+/// When the name is refused or cannot be expressed as a header value.
+pub async fn expected_offload_header(
+    privates: &Privates,
+    name: &str,
+) -> Result<Option<(HeaderName, HeaderValue)>, Error> {
+    let path = privates.storage().path(name).await?;
+    let sendfile = privates.sendfile_backend();
+    Ok(match sendfile.backend() {
+        Backend::Nginx => {
+            let relative = path.strip_prefix(sendfile.root()).unwrap_or(&path);
+            let url = sendfile.url().unwrap_or_default();
+            Some((X_ACCEL_REDIRECT, accel_redirect_value(url, relative)?))
+        }
+        Backend::Apache => Some((X_SENDFILE, xsendfile_value(&path)?)),
+        Backend::Lighttpd => Some((X_LIGHTTPD_SEND_FILE, xsendfile_value(&path)?)),
+        _ => None,
+    })
+}
+
+/// Asserts that `response` hands the stored file `name` to the web server through the
+/// configured offloading backend: status 200 and exactly the `X-Accel-Redirect` (nginx),
+/// `X-Sendfile` (Apache) or `X-LIGHTTPD-send-file` (lighttpd) header for that file.
+///
+/// # Panics
+/// When it does not — it is an assertion.
+pub async fn assert_offloaded(response: &impl ResponseParts, privates: &Privates, name: &str) {
+    assert_eq!(
+        response.status_code(),
+        StatusCode::OK,
+        "expected a 200 handing `{name}` to the web server"
+    );
+    let expected = expected_offload_header(privates, name).await;
+    let Ok(Some((header, value))) = expected else {
+        fail(&format!(
+            "`{name}` cannot be offloaded with the {:?} backend: {expected:?}",
+            privates.config().sendfile.backend
+        ));
+    };
+    assert_eq!(
+        response.header_map().get(&header),
+        Some(&value),
+        "expected `{header}: {value:?}` for `{name}`"
+    );
+}
+
+/// Asserts that `response` is an nginx `X-Accel-Redirect` for the stored file `name`.
+///
+/// # Panics
+/// When it is not, or the configured backend is not nginx.
+pub async fn assert_x_accel_redirect(
+    response: &impl ResponseParts,
+    privates: &Privates,
+    name: &str,
+) {
+    assert_eq!(privates.config().sendfile.backend, Backend::Nginx);
+    assert_offloaded(response, privates, name).await;
+}
+
+/// Asserts that `response` is an Apache `X-Sendfile` for the stored file `name`.
+///
+/// # Panics
+/// When it is not, or the configured backend is not apache.
+pub async fn assert_x_sendfile(response: &impl ResponseParts, privates: &Privates, name: &str) {
+    assert_eq!(privates.config().sendfile.backend, Backend::Apache);
+    assert_offloaded(response, privates, name).await;
+}
+
+/// Asserts that `response` (its status and headers, with `body` its collected body) streams
+/// exactly the bytes of the stored file `name`.
+///
+/// # Panics
+/// When it does not, or the file cannot be read.
+pub async fn assert_streams(
+    response: &impl ResponseParts,
+    body: &[u8],
+    privates: &Privates,
+    name: &str,
+) {
+    assert_eq!(
+        response.status_code(),
+        StatusCode::OK,
+        "expected a 200 streaming `{name}`"
+    );
+    let path = privates.storage().path(name).await;
+    let expected = match path {
+        Ok(path) => tokio::fs::read(&path).await,
+        Err(err) => Err(std::io::Error::other(err)),
+    };
+    match expected {
+        Ok(expected) => {
+            assert_eq!(
+                body.len(),
+                expected.len(),
+                "the body is not the size of `{name}`"
+            );
+            assert!(body == expected, "the body differs from the bytes of `{name}`");
+        }
+        Err(err) => fail(&format!("cannot read `{name}`: {err}")),
+    }
+}
+
+/// Fails the assertion with `message`.
+#[allow(clippy::panic)] // failing loudly is what an assertion is for
+fn fail(message: &str) -> ! {
+    panic!("{message}")
 }
