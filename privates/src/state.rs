@@ -12,6 +12,7 @@ use crate::{
     config::PrivatesConfig,
     error::Error,
     permissions::{Authorizer, DynAuthorizer},
+    refusal::Decision,
     sendfile::{Sendfile, SendfileOptions},
     storage::LocalStorage,
 };
@@ -143,6 +144,43 @@ impl Privates {
 
     pub(crate) fn authorizer(&self) -> &dyn DynAuthorizer {
         self.inner.authorizer.as_ref()
+    }
+
+    /// Authenticates the request and checks one permission, as the download view's first two
+    /// steps do; for an app's own pages (an admin list, a change form). Turn a refusal into
+    /// the same 401 / login redirect / 403 as the view with [`Decision::refusal`].
+    ///
+    /// # Errors
+    /// When the app's user or permission store fails.
+    pub async fn decide(
+        &self,
+        parts: &Parts,
+        ctx: &AppContext,
+        permission: &str,
+    ) -> loco_rs::Result<Decision> {
+        let authorizer = self.authorizer();
+        let Some(user) = authorizer.authenticate(parts, ctx).await? else {
+            return Ok(Decision::Anonymous);
+        };
+        Ok(if authorizer.has_permission(&user, permission, ctx).await? {
+            Decision::Allowed
+        } else {
+            Decision::Forbidden
+        })
+    }
+
+    /// [`Privates::decide`], answered: `Ok(None)` when allowed, else the refusal response.
+    ///
+    /// # Errors
+    /// When the app's user or permission store fails.
+    pub async fn require(
+        &self,
+        parts: &Parts,
+        ctx: &AppContext,
+        permission: &str,
+    ) -> loco_rs::Result<Option<Response>> {
+        let decision = self.decide(parts, ctx, permission).await?;
+        Ok(decision.refusal(parts, &self.inner.config.login_url))
     }
 
     /// Hands the stored file `name` to the browser through the configured backend, the way

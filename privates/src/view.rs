@@ -17,23 +17,17 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{MethodRouter, get},
 };
-use http::{HeaderValue, StatusCode, header, request::Parts};
+use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 
 use crate::{
     model::{Field, FindByPk, PrivateMedia, ViewOptions},
     permissions::ObjectRef,
+    refusal::{self, COMPONENT},
     sendfile::SendfileOptions,
     state::Privates,
 };
-
-/// Characters kept as they are in a path segment or query value we build: RFC 3986 unreserved.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The download view of one field of `M`.
 ///
@@ -156,14 +150,14 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             .await
             .map_err(internal)?
         else {
-            return Err(anonymous(parts, &privates.config().login_url));
+            return Err(refusal::anonymous(parts, &privates.config().login_url));
         };
         if !authorizer
             .has_permission(&user, &self.permission, ctx)
             .await
             .map_err(internal)?
         {
-            return Err(forbidden());
+            return Err(refusal::forbidden());
         }
         let Ok(pk) = M::Pk::from_str(pk) else {
             return Err(not_found());
@@ -182,7 +176,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             .await
             .map_err(internal)?
         {
-            return Err(forbidden());
+            return Err(refusal::forbidden());
         }
         let Some(name) = self.field.stored_name(&object) else {
             return Err(not_found());
@@ -234,50 +228,6 @@ pub fn download_url<M: PrivateMedia>(object: &M, field: &Field<M>) -> String {
         utf8_percent_encode(&object.pk().to_string(), COMPONENT),
         field.name()
     )
-}
-
-fn anonymous(parts: &Parts, login_url: &str) -> Response {
-    if wants_html(parts) {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-        let separator = if login_url.contains('?') { '&' } else { '?' };
-        let location = format!(
-            "{login_url}{separator}next={}",
-            utf8_percent_encode(next, COMPONENT)
-        );
-        // 302, as Django's `redirect_to_login`; a name that cannot be a header value cannot
-        // happen (everything is percent-encoded), but would still get a plain 401 below.
-        if let Ok(location) = HeaderValue::from_str(&location) {
-            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
-        }
-    }
-    let mut response = (StatusCode::UNAUTHORIZED, "authentication required").into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
-    response
-}
-
-/// Whether the client is a browser that should see the login page rather than a bare 401.
-fn wants_html(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|item| {
-            let media = item.split(';').next().unwrap_or_default().trim();
-            media.eq_ignore_ascii_case("text/html")
-                || media.eq_ignore_ascii_case("application/xhtml+xml")
-        })
-}
-
-fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "permission denied").into_response()
 }
 
 fn not_found() -> Response {

@@ -332,3 +332,48 @@ async fn a_context_without_privates_is_500() {
     let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn decide_and_require_answer_like_the_view() {
+    let world = world(Backend::Development).await;
+    let parts = |user: Option<&str>, accept: &str| {
+        let mut request = http::Request::get("/admin/docs/iddocument/").header("accept", accept);
+        if let Some(user) = user {
+            request = request.header("x-user", user);
+        }
+        request.body(()).unwrap().into_parts().0
+    };
+    let permission = "docs.can_change_iddocument";
+    let decide = |user, accept| {
+        let parts = parts(user, accept);
+        let privates = world.privates.clone();
+        let ctx = world.ctx.clone();
+        async move { privates.decide(&parts, &ctx, permission).await.unwrap() }
+    };
+    assert_eq!(decide(None, "*/*").await, privates::Decision::Anonymous);
+    assert_eq!(decide(Some("viewer"), "*/*").await, privates::Decision::Forbidden);
+    assert_eq!(decide(Some("clerk"), "*/*").await, privates::Decision::Allowed);
+
+    let require = |user, accept| {
+        let parts = parts(user, accept);
+        let privates = world.privates.clone();
+        let ctx = world.ctx.clone();
+        async move { privates.require(&parts, &ctx, permission).await.unwrap() }
+    };
+    assert!(require(Some("clerk"), "*/*").await.is_none());
+    assert_eq!(
+        require(Some("viewer"), "*/*").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        require(None, "*/*").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let redirect = require(None, "text/html").await.unwrap();
+    assert_eq!(redirect.status(), StatusCode::FOUND);
+    assert_eq!(
+        redirect.headers()["location"],
+        "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F"
+    );
+    assert!(world.privates.decide(&parts(Some("broken"), "*/*"), &world.ctx, permission).await.is_err());
+}

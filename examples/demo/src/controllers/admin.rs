@@ -2,10 +2,10 @@
 
 use axum::{
     extract::{Request, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
-use privates::PrivateMedia;
+use privates::{PrivateMedia, Privates};
 use sea_orm::{EntityTrait, QueryOrder};
 
 use super::html::{escape, page};
@@ -13,18 +13,16 @@ use crate::{auth, models::iddocuments};
 
 async fn list(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
     let (parts, _) = request.into_parts();
-    let Some(user) = auth::current_user(&parts, &ctx).await? else {
-        return Ok(Redirect::to("/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F").into_response());
-    };
-    if !auth::has_permission(&user, iddocuments::Model::PERMISSION, &ctx).await? {
-        let mut response = page(
-            "Permission denied",
-            "<h1>403 Forbidden</h1><p>You may not change ID documents.</p>",
-        )
-        .into_response();
-        *response.status_mut() = http::StatusCode::FORBIDDEN;
-        return Ok(response);
+    let privates = Privates::from_ctx(&ctx)?;
+    if let Some(refusal) = privates
+        .require(&parts, &ctx, iddocuments::Model::PERMISSION)
+        .await?
+    {
+        return Ok(refusal);
     }
+    let Some(user) = auth::current_user(&parts, &ctx).await? else {
+        return Ok(http::StatusCode::UNAUTHORIZED.into_response());
+    };
     let docs = iddocuments::Entity::find()
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
