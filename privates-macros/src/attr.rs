@@ -108,6 +108,8 @@ pub(crate) struct ContentTypesAttr {
 pub(crate) struct FieldAttrs {
     /// Where the (first) attribute is, for errors about the field as a whole.
     pub(crate) span: Span,
+    /// Whether an attribute was not of the `#[private_media(...)]` form (already reported).
+    pub(crate) malformed: bool,
     pub(crate) kind: Option<(Kind, Span)>,
     pub(crate) upload_to: Option<UploadToAttr>,
     pub(crate) permission: Option<LitStr>,
@@ -178,6 +180,7 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Option<Fi
     for attr in attrs.iter().filter(|attr| attr.path().is_ident(ATTR)) {
         let out = out.get_or_insert_with(|| FieldAttrs {
             span: attr.path().span(),
+            malformed: false,
             kind: None,
             upload_to: None,
             permission: None,
@@ -189,6 +192,7 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Option<Fi
             content_types: None,
         });
         if !is_list(attr, "#[private_media(file)]", errors) {
+            out.malformed = true;
             continue;
         }
         let result = attr.parse_nested_meta(|meta| {
@@ -322,7 +326,8 @@ fn unknown_key(
         match place {
             Place::Struct => format!(
                 "`{key}` belongs on a field, not on the struct: e.g. \
-                 `#[private_media({key})] pub pdf: String`"
+                 `#[private_media({})] pub pdf: String`",
+                field_key_example(key)
             ),
             Place::Field => format!(
                 "`{key}` belongs on the struct, not on a field: put it in the \
@@ -346,6 +351,22 @@ fn unknown_key(
     };
     errors.at(meta.path.span(), message);
     Ok(())
+}
+
+/// A field attribute that uses `key`, for messages.
+fn field_key_example(key: &str) -> String {
+    let value = match key {
+        "file" | "image" => return key.to_owned(),
+        "no_download" | "attachment" => return format!("file, {key}"),
+        "upload_to" => "\"scans/%Y/\"",
+        "permission" => "\"docs.view_scans\"",
+        "filename" => "\"invoice.pdf\"",
+        "mimetype" => "\"application/pdf\"",
+        "max_size" => "\"10 MiB\"",
+        "content_types" => "[\"application/pdf\"]",
+        _ => "...",
+    };
+    format!("file, {key} = {value}")
 }
 
 /// Consumes whatever value follows a key (`= expr` or `(...)`).
@@ -492,8 +513,8 @@ fn ident(
             }
         }
     }
-    errors.at(
-        expr.span(),
+    errors.spanned(
+        &expr,
         format!(
             "`{key}` takes the name of a field, found {}: e.g. `{key} = {example}`",
             shown(&expr)
@@ -584,8 +605,8 @@ fn upload_to(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Opt
     {
         return Ok(Some(UploadToAttr::Function(path.path.clone())));
     }
-    errors.at(
-        expr.span(),
+    errors.spanned(
+        &expr,
         format!(
             "`upload_to` takes a strftime pattern such as `upload_to = \"scans/%Y/%m/\"` or the \
              path of a `fn(&str) -> String`, found {}",
@@ -608,8 +629,8 @@ fn max_size(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Opti
             lit: Lit::Int(lit), ..
         }) => Ok(Some(MaxSizeAttr::Bytes(lit.clone()))),
         _ => {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                &expr,
                 format!(
                     "`max_size` takes a size such as `max_size = \"10 MiB\"` ({}) or a number \
                      of bytes, found {}",
@@ -636,8 +657,8 @@ fn content_types(
             || format!("e.g. `content_types = {example}`"),
             |lit| format!("write a list: `content_types = [\"{}\"]`", lit.value()),
         );
-        errors.at(
-            expr.span(),
+        errors.spanned(
+            &expr,
             format!("`content_types` takes a list of string literals: {fix}"),
         );
         return Ok(None);
@@ -647,8 +668,8 @@ fn content_types(
         let element = ungroup(element.clone());
         match as_str(&element) {
             Some(lit) => items.push(lit.clone()),
-            None => errors.at(
-                element.span(),
+            None => errors.spanned(
+                &element,
                 format!(
                     "`content_types` takes string literals such as `\"application/pdf\"`, found {}",
                     shown(&element)

@@ -22,6 +22,12 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// Records an error with `message` spanning all of `tokens` (a whole type or expression,
+    /// not only its first token).
+    pub(crate) fn spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     /// Records the error of `result`, if any, and passes its value on.
     pub(crate) fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
         match result {

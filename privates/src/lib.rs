@@ -36,6 +36,7 @@ pub use initializer::PrivatesInitializer;
 pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, ViewOptions};
 pub use permissions::Authorizer;
 pub use refusal::Decision;
+pub use sendfile::{Backend, Sendfile, SendfileOptions};
 pub use state::Privates;
 pub use upload_to::UploadTo;
 pub use view::PrivateMediaView;

@@ -86,9 +86,8 @@ impl TempPrivateRoot {
     }
 }
 
-/// An axum router serving loco [`Routes`] on `ctx`, the way loco's `AppRoutes` mounts them, for
+/// An axum router serving loco [`Routes`](loco_rs::controller::Routes) on `ctx`, the way loco's `AppRoutes` mounts them, for
 /// tests that need no `Hooks` type.
-#[must_use]
 pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Router {
     let prefix = routes.prefix.clone().unwrap_or_default();
     let prefix = prefix.trim_end_matches('/');

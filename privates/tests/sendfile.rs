@@ -789,6 +789,7 @@ async fn missing_and_outside_files_are_404_on_every_backend() {
     .unwrap();
     std::os::unix::fs::symlink(server.outside(), server.root().join("linkdir")).unwrap();
     std::fs::create_dir(server.root().join("folder")).unwrap();
+    std::os::unix::fs::symlink("inside.txt", server.root().join("alias.txt")).unwrap();
     // A sibling folder whose name starts with the root's: a string-prefix check would pass it.
     let sibling = server.tmp.path().join("root2");
     std::fs::create_dir(&sibling).unwrap();
@@ -832,6 +833,9 @@ async fn missing_and_outside_files_are_404_on_every_backend() {
                 "{backend} opened {opened:?}"
             );
         }
+        // A relative symlink that stays inside the root is followed.
+        let reply = server.get(backend, "alias.txt", &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{backend} alias");
         // The same path inside the root works, both ways.
         let reply = server.get(backend, "inside.txt", &[]).await;
         assert_eq!(reply.status, StatusCode::OK);

@@ -1,5 +1,5 @@
 //! The test tools: the temporary private root and the response assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,0 +1,136 @@
+//! What can go wrong while receiving a change form: request-level errors ([`UploadError`],
+//! each with its HTTP status) and per-field validation messages ([`FieldError`]).
+
+use axum::{
+    extract::multipart::MultipartError,
+    response::{IntoResponse, Response},
+};
+use http::StatusCode;
+use privates::storage::StorageError;
+
+/// A validation message for one field, shown next to it when the form is rendered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name (without the form prefix).
+    pub field: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+/// A change form that cannot be received at all. No file of the request is left in the
+/// storage when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadError {
+    /// A file is larger than its field's `max_size` (413). Only the bytes up to the limit
+    /// were read; nothing was stored.
+    #[error("the file for `{field}` is larger than {max_size} bytes")]
+    TooLarge {
+        /// The field's name.
+        field: String,
+        /// The field's limit, in bytes.
+        max_size: u64,
+    },
+    /// The text fields of the form are larger than
+    /// [`UploadOptions::max_text_bytes`](super::UploadOptions::max_text_bytes) (413).
+    #[error("the form's text fields are larger than {max} bytes")]
+    TextTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The form has more parts than
+    /// [`UploadOptions::max_parts`](super::UploadOptions::max_parts) (400, Django's
+    /// `TooManyFieldsSent`).
+    #[error("the form has more than {max} fields")]
+    TooManyParts {
+        /// The limit.
+        max: usize,
+    },
+    /// The body is not valid `multipart/form-data`, was cut short, or exceeded the route's
+    /// body limit (400, or 413 for the limit).
+    #[error("malformed multipart body: {0}")]
+    Multipart(#[from] MultipartError),
+    /// The private storage failed (500).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// privates is not initialised in the app context (500).
+    #[error(transparent)]
+    Privates(#[from] privates::Error),
+    /// A blocking task (image decoding) failed (500).
+    #[error("an upload task failed: {0}")]
+    Task(String),
+}
+
+impl UploadError {
+    /// The HTTP status to answer with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } | Self::TextTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyParts { .. } => StatusCode::BAD_REQUEST,
+            Self::Multipart(err) => err.status(),
+            Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The message for a person (no internals for server errors).
+    #[must_use]
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::TooLarge { field, max_size } => format!(
+                "The file for {field} is too large; the limit is {}.",
+                human_size(*max_size)
+            ),
+            Self::TextTooLarge { .. } | Self::TooManyParts { .. } | Self::Multipart(_) => {
+                format!("The form could not be read: {self}.")
+            }
+            Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
+                "The file could not be stored; please try again later.".to_owned()
+            }
+        }
+    }
+}
+
+/// The status with [`UploadError::public_message`] as plain text; server errors are logged.
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!("privates-admin: upload failed: {self}");
+        }
+        (status, self.public_message()).into_response()
+    }
+}
+
+/// `2 MB`, `512 KB`, `17 bytes` (decimal units, as browsers show file sizes).
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            let whole = bytes / unit;
+            let tenth = (bytes % unit) * 10 / unit;
+            return if tenth == 0 {
+                format!("{whole} {name}")
+            } else {
+                format!("{whole}.{tenth} {name}")
+            };
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(17), "17 bytes");
+        assert_eq!(human_size(2_000_000), "2 MB");
+        assert_eq!(human_size(2_500_000), "2.5 MB");
+        assert_eq!(human_size(1_024), "1 KB");
+    }
+}

@@ -1,0 +1,11 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+#[private_media(crate = "my privates")]
+pub struct Doc {
+    pub id: i32,
+    #[private_media(file)]
+    pub pdf: String,
+}
+
+fn main() {}

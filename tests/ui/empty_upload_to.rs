@@ -1,0 +1,10 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub struct Doc {
+    pub id: i32,
+    #[private_media(file, upload_to = "")]
+    pub pdf: String,
+}
+
+fn main() {}

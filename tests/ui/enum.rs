@@ -1,0 +1,8 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub enum Doc {
+    Pdf { id: i32, pdf: String },
+}
+
+fn main() {}

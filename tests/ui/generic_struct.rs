@@ -1,0 +1,10 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub struct Doc<K> {
+    pub id: K,
+    #[private_media(file)]
+    pub pdf: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub struct Doc {
+    pub number: i32,
+    #[private_media(file)]
+    pub pdf: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub struct Doc(i32, #[private_media(file)] String);
+
+fn main() {}

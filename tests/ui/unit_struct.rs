@@ -1,0 +1,6 @@
+use privates::PrivateMedia;
+
+#[derive(PrivateMedia)]
+pub struct Doc;
+
+fn main() {}
