@@ -113,8 +113,8 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
     let fields = named_fields(input, errors)?;
 
     if !input.generics.params.is_empty() {
-        errors.at(
-            input.generics.params.span(),
+        errors.spanned(
+            &input.generics,
             format!(
                 "`#[derive(PrivateMedia)]` does not support generic structs: a model's download \
                  routes are registered for one concrete type. Derive it on a struct without \
@@ -346,8 +346,8 @@ fn resolve_find(
     errors: &mut Errors,
 ) -> Option<TokenStream> {
     if let (Some((Find::None, _)), Some(entity)) = (input.attrs.find, &input.attrs.entity) {
-        errors.at(
-            entity.span(),
+        errors.spanned(
+            entity,
             "`entity` names the SeaORM entity `FindByPk` is derived through, but `find = none` \
              turns that derive off: remove one of them",
         );
@@ -388,8 +388,8 @@ fn check_field<'a>(
     let name = field.ident.unraw().to_string();
     let optional = stored_name_type(field.ty);
     if optional.is_none() {
-        errors.at(
-            field.ty.span(),
+        errors.spanned(
+            field.ty,
             format!(
                 "a private field holds the stored name of its file, so its type must be \
                  `String` or `Option<String>` (the latter when the field may be empty), but \
@@ -399,7 +399,7 @@ fn check_field<'a>(
         );
     }
     let kind = attrs.kind.map(|(kind, _)| kind);
-    if kind.is_none() {
+    if kind.is_none() && !attrs.malformed {
         errors.at(
             attrs.span,
             format!(

@@ -171,7 +171,11 @@ fn check_url_paths(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
             && (!folder || value.ends_with('/'))
             && !value.chars().any(|c| c.is_control() || c.is_whitespace());
         if !ok {
-            let shape = if folder { "`/private-media/`" } else { "`/login`" };
+            let shape = if folder {
+                "`/private-media/`"
+            } else {
+                "`/login`"
+            };
             out.push(error(
                 "privates.E103",
                 key,
@@ -181,7 +185,11 @@ fn check_url_paths(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
         }
     };
     if let Some(storage) = &config.storage {
-        check("initializers.privates.storage.base_url", &storage.base_url, true);
+        check(
+            "initializers.privates.storage.base_url",
+            &storage.base_url,
+            true,
+        );
     }
     if let Some(url) = &config.sendfile.url {
         check("initializers.privates.sendfile.url", url, true);

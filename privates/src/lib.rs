@@ -35,13 +35,13 @@ pub use error::Error;
 pub use initializer::PrivatesInitializer;
 pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, ViewOptions};
 pub use permissions::Authorizer;
+/// Derives [`PrivateMedia`] (and, for SeaORM models, [`FindByPk`]): see the derive's docs.
+pub use privates_macros::PrivateMedia;
 pub use refusal::Decision;
 pub use sendfile::{Backend, Sendfile, SendfileOptions};
 pub use state::Privates;
 pub use upload_to::UploadTo;
 pub use view::PrivateMediaView;
-/// Derives [`PrivateMedia`] (and, for SeaORM models, [`FindByPk`]): see the derive's docs.
-pub use privates_macros::PrivateMedia;
 
 /// Paths the derive's generated code names. Not public API: it may change in any release.
 #[doc(hidden)]

@@ -128,7 +128,9 @@ impl<M> Copy for Field<M> {}
 
 impl<M> std::fmt::Debug for Field<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Field").field("spec", self.spec).finish_non_exhaustive()
+        f.debug_struct("Field")
+            .field("spec", self.spec)
+            .finish_non_exhaustive()
     }
 }
 

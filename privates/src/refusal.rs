@@ -54,10 +54,9 @@ pub(crate) fn anonymous(parts: &Parts, login_url: &str) -> Response {
         }
     }
     let mut response = (StatusCode::UNAUTHORIZED, "authentication required").into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 

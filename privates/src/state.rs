@@ -162,11 +162,13 @@ impl Privates {
         let Some(user) = authorizer.authenticate(parts, ctx).await? else {
             return Ok(Decision::Anonymous);
         };
-        Ok(if authorizer.has_permission(&user, permission, ctx).await? {
-            Decision::Allowed
-        } else {
-            Decision::Forbidden
-        })
+        Ok(
+            if authorizer.has_permission(&user, permission, ctx).await? {
+                Decision::Allowed
+            } else {
+                Decision::Forbidden
+            },
+        )
     }
 
     /// [`Privates::decide`], answered: `Ok(None)` when allowed, else the refusal response.

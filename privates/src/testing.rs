@@ -44,7 +44,9 @@ impl TempPrivateRoot {
     /// When the system's temporary folder is not writable.
     pub fn new() -> std::io::Result<Self> {
         Ok(Self {
-            dir: tempfile::Builder::new().prefix("privates-test-").tempdir()?,
+            dir: tempfile::Builder::new()
+                .prefix("privates-test-")
+                .tempdir()?,
         })
     }
 
@@ -236,7 +238,10 @@ pub async fn assert_streams(
                 expected.len(),
                 "the body is not the size of `{name}`"
             );
-            assert!(body == expected, "the body differs from the bytes of `{name}`");
+            assert!(
+                body == expected,
+                "the body differs from the bytes of `{name}`"
+            );
         }
         Err(err) => fail(&format!("cannot read `{name}`: {err}")),
     }

@@ -106,7 +106,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
 
     /// The axum handler for GET and HEAD (axum answers HEAD through the GET route, without a
     /// body).
-        pub fn method_router(self) -> MethodRouter<AppContext> {
+    pub fn method_router(self) -> MethodRouter<AppContext> {
         get(
             move |State(ctx): State<AppContext>, Path(pk): Path<String>, request: Request| async move {
                 let (parts, _body) = request.into_parts();

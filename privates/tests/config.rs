@@ -72,12 +72,32 @@ fn defaults_are_documented_values() {
 #[test]
 fn malformed_blocks_name_the_key_to_fix() {
     let cases = [
-        ("storage:\n  locaton: x\n", "initializers.privates.storage", "locaton"),
-        ("sendfile:\n  backend: ngnix\n", "initializers.privates.sendfile.backend", "ngnix"),
-        ("sendfile:\n  rot: x\n", "initializers.privates.sendfile", "rot"),
+        (
+            "storage:\n  locaton: x\n",
+            "initializers.privates.storage",
+            "locaton",
+        ),
+        (
+            "sendfile:\n  backend: ngnix\n",
+            "initializers.privates.sendfile.backend",
+            "ngnix",
+        ),
+        (
+            "sendfile:\n  rot: x\n",
+            "initializers.privates.sendfile",
+            "rot",
+        ),
         ("storage: 3\n", "initializers.privates.storage", "expected"),
-        ("storage:\n  location: x\n  base_url: [1]\n", "initializers.privates.storage.base_url", "expected"),
-        ("login_url: {a: 1}\n", "initializers.privates.login_url", "expected"),
+        (
+            "storage:\n  location: x\n  base_url: [1]\n",
+            "initializers.privates.storage.base_url",
+            "expected",
+        ),
+        (
+            "login_url: {a: 1}\n",
+            "initializers.privates.login_url",
+            "expected",
+        ),
         ("colour: blue\n", "initializers.privates", "colour"),
         ("[1, 2]\n", "initializers.privates", "expected"),
     ];
@@ -104,7 +124,10 @@ fn each_check_fires_on_its_condition_only() {
     .unwrap();
     assert_eq!(ids(&ok, None), Vec::<&str>::new());
 
-    assert_eq!(ids(&parse("sendfile:\n  root: /srv\n").unwrap(), None), ["privates.E001"]);
+    assert_eq!(
+        ids(&parse("sendfile:\n  root: /srv\n").unwrap(), None),
+        ["privates.E001"]
+    );
     let mut c = ok.clone();
     c.sendfile.root = None;
     assert_eq!(ids(&c, None), ["privates.E002"]);
@@ -168,7 +191,10 @@ fn messages_name_the_key_and_the_fix() {
     let report = checks::run(&PrivatesConfig::default(), None);
     let text = report.to_string();
     assert!(text.contains("privates.E001"), "{text}");
-    assert!(text.contains("initializers.privates.storage.location"), "{text}");
+    assert!(
+        text.contains("initializers.privates.storage.location"),
+        "{text}"
+    );
     assert!(text.contains("Fix: add `storage:"), "{text}");
     assert!(report.has_errors());
     assert!(report.errors().all(|m| m.level == Level::Error));

@@ -72,9 +72,12 @@ async fn install_moves_the_installed_handle_into_the_root() {
     );
     let saved = moved
         .storage()
-        .save("a.txt", futures_util::stream::iter([Ok::<_, std::io::Error>(
-            bytes::Bytes::from_static(b"hello"),
-        )]))
+        .save(
+            "a.txt",
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+                b"hello",
+            ))]),
+        )
         .await
         .unwrap();
     assert_eq!(std::fs::read(second.path().join(saved)).unwrap(), b"hello");

@@ -34,10 +34,12 @@ async fn world(backend: Backend) -> World {
     world.write("docs/passport 1.pdf", PDF_BYTES);
     world.write("scans/1.png", SCAN_BYTES);
     world.write("secret.txt", b"never served");
-    let outside = world.root.path().parent().unwrap().join(format!(
-        "privates-outside-{}",
-        std::process::id()
-    ));
+    let outside = world
+        .root
+        .path()
+        .parent()
+        .unwrap()
+        .join(format!("privates-outside-{}", std::process::id()));
     std::fs::write(&outside, b"outside bytes").unwrap();
     std::os::unix::fs::symlink(&outside, world.root.path().join("link.pdf")).unwrap();
     world.table(vec![
@@ -91,18 +93,26 @@ async fn permitted_user_gets_the_exact_bytes() {
 #[tokio::test]
 async fn anonymous_api_client_gets_401() {
     let world = world(Backend::Development).await;
-    let response = world.get(&pdf("1"), None, &[("accept", "application/json")]).await;
+    let response = world
+        .get(&pdf("1"), None, &[("accept", "application/json")])
+        .await;
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     expect(response, StatusCode::UNAUTHORIZED).await;
     // Unknown objects look the same to anonymous users.
-    expect(world.get(&pdf("999"), None, &[]).await, StatusCode::UNAUTHORIZED).await;
+    expect(
+        world.get(&pdf("999"), None, &[]).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn anonymous_browser_is_sent_to_login_with_next() {
     let world = world(Backend::Development).await;
     let accept = ("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
-    let response = world.get(&format!("{}?x=1", pdf("1")), None, &[accept]).await;
+    let response = world
+        .get(&format!("{}?x=1", pdf("1")), None, &[accept])
+        .await;
     assert_eq!(
         response.headers()["location"],
         "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F1%2Fpdf%2F%3Fx%3D1"
@@ -137,7 +147,11 @@ async fn login_url_with_a_query_gets_next_appended() {
 async fn user_without_permission_gets_403_and_learns_nothing_about_objects() {
     let world = world(Backend::Development).await;
     for pk in ["1", "999", "not-a-number", "3", "6"] {
-        expect(world.get(&pdf(pk), Some("viewer"), &[]).await, StatusCode::FORBIDDEN).await;
+        expect(
+            world.get(&pdf(pk), Some("viewer"), &[]).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
 }
 
@@ -145,7 +159,11 @@ async fn user_without_permission_gets_403_and_learns_nothing_about_objects() {
 async fn unknown_or_malformed_key_is_404() {
     let world = world(Backend::Development).await;
     for pk in ["999", "abc", "1.5", "-", "%20", "99999999999999999999"] {
-        expect(world.get(&pdf(pk), Some("clerk"), &[]).await, StatusCode::NOT_FOUND).await;
+        expect(
+            world.get(&pdf(pk), Some("clerk"), &[]).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
 }
 
@@ -153,7 +171,11 @@ async fn unknown_or_malformed_key_is_404() {
 async fn empty_field_and_missing_file_are_404() {
     let world = world(Backend::Development).await;
     for pk in ["3", "4", "5"] {
-        expect(world.get(&pdf(pk), Some("clerk"), &[]).await, StatusCode::NOT_FOUND).await;
+        expect(
+            world.get(&pdf(pk), Some("clerk"), &[]).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
 }
 
@@ -161,7 +183,11 @@ async fn empty_field_and_missing_file_are_404() {
 async fn hostile_stored_names_are_404_without_a_byte() {
     let world = world(Backend::Development).await;
     for pk in ["6", "7", "8", "9"] {
-        expect(world.get(&pdf(pk), Some("root"), &[]).await, StatusCode::NOT_FOUND).await;
+        expect(
+            world.get(&pdf(pk), Some("root"), &[]).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
     // The same through the offloading backends: nothing is handed to the web server.
     for backend in [Backend::Nginx, Backend::Apache, Backend::Lighttpd] {
@@ -179,18 +205,38 @@ async fn hostile_stored_names_are_404_without_a_byte() {
 #[tokio::test]
 async fn object_level_check_runs_after_the_lookup() {
     let world = world(Backend::Development).await;
-    expect(world.get(&pdf("1"), Some("picky"), &[]).await, StatusCode::OK).await;
-    expect(world.get(&pdf("2"), Some("picky"), &[]).await, StatusCode::FORBIDDEN).await;
+    expect(
+        world.get(&pdf("1"), Some("picky"), &[]).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        world.get(&pdf("2"), Some("picky"), &[]).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     // Unknown objects are 404 for a user with the model permission.
-    expect(world.get(&pdf("999"), Some("picky"), &[]).await, StatusCode::NOT_FOUND).await;
+    expect(
+        world.get(&pdf("999"), Some("picky"), &[]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn per_field_permission_and_view_options() {
     let world = world(Backend::Development).await;
     let scan = "/admin/docs/iddocument/1/scan/";
-    expect(world.get(&pdf("1"), Some("scanner"), &[]).await, StatusCode::FORBIDDEN).await;
-    expect(world.get(scan, Some("clerk"), &[]).await, StatusCode::FORBIDDEN).await;
+    expect(
+        world.get(&pdf("1"), Some("scanner"), &[]).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect(
+        world.get(scan, Some("clerk"), &[]).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let response = world.get(scan, Some("scanner"), &[]).await;
     assert_eq!(
         response.headers()["content-disposition"],
@@ -287,7 +333,9 @@ async fn string_keys_and_custom_prefix() {
     let body = expect(world.get(&url, Some("clerk"), &[]).await, StatusCode::OK).await;
     assert_eq!(body, b"a,b\n1,2\n");
     expect(
-        world.get("/files/finance/report/2024 q2/file/", Some("clerk"), &[]).await,
+        world
+            .get("/files/finance/report/2024 q2/file/", Some("clerk"), &[])
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -304,13 +352,20 @@ async fn view_permission_and_options_can_be_overridden() {
         });
     assert_eq!(view.path(), "/admin/docs/iddocument/{pk}/pdf/");
     let world = world_with(view.routes()).await;
-    expect(world.get(&pdf("1"), Some("clerk"), &[]).await, StatusCode::FORBIDDEN).await;
+    expect(
+        world.get(&pdf("1"), Some("clerk"), &[]).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let response = world.get(&pdf("1"), Some("scanner"), &[]).await;
     assert_eq!(
         response.headers()["content-disposition"],
         "attachment; filename=\"passport.pdf\""
     );
-    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/octet-stream"
+    );
     assert_eq!(expect(response, StatusCode::OK).await, PDF_BYTES);
 }
 
@@ -351,8 +406,14 @@ async fn decide_and_require_answer_like_the_view() {
         async move { privates.decide(&parts, &ctx, permission).await.unwrap() }
     };
     assert_eq!(decide(None, "*/*").await, privates::Decision::Anonymous);
-    assert_eq!(decide(Some("viewer"), "*/*").await, privates::Decision::Forbidden);
-    assert_eq!(decide(Some("clerk"), "*/*").await, privates::Decision::Allowed);
+    assert_eq!(
+        decide(Some("viewer"), "*/*").await,
+        privates::Decision::Forbidden
+    );
+    assert_eq!(
+        decide(Some("clerk"), "*/*").await,
+        privates::Decision::Allowed
+    );
 
     let require = |user, accept| {
         let parts = parts(user, accept);
@@ -375,5 +436,11 @@ async fn decide_and_require_answer_like_the_view() {
         redirect.headers()["location"],
         "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F"
     );
-    assert!(world.privates.decide(&parts(Some("broken"), "*/*"), &world.ctx, permission).await.is_err());
+    assert!(
+        world
+            .privates
+            .decide(&parts(Some("broken"), "*/*"), &world.ctx, permission)
+            .await
+            .is_err()
+    );
 }

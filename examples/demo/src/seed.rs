@@ -71,9 +71,16 @@ impl Initializer for SeedOnFirstStart {
         let once = |bytes: &'static [u8]| {
             futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(bytes))])
         };
-        let pdf = storage.save("docs/sample passport.pdf", once(SAMPLE_PDF)).await.map_err(privates::Error::from)?;
+        let pdf = storage
+            .save("docs/sample passport.pdf", once(SAMPLE_PDF))
+            .await
+            .map_err(privates::Error::from)?;
         let mugshot = storage
-            .save_upload(&iddocuments::Model::MUGSHOT.spec.upload_to, "sample.png", once(SAMPLE_PNG))
+            .save_upload(
+                &iddocuments::Model::MUGSHOT.spec.upload_to,
+                "sample.png",
+                once(SAMPLE_PNG),
+            )
             .await
             .map_err(privates::Error::from)?;
         iddocuments::ActiveModel {
@@ -84,7 +91,9 @@ impl Initializer for SeedOnFirstStart {
         }
         .insert(&ctx.db)
         .await?;
-        tracing::info!("seeded the demo: admin@example.com/admin, clerk@example.com/clerk, viewer@example.com/viewer");
+        tracing::info!(
+            "seeded the demo: admin@example.com/admin, clerk@example.com/clerk, viewer@example.com/viewer"
+        );
         Ok(())
     }
 }
