@@ -1,1 +1,67 @@
-//! Admin integration of privates.
+//! # privates-admin
+//!
+//! The admin side of [privates](https://docs.rs/privates): what a loco app needs to manage
+//! private files in its own admin pages — django-privates' `PrivateMediaMixin` and widgets.
+//!
+//! - [`ModelAdmin`] registers a model: which fields are private, which may not be downloaded,
+//!   the permission, per-field view options, custom views and widgets. It yields the download
+//!   routes `/{prefix}/{app}/{model}/{pk}/{field}/` behind the runtime's permission-checked
+//!   view.
+//! - [`FileWidget`] renders a field: the clearable private file input ("Currently: <link>",
+//!   "Clear", "Change:"), its no-download, read-only and image (thumbnail) variants. Widgets
+//!   implement askama's `HtmlSafe`, so `{{ doc.widget(Doc::PDF) }}` ([`WidgetExt`]) in your
+//!   own askama template is written as HTML, not escaped twice.
+//! - [`upload`] receives `multipart/form-data` change forms: streams each file into the private
+//!   storage, enforcing `max_size`, content types by sniffed bytes and real image validation,
+//!   handles the clear checkboxes and replaced files, and returns validation messages.
+//! - [`pages`] is a small admin page set (layout, list, change form, login, error) to use or
+//!   copy; the templates are in this crate's `templates/privates/`.
+//!
+//! ## Using a widget in your own askama template
+//!
+//! ```
+//! # use privates::{Field, FieldSpec, PrivateMedia};
+//! # #[derive(Debug)] struct Doc { id: i32, pdf: Option<String> }
+//! # static PDF: FieldSpec = FieldSpec { optional: true, ..FieldSpec::file("pdf") };
+//! # static FIELDS: [Field<Doc>; 1] = [Field { spec: &PDF, get: |d| d.pdf.as_deref() }];
+//! # impl Doc { const PDF: Field<Self> = FIELDS[0]; }
+//! # impl PrivateMedia for Doc {
+//! #     type Pk = i32;
+//! #     const APP: &'static str = "docs";
+//! #     const MODEL: &'static str = "iddocument";
+//! #     const PERMISSION: &'static str = "docs.can_change_iddocument";
+//! #     fn fields() -> &'static [Field<Self>] { &FIELDS }
+//! #     fn pk(&self) -> i32 { self.id }
+//! # }
+//! use askama::Template;
+//! use privates_admin::{FileWidget, WidgetExt};
+//!
+//! #[derive(Template)]
+//! #[template(
+//!     source = "{{ doc.widget(Doc::PDF) }}|{{ doc.readonly_widget(Doc::PDF) }}|{{ pdf }}",
+//!     ext = "html"
+//! )]
+//! struct Page<'a> { doc: &'a Doc, pdf: FileWidget<'a> }
+//!
+//! let doc = Doc { id: 1, pdf: Some("a&b.pdf".into()) };
+//! let html = Page { doc: &doc, pdf: FileWidget::new(Doc::PDF, &doc) }.render().unwrap();
+//! // Markup as markup, the stored name escaped once.
+//! assert!(html.contains(r#"<a href="/admin/docs/iddocument/1/pdf/">a&#38;b.pdf</a>"#));
+//! assert!(!html.contains("&#60;a"));
+//! ```
+//!
+//! A widget is `Display` + [`askama::filters::HtmlSafe`]; askama writes such values as they
+//! are in HTML templates. If a value ever goes through a filter (`{{ w|upper }}`), the filter's
+//! output is escaped again: call the widget last, or use `|safe` on a widget value only.
+
+pub mod admin;
+pub mod markup;
+pub mod pages;
+pub mod upload;
+pub mod url;
+pub mod widget;
+
+pub use admin::{AdminWidget, ModelAdmin, WidgetHook};
+pub use markup::Markup;
+pub use upload::{Submission, UploadError, UploadOptions};
+pub use widget::{FileWidget, WidgetExt, WidgetLabels, WidgetMode};

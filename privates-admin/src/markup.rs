@@ -56,7 +56,7 @@ impl Markup {
     ///
     /// # Errors
     /// When rendering fails.
-    pub fn render(html: &(impl fmt::Display + HtmlSafe + ?Sized)) -> Result<Self, fmt::Error> {
+    pub fn render(html: &(impl HtmlSafe + ?Sized)) -> Result<Self, fmt::Error> {
         use fmt::Write as _;
         let mut out = String::new();
         write!(out, "{html}")?;

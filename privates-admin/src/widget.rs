@@ -109,7 +109,11 @@ impl<'a> FileWidget<'a> {
     /// The edit widget of `field` on `object` (`None` on an "add" form), with download links
     /// under `prefix`.
     #[must_use]
-    pub fn build<M: PrivateMedia>(field: Field<M>, object: Option<&'a M>, prefix: &UrlPrefix) -> Self {
+    pub fn build<M: PrivateMedia>(
+        field: Field<M>,
+        object: Option<&'a M>,
+        prefix: &UrlPrefix,
+    ) -> Self {
         let stored = object.and_then(|object| field.stored_name(object));
         let url = object.map(|object| {
             download_path(
@@ -253,7 +257,10 @@ impl fmt::Display for FileWidget<'_> {
         match rendered {
             Ok(html) => f.write_str(&html),
             Err(err) => {
-                tracing::error!(field = self.spec.name, "privates-admin: widget rendering failed: {err}");
+                tracing::error!(
+                    field = self.spec.name,
+                    "privates-admin: widget rendering failed: {err}"
+                );
                 Err(fmt::Error)
             }
         }

@@ -284,7 +284,8 @@ fn is_list(attr: &Attribute, example: &str, errors: &mut Errors) -> bool {
             errors.at(
                 name_value.eq_token.span(),
                 format!(
-                    "write the keys in parentheses, e.g. `{example}`, not `#[private_media = ...]`"
+                    "`#[private_media = ...]` is not a form of this attribute: write its keys \
+                     in parentheses, e.g. `{example}`"
                 ),
             );
             false
@@ -385,7 +386,7 @@ pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 fn duplicate(key: &str, span: Span, errors: &mut Errors) {
     errors.at(
         span,
-        format!("duplicate `{key}`: it is already set above; keep one"),
+        format!("duplicate `{key}`: it is already given; keep one"),
     );
 }
 
@@ -479,8 +480,8 @@ fn string(
         }
         _ => format!("e.g. `{key} = {example}`"),
     };
-    errors.at(
-        expr.span(),
+    errors.spanned(
+        &expr,
         format!(
             "`{key}` takes a string literal, found {}: {fix}",
             shown(&expr)
@@ -551,8 +552,8 @@ fn path(
             }
         }
     }
-    errors.at(
-        expr.span(),
+    errors.spanned(
+        &expr,
         format!(
             "`{key}` takes a path, found {}: e.g. `{key} = {example}`",
             shown(&expr)
@@ -575,8 +576,8 @@ fn find(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<(
         Some("none") => return Ok(Some((Find::None, expr.span()))),
         Some(other) => {
             let hint = suggest::did_you_mean(other, FIND_VALUES.iter().copied());
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                &expr,
                 format!(
                     "unknown `find = {other}`{hint}\n`find = sea_orm` derives `FindByPk` \
                      through SeaORM's `Entity::find_by_id`; `find = none` leaves it to a \
@@ -584,8 +585,8 @@ fn find(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<(
                 ),
             );
         }
-        None => errors.at(
-            expr.span(),
+        None => errors.spanned(
+            &expr,
             "`find` takes `sea_orm` or `none`: e.g. `find = none`",
         ),
     }

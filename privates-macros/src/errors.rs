@@ -24,7 +24,11 @@ impl Errors {
 
     /// Records an error with `message` spanning all of `tokens` (a whole type or expression,
     /// not only its first token).
-    pub(crate) fn spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+    pub(crate) fn spanned(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        message: impl std::fmt::Display,
+    ) {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 

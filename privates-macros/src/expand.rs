@@ -56,7 +56,8 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         " The loco routes that download the private fields of [`{ident}`]: one `GET` (and \
          `HEAD`) route per field that is not `no_download`, at \
          `{{URL_PREFIX}}/{{app}}/{model}/{{pk}}/{{field}}/`, each guarded by the field's \
-         permission. Needs `{ident}: FindByPk` (derived for SeaORM models)."
+         permission. Needs `{ident}: FindByPk` (derived for SeaORM models, written by hand \
+         otherwise)."
     );
     let find = plan
         .entity
@@ -90,7 +91,13 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
 
             #[doc = #routes_doc]
             #[must_use]
-            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes {
+            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes
+            where
+                // The binder makes the bound non-global, so it is checked where the function
+                // is called, not here: a struct without `FindByPk` compiles until it asks for
+                // routes (`#![feature(trivial_bounds)]` on stable).
+                for<'__privates> Self: #p::FindByPk,
+            {
                 #p::view::model_routes::<Self>()
             }
         }

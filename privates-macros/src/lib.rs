@@ -67,7 +67,8 @@ use syn::{DeriveInput, parse_macro_input};
 ///     `{URL_PREFIX}/{app}/{model}/{pk}/pdf/`, or `None` when the field is empty or
 ///     `no_download`.
 /// - `fn private_media_routes() -> loco_rs::controller::Routes`: one `GET`/`HEAD` route per
-///   downloadable field, guarded by its permission (needs `Self: FindByPk`).
+///   downloadable field, guarded by its permission. It needs `Self: FindByPk`, checked where it
+///   is called: a plain struct without `FindByPk` still gets everything else.
 ///
 /// Generated items have the struct's visibility and doc comments; the code compiles
 /// warning-free under `#![deny(warnings)]` and `clippy::pedantic`.
@@ -107,7 +108,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `attachment` | flag | `Content-Disposition: attachment` (a download) instead of `inline` |
 /// | `filename` | `"invoice.pdf"` | the file name the browser is told (no `/`, `\` or control characters) |
 /// | `mimetype` | `"application/pdf"` | the `Content-Type` sent, instead of one guessed from the name (`type/subtype`, parameters allowed) |
-/// | `max_size` | `"10 MiB"` or a number of bytes | the largest upload; units `bytes`/`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB` (case-insensitive, whole numbers) |
+/// | `max_size` | `"10 MiB"`, `"1.5 GiB"` or a number of bytes | the largest upload; units `bytes`/`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB`, `TB`, `TiB` (case-insensitive; decimal units are powers of 1000, `i` units of 1024; a fraction must come to whole bytes) |
 /// | `content_types` | `["application/pdf", "image/*"]` | accepted upload types, judged from the file's bytes; lower case `type/subtype`, or `type/*` for any subtype; `image` fields accept only `image/...` |
 ///
 /// # Errors

@@ -8,8 +8,8 @@ const NUMERIC: &str = "CdefGgHIjklMmqSsUuVWwYy";
 const OTHER: &str = "ABDFPRTXZabchprvxz+";
 
 /// A short list of what exists, for messages.
-const SUMMARY: &str = "%Y %m %d %H %M %S %j %F %s and the rest of chrono's specifiers, `%%` for a \
-                       literal `%`";
+const SUMMARY: &str = "chrono's specifiers, such as `%Y`, `%m`, `%d`, `%H`, `%M`, `%S`, `%F`, `%j`, \
+                       or `%%` for a literal `%`";
 
 /// `Ok` when chrono formats `pattern` without error; otherwise what is wrong, naming the
 /// offending specifier.
@@ -104,7 +104,7 @@ pub(crate) fn validate(pattern: &str) -> Result<(), String> {
         };
         if !valid {
             return Err(format!(
-                "`{}` in `{pattern}` is not a chrono strftime specifier: use {SUMMARY}",
+                "`{}` in `{pattern}` is not a strftime specifier: use {SUMMARY}",
                 spec_text(end)
             ));
         }
@@ -149,8 +149,8 @@ mod tests {
         assert!(error("%n").contains("newline"));
         assert!(error("%t").contains("tab"));
         assert!(error("%#z").contains("only parses"));
-        assert!(error("%::::z").contains("not a chrono"));
-        assert!(error("%:y").contains("not a chrono"));
+        assert!(error("%::::z").contains("not a strftime"));
+        assert!(error("%:y").contains("not a strftime"));
         assert!(error("%.2f").contains("`%.`"));
         assert!(error("%4f").contains("`%4`"));
         assert!(error("%é").contains("`%é`"));

@@ -3,9 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::{
-    GenericArgument, Ident, LitStr, Path, PathArguments, Type, ext::IdentExt, spanned::Spanned,
-};
+use syn::{GenericArgument, Ident, LitStr, Path, PathArguments, Type, ext::IdentExt};
 
 use crate::{
     ast::{Field, Input, Shape},
@@ -114,7 +112,7 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
 
     if !input.generics.params.is_empty() {
         errors.spanned(
-            &input.generics,
+            input.generics,
             format!(
                 "`#[derive(PrivateMedia)]` does not support generic structs: a model's download \
                  routes are registered for one concrete type. Derive it on a struct without \
@@ -663,14 +661,14 @@ fn check_url_prefix(lit: &LitStr, errors: &mut Errors) {
     if value.is_empty() {
         return;
     }
+    let fixed = format!("/{}", value.trim_matches('/'));
     let problem = if !value.starts_with('/') {
         Some(format!(
-            "it must start with `/`: `url_prefix = \"/{value}\"`"
+            "it must start with `/`: `url_prefix = \"{fixed}\"`"
         ))
     } else if value.ends_with('/') {
         Some(format!(
-            "it must not end with `/` (the routes add their own): `url_prefix = \"{}\"`",
-            value.trim_end_matches('/')
+            "it must not end with `/` (the routes add their own): `url_prefix = \"{fixed}\"`"
         ))
     } else if value
         .split('/')

@@ -7,4 +7,9 @@ pub struct Doc {
     pub pdf: String,
 }
 
-fn main() {}
+fn main() {
+    // Everything but the routes works without `FindByPk`.
+    let doc = Doc { id: 1, pdf: "a.pdf".to_owned() };
+    let _ = doc.pdf_url();
+    let _ = Doc::private_media_routes();
+}

@@ -146,9 +146,15 @@ mod tests {
         assert_eq!(sniff(b"a,b\n1,2\n", "x.csv").mime, "text/csv");
         assert_eq!(sniff(b"hello", "x.txt").mime, "text/plain");
         assert_eq!(sniff(b"hello", "x.js").mime, "text/plain");
-        assert_eq!(sniff(b"\0\x01\x02", "x.txt").mime, "application/octet-stream");
+        assert_eq!(
+            sniff(b"\0\x01\x02", "x.txt").mime,
+            "application/octet-stream"
+        );
         // A character cut by the end of the prefix is still text.
-        assert_eq!(sniff("é".as_bytes().get(..1).unwrap_or_default(), "x").mime, "text/plain");
+        assert_eq!(
+            sniff("é".as_bytes().get(..1).unwrap_or_default(), "x").mime,
+            "text/plain"
+        );
     }
 
     #[test]

@@ -1,0 +1,447 @@
+//! [`ModelAdmin`]: the per-model registration, django-privates' `PrivateMediaMixin`.
+//!
+//! One value says, for a model, which fields are private, which of them may not be downloaded,
+//! which permission guards the downloads, how each field is sent, and which view or widget
+//! replaces the generic one. From it come the download routes, the widgets and the upload
+//! handling of the model's admin pages.
+
+use std::{borrow::Cow, fmt, sync::Arc};
+
+use askama::filters::HtmlSafe;
+use axum::{extract::Multipart, response::Response, routing::MethodRouter};
+use http::request::Parts;
+use loco_rs::{app::AppContext, controller::Routes};
+use privates::{Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions};
+
+use crate::{
+    markup::Markup,
+    upload::{self, Submission, UploadError, UploadOptions},
+    url::{UrlPrefix, download_path, route_path},
+    widget::{FileWidget, WidgetMode},
+};
+
+/// A custom widget: receives the standard widget, configured for the field and object, and
+/// returns the HTML to show instead.
+pub type WidgetHook = Arc<dyn Fn(FileWidget<'_>) -> Markup + Send + Sync>;
+
+/// The admin registration of model `M` (django-privates' `PrivateMediaMixin`).
+///
+/// ```
+/// # use privates::{Field, FieldSpec, FindByPk, PrivateMedia, ViewOptions};
+/// # #[derive(Debug)] struct Doc { id: i32, pdf: Option<String>, scan: String }
+/// # static PDF: FieldSpec = FieldSpec { optional: true, ..FieldSpec::file("pdf") };
+/// # static SCAN: FieldSpec = FieldSpec::file("scan");
+/// # static FIELDS: [Field<Doc>; 2] = [
+/// #     Field { spec: &PDF, get: |d| d.pdf.as_deref() },
+/// #     Field { spec: &SCAN, get: |d| Some(d.scan.as_str()) },
+/// # ];
+/// # impl Doc {
+/// #     const PDF: Field<Self> = FIELDS[0];
+/// #     const SCAN: Field<Self> = FIELDS[1];
+/// # }
+/// # impl PrivateMedia for Doc {
+/// #     type Pk = i32;
+/// #     const APP: &'static str = "docs";
+/// #     const MODEL: &'static str = "iddocument";
+/// #     const PERMISSION: &'static str = "docs.can_change_iddocument";
+/// #     fn fields() -> &'static [Field<Self>] { &FIELDS }
+/// #     fn pk(&self) -> i32 { self.id }
+/// # }
+/// # #[async_trait::async_trait]
+/// # impl FindByPk for Doc {
+/// #     async fn find_by_pk(_: &loco_rs::app::AppContext, _: &i32) -> loco_rs::Result<Option<Self>> { Ok(None) }
+/// # }
+/// use privates_admin::ModelAdmin;
+///
+/// let admin = ModelAdmin::<Doc>::new()
+///     .prefix("/backoffice")
+///     .no_download(Doc::SCAN)
+///     .permission_required("docs.view_scans")
+///     .view_options(Doc::PDF, ViewOptions { attachment: true, ..ViewOptions::INLINE });
+///
+/// let doc = Doc { id: 3, pdf: Some("a.pdf".into()), scan: "s.png".into() };
+/// assert_eq!(admin.download_url(&doc, Doc::PDF).as_deref(), Some("/backoffice/docs/iddocument/3/pdf/"));
+/// assert_eq!(admin.download_url(&doc, Doc::SCAN), None);
+/// let routes = admin.routes();
+/// assert_eq!(routes.handlers.len(), 1);
+/// assert_eq!(routes.handlers[0].uri, "/backoffice/docs/iddocument/{pk}/pdf/");
+/// ```
+pub struct ModelAdmin<M: PrivateMedia> {
+    prefix: UrlPrefix,
+    fields: Vec<Field<M>>,
+    no_download: Vec<&'static str>,
+    permission: Option<Cow<'static, str>>,
+    view_options: Vec<(&'static str, ViewOptions)>,
+    views: Vec<(&'static str, MethodRouter<AppContext>)>,
+    widgets: Vec<(&'static str, WidgetHook)>,
+    upload: UploadOptions,
+}
+
+impl<M: PrivateMedia> Clone for ModelAdmin<M> {
+    fn clone(&self) -> Self {
+        Self {
+            prefix: self.prefix.clone(),
+            fields: self.fields.clone(),
+            no_download: self.no_download.clone(),
+            permission: self.permission.clone(),
+            view_options: self.view_options.clone(),
+            views: self.views.clone(),
+            widgets: self.widgets.clone(),
+            upload: self.upload.clone(),
+        }
+    }
+}
+
+impl<M: PrivateMedia> fmt::Debug for ModelAdmin<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = |fields: &[&'static str]| fields.to_vec();
+        f.debug_struct("ModelAdmin")
+            .field("model", &format_args!("{}.{}", M::APP, M::MODEL))
+            .field("prefix", &self.prefix.as_str())
+            .field(
+                "fields",
+                &self.fields.iter().map(Field::name).collect::<Vec<_>>(),
+            )
+            .field("no_download", &names(&self.no_download))
+            .field("permission", &self.permission)
+            .field("view_options", &self.view_options)
+            .field(
+                "custom_views",
+                &self.views.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            )
+            .field(
+                "custom_widgets",
+                &self.widgets.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            )
+            .field("upload", &self.upload)
+            .finish()
+    }
+}
+
+impl<M: PrivateMedia> Default for ModelAdmin<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: PrivateMedia> ModelAdmin<M> {
+    /// Every field the derive found is private, each with its own options; downloads live
+    /// under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX).
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            prefix: UrlPrefix::new(M::URL_PREFIX),
+            fields: M::fields().to_vec(),
+            no_download: Vec::new(),
+            permission: None,
+            view_options: Vec::new(),
+            views: Vec::new(),
+            widgets: Vec::new(),
+            upload: UploadOptions::default(),
+        }
+    }
+
+    /// Serves the downloads under `prefix` (`/admin` gives `/admin/{app}/{model}/{pk}/{field}/`).
+    #[must_use]
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = UrlPrefix::new(prefix);
+        self
+    }
+
+    /// Only these fields are private (django-privates' `private_media_fields`); the others get
+    /// no route, no widget and no upload handling from this admin.
+    #[must_use]
+    pub fn private_fields(mut self, fields: impl IntoIterator<Item = Field<M>>) -> Self {
+        self.fields = fields.into_iter().collect();
+        self
+    }
+
+    /// No download route and no link for `field` (django-privates'
+    /// `private_media_no_download_fields`), in addition to the fields marked `no_download`.
+    #[must_use]
+    pub fn no_download(mut self, field: Field<M>) -> Self {
+        self.no_download.push(field.name());
+        self
+    }
+
+    /// Every download of this admin requires `permission` (django-privates'
+    /// `private_media_permission_required`) instead of each field's own.
+    #[must_use]
+    pub fn permission_required(mut self, permission: impl Into<Cow<'static, str>>) -> Self {
+        self.permission = Some(permission.into());
+        self
+    }
+
+    /// Sends `field` with these options (django-privates' `private_media_view_options`).
+    #[must_use]
+    pub fn view_options(mut self, field: Field<M>, options: ViewOptions) -> Self {
+        self.view_options.retain(|(name, _)| *name != field.name());
+        self.view_options.push((field.name(), options));
+        self
+    }
+
+    /// Serves `field`'s downloads with `view` instead of the generic permission-checked view
+    /// (django-privates' `get_private_media_view`). The route path stays the same (with its
+    /// `{pk}` parameter); the custom view does its own checks.
+    #[must_use]
+    pub fn view(mut self, field: Field<M>, view: MethodRouter<AppContext>) -> Self {
+        self.views.retain(|(name, _)| *name != field.name());
+        self.views.push((field.name(), view));
+        self
+    }
+
+    /// Shows `field` with a custom widget: `hook` receives the standard widget (configured
+    /// for the field, the object and this admin's routes) and returns the HTML to show.
+    #[must_use]
+    pub fn widget_hook(
+        mut self,
+        field: Field<M>,
+        hook: impl Fn(FileWidget<'_>) -> Markup + Send + Sync + 'static,
+    ) -> Self {
+        self.widgets.retain(|(name, _)| *name != field.name());
+        self.widgets.push((field.name(), Arc::new(hook)));
+        self
+    }
+
+    /// Receives change forms with these options.
+    #[must_use]
+    pub fn upload_options(mut self, options: UploadOptions) -> Self {
+        self.upload = options;
+        self
+    }
+
+    /// Keeps the previous file of a replaced or cleared field (see
+    /// [`UploadOptions::keep_replaced`]).
+    #[must_use]
+    pub fn keep_replaced_files(mut self, keep: bool) -> Self {
+        self.upload.keep_replaced = keep;
+        self
+    }
+
+    /// The private fields.
+    #[must_use]
+    pub fn fields(&self) -> &[Field<M>] {
+        &self.fields
+    }
+
+    /// The URL prefix of the download routes.
+    #[must_use]
+    pub fn url_prefix(&self) -> &UrlPrefix {
+        &self.prefix
+    }
+
+    /// The upload options.
+    #[must_use]
+    pub fn upload(&self) -> &UploadOptions {
+        &self.upload
+    }
+
+    /// Whether `field` is private in this admin.
+    #[must_use]
+    pub fn is_private(&self, field: Field<M>) -> bool {
+        self.fields.iter().any(|f| f.name() == field.name())
+    }
+
+    /// Whether `field` is private and may be downloaded.
+    #[must_use]
+    pub fn is_downloadable(&self, field: Field<M>) -> bool {
+        self.is_private(field)
+            && !field.spec.no_download
+            && !self.no_download.contains(&field.name())
+    }
+
+    /// The permission guarding `field`'s downloads.
+    #[must_use]
+    pub fn permission_for(&self, field: Field<M>) -> Cow<'static, str> {
+        self.permission
+            .clone()
+            .unwrap_or_else(|| Cow::Borrowed(M::permission_for(&field)))
+    }
+
+    /// How `field` is sent.
+    #[must_use]
+    pub fn view_options_for(&self, field: Field<M>) -> ViewOptions {
+        self.view_options
+            .iter()
+            .find(|(name, _)| *name == field.name())
+            .map_or(field.spec.view, |(_, options)| *options)
+    }
+
+    /// The permission this model's admin pages (list, add, change) require: the
+    /// [`permission_required`](Self::permission_required) override, or the model's
+    /// [`PERMISSION`](PrivateMedia::PERMISSION).
+    #[must_use]
+    pub fn page_permission(&self) -> &str {
+        self.permission.as_deref().unwrap_or(M::PERMISSION)
+    }
+
+    /// Guards one of this model's admin pages: authenticates the request and checks
+    /// [`page_permission`](Self::page_permission) through the app's authorizer. `Ok(None)`
+    /// when allowed; otherwise the refusal the download view gives (401, a redirect to the
+    /// login page with `?next=` for a browser, or 403).
+    ///
+    /// # Errors
+    /// When privates is not initialised, or the app's user or permission store fails.
+    pub async fn require(
+        &self,
+        ctx: &AppContext,
+        parts: &Parts,
+    ) -> loco_rs::Result<Option<Response>> {
+        let privates = Privates::from_ctx(ctx)?;
+        privates.require(parts, ctx, self.page_permission()).await
+    }
+
+    /// The route path of `field`'s downloads, with the `{pk}` parameter.
+    #[must_use]
+    pub fn route_path(&self, field: Field<M>) -> String {
+        route_path(&self.prefix, M::APP, M::MODEL, field.name())
+    }
+
+    /// The download URL of `field` on `object`, `None` when it has no download route here.
+    #[must_use]
+    pub fn download_url(&self, object: &M, field: Field<M>) -> Option<String> {
+        self.is_downloadable(field).then(|| {
+            download_path(
+                &self.prefix,
+                M::APP,
+                M::MODEL,
+                &object.pk().to_string(),
+                field.name(),
+            )
+        })
+    }
+
+    /// The edit widget of `field` on `object` (`None` on an add form), or its custom widget.
+    #[must_use]
+    pub fn widget<'a>(&self, field: Field<M>, object: Option<&'a M>) -> AdminWidget<'a> {
+        self.render_widget(field, object, WidgetMode::Edit)
+    }
+
+    /// The read-only widget of `field` on `object` (Django's `readonly_fields`): still a link
+    /// to the protected URL.
+    #[must_use]
+    pub fn readonly_widget<'a>(&self, field: Field<M>, object: &'a M) -> AdminWidget<'a> {
+        self.render_widget(field, Some(object), WidgetMode::ReadOnly)
+    }
+
+    /// The widget of a child object's field shown inside a parent's page (an inline): the
+    /// link goes to the child's own download route; the inputs are named `{prefix}{field}`.
+    #[must_use]
+    pub fn inline_widget<'a>(
+        &self,
+        field: Field<M>,
+        object: Option<&'a M>,
+        prefix: &str,
+    ) -> AdminWidget<'a> {
+        match self.render_widget(field, object, WidgetMode::Edit) {
+            AdminWidget::Standard(widget) => AdminWidget::Standard(widget.prefix(prefix)),
+            custom @ AdminWidget::Custom(_) => custom,
+        }
+    }
+
+    fn render_widget<'a>(
+        &self,
+        field: Field<M>,
+        object: Option<&'a M>,
+        mode: WidgetMode,
+    ) -> AdminWidget<'a> {
+        let widget = FileWidget::build(field, object, &self.prefix)
+            .downloadable(self.is_downloadable(field))
+            .mode(mode);
+        match self.widgets.iter().find(|(name, _)| *name == field.name()) {
+            Some((_, hook)) => AdminWidget::Custom(hook(widget)),
+            None => AdminWidget::Standard(widget),
+        }
+    }
+
+    /// Receives a change form of this model (see [`upload::receive`]) into the private
+    /// storage installed in `ctx`. `current` is the object being changed, `None` on an add
+    /// form.
+    ///
+    /// # Errors
+    /// As [`upload::receive`], and [`UploadError::Privates`] when privates is not initialised.
+    pub async fn receive(
+        &self,
+        ctx: &AppContext,
+        multipart: Multipart,
+        current: Option<&M>,
+    ) -> Result<Submission, UploadError> {
+        let privates = Privates::from_ctx(ctx)?;
+        upload::receive(
+            privates.storage(),
+            multipart,
+            &self.fields,
+            current,
+            &self.upload,
+        )
+        .await
+    }
+
+    /// The body limit of this model's change-form routes: every private field's `max_size`
+    /// plus room for the text fields (see [`upload::body_limit`]).
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        upload::body_limit(&self.fields, &self.upload)
+    }
+
+    /// Puts [`body_limit`](Self::body_limit) on a change-form route (loco's default payload
+    /// limit is 2 MB): `admin.upload_route(post(change))`.
+    pub fn upload_route(&self, route: MethodRouter<AppContext>) -> MethodRouter<AppContext> {
+        route.layer(upload::body_limit_layer(&self.fields, &self.upload))
+    }
+}
+
+impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
+    /// The download view of `field` as configured here, `None` for a field without a download
+    /// route (not private, or no download).
+    #[must_use]
+    pub fn download_view(&self, field: Field<M>) -> Option<PrivateMediaView<M>> {
+        self.is_downloadable(field).then(|| {
+            PrivateMediaView::new(field)
+                .permission(self.permission_for(field))
+                .options(self.view_options_for(field))
+        })
+    }
+
+    /// The download routes `{prefix}/{app}/{model}/{pk}/{field}/` of every downloadable private
+    /// field: the generic view (authenticate, permission, object, object permission, field,
+    /// sendfile) unless a custom view is set.
+    #[must_use]
+    pub fn routes(&self) -> Routes {
+        self.fields
+            .iter()
+            .filter(|field| self.is_downloadable(**field))
+            .fold(Routes::new(), |routes, field| {
+                let router = match self.views.iter().find(|(name, _)| *name == field.name()) {
+                    Some((_, view)) => view.clone(),
+                    None => match self.download_view(*field) {
+                        Some(view) => view.method_router(),
+                        None => return routes,
+                    },
+                };
+                routes.add(&self.route_path(*field), router)
+            })
+    }
+}
+
+/// The widget a [`ModelAdmin`] shows for a field: the standard one or a custom hook's HTML.
+/// Renders unescaped in askama templates, like [`FileWidget`].
+#[derive(Clone, Debug)]
+pub enum AdminWidget<'a> {
+    /// The standard widget.
+    Standard(FileWidget<'a>),
+    /// A custom widget's HTML.
+    Custom(Markup),
+}
+
+impl fmt::Display for AdminWidget<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Standard(widget) => widget.fmt(f),
+            Self::Custom(markup) => markup.fmt(f),
+        }
+    }
+}
+
+/// Both variants write safe HTML.
+impl HtmlSafe for AdminWidget<'_> {}

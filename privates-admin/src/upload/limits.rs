@@ -1,0 +1,108 @@
+//! Size limits: the per-file `max_size` enforced while the bytes stream in, and the body limit
+//! of an upload route derived from it (loco's default payload limit is 2 MB, too small for
+//! most files and not tied to any field).
+
+use axum::extract::{DefaultBodyLimit, multipart::MultipartError};
+use bytes::Bytes;
+use futures_util::Stream;
+use privates::{Field, FieldSpec};
+
+use super::UploadOptions;
+
+/// Room for the multipart framing (boundaries and part headers) on top of the parts' contents.
+const FRAMING_ALLOWANCE: u64 = 64 * 1024;
+
+/// The limit of one field's uploads: its `max_size`, or
+/// [`UploadOptions::default_max_size`] when it has none.
+#[must_use]
+pub fn max_size(spec: &FieldSpec, options: &UploadOptions) -> u64 {
+    spec.limits.max_size.unwrap_or(options.default_max_size)
+}
+
+/// The body limit of a route receiving a change form with `fields`: every field's
+/// [`max_size`] (a form can carry all its files at once), plus the text fields'
+/// [`UploadOptions::max_text_bytes`], plus room for the multipart framing. Saturates at
+/// `usize::MAX`.
+#[must_use]
+pub fn body_limit<M>(fields: &[Field<M>], options: &UploadOptions) -> usize {
+    let files = fields
+        .iter()
+        .map(|field| max_size(field.spec, options))
+        .fold(0_u64, u64::saturating_add);
+    let total = files
+        .saturating_add(u64::try_from(options.max_text_bytes).unwrap_or(u64::MAX))
+        .saturating_add(FRAMING_ALLOWANCE);
+    usize::try_from(total).unwrap_or(usize::MAX)
+}
+
+/// The axum layer that gives a route [`body_limit`]: put it on the route that receives the
+/// change form (`post(handler).layer(body_limit_layer(..))`). It overrides loco's
+/// `limit_payload` middleware for that route only.
+pub fn body_limit_layer<M>(fields: &[Field<M>], options: &UploadOptions) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(body_limit(fields, options))
+}
+
+/// Why the stream of a file part stopped early.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StreamFault {
+    /// The part went over the field's limit.
+    #[error("the upload is larger than {max_size} bytes")]
+    TooLarge { max_size: u64 },
+    /// The body could not be read.
+    #[error(transparent)]
+    Multipart(MultipartError),
+}
+
+/// The bytes of a file part: `head` (already read), then the rest of `part`, failing with
+/// [`StreamFault::TooLarge`] as soon as more than `max_size` bytes came in. `received` counts
+/// every byte, `head` included; `ended` says the part has no more bytes after `head`.
+pub(crate) fn counted<'s>(
+    part: &'s mut axum::extract::multipart::Field<'_>,
+    head: Bytes,
+    ended: bool,
+    max_size: u64,
+    received: &'s mut u64,
+) -> impl Stream<Item = Result<Bytes, StreamFault>> + Send + 's {
+    *received = len(&head);
+    let state = State {
+        head: (!head.is_empty()).then_some(head),
+        part,
+        ended,
+        max_size,
+        received,
+    };
+    futures_util::stream::try_unfold(state, |mut state| async move {
+        if let Some(head) = state.head.take() {
+            return Ok(Some((head, state)));
+        }
+        if state.ended {
+            return Ok(None);
+        }
+        match state.part.chunk().await {
+            Ok(Some(chunk)) => {
+                *state.received = state.received.saturating_add(len(&chunk));
+                if *state.received > state.max_size {
+                    return Err(StreamFault::TooLarge {
+                        max_size: state.max_size,
+                    });
+                }
+                Ok(Some((chunk, state)))
+            }
+            Ok(None) => Ok(None),
+            Err(err) => Err(StreamFault::Multipart(err)),
+        }
+    })
+}
+
+struct State<'s, 'p> {
+    head: Option<Bytes>,
+    part: &'s mut axum::extract::multipart::Field<'p>,
+    ended: bool,
+    max_size: u64,
+    received: &'s mut u64,
+}
+
+/// A chunk's length as `u64`.
+pub(crate) fn len(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.len()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,527 @@
+//! Receiving `multipart/form-data` change forms: each file part streams into the private
+//! storage (constant memory) under its field's `upload_to`, checked on the way in.
+//!
+//! For every file part of a private field, in this order:
+//! 1. the browser's file name is made valid (`C:\fakepath\x.pdf` gives `x.pdf`);
+//! 2. the first [`SNIFF_BYTES`](sniff::SNIFF_BYTES) are read and the content type is sniffed
+//!    from them ([`sniff`]); the browser's `Content-Type` is ignored. The field's
+//!    `content_types` (and, for `image` fields, the decodable image types) must match, and so
+//!    must the file name's extension;
+//! 3. for `image` fields the header is decoded with [`image::Limits`] ([`ImageRules`]):
+//!    decompression bombs are refused here, before anything is stored;
+//! 4. the bytes stream into the storage (a hidden temporary file, linked under a free name at
+//!    the end); more than the field's `max_size` stops the stream, removes the temporary file
+//!    and answers [`UploadError::TooLarge`] (413);
+//! 5. for `image` fields the stored image is decoded in full ([`ImageRules::verify_pixels`])
+//!    and deleted again if it is corrupt.
+//!
+//! The `<field>-clear` checkbox of an optional field clears it; a new file and a ticked clear
+//! box together are a validation error, as in Django. A required field left without a file is
+//! one too. When any field is invalid, every file stored by the request is deleted and the
+//! [`Submission`] carries the messages, so the form can be rendered again (never a 500).
+//!
+//! ```no_run
+//! # use privates::{Field, FieldSpec, PrivateMedia};
+//! # #[derive(Debug)] struct Doc { id: i32, pdf: Option<String> }
+//! # static PDF: FieldSpec = FieldSpec { optional: true, ..FieldSpec::file("pdf") };
+//! # static FIELDS: [Field<Doc>; 1] = [Field { spec: &PDF, get: |d| d.pdf.as_deref() }];
+//! # impl PrivateMedia for Doc {
+//! #     type Pk = i32;
+//! #     const APP: &'static str = "docs";
+//! #     const MODEL: &'static str = "iddocument";
+//! #     const PERMISSION: &'static str = "docs.can_change_iddocument";
+//! #     fn fields() -> &'static [Field<Self>] { &FIELDS }
+//! #     fn pk(&self) -> i32 { self.id }
+//! # }
+//! # async fn load(_: i32) -> Doc { unimplemented!() }
+//! # async fn save(_: &Doc) -> Result<(), ()> { Ok(()) }
+//! use axum::{extract::{Multipart, Path, State}, response::{IntoResponse, Response}};
+//! use loco_rs::app::AppContext;
+//! use privates::Privates;
+//! use privates_admin::upload::{receive, UploadOptions};
+//!
+//! async fn change(State(ctx): State<AppContext>, Path(pk): Path<i32>, form: Multipart) -> Response {
+//!     let Ok(privates) = Privates::from_ctx(&ctx) else { return http::StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+//!     let storage = privates.storage();
+//!     let mut doc = load(pk).await;
+//!     let submission = match receive(storage, form, Doc::fields(), Some(&doc), &UploadOptions::default()).await {
+//!         Ok(submission) => submission,
+//!         Err(err) => return err.into_response(), // 413 for an over-size file
+//!     };
+//!     if !submission.is_valid() {
+//!         return "render the form again with submission.errors()".into_response();
+//!     }
+//!     doc.pdf = submission.value(&Doc::fields()[0], Some(&doc));
+//!     match save(&doc).await {
+//!         Ok(()) => { let _ = submission.commit(storage).await; "saved".into_response() }
+//!         Err(()) => { let _ = submission.rollback(storage).await; "not saved".into_response() }
+//!     }
+//! }
+//! ```
+
+mod error;
+pub mod image;
+pub mod limits;
+pub mod sniff;
+mod submission;
+
+use axum::extract::{Multipart, multipart::Field as Part};
+use bytes::BytesMut;
+use privates::{
+    Field, FieldKind, PrivateMedia,
+    storage::{LocalStorage, StorageError, valid_upload_filename},
+};
+
+pub use self::{
+    error::{FieldError, UploadError, human_size},
+    image::ImageRules,
+    limits::{body_limit, body_limit_layer, max_size},
+    submission::{Change, FileChange, StoredFile, Submission},
+};
+use self::{
+    image::{Header, check_header, format_of},
+    limits::{StreamFault, counted, len},
+    sniff::{SNIFF_BYTES, Sniffed, check, sniff},
+    submission::{delete_all, stored_names},
+};
+
+/// How change forms are received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadOptions {
+    /// The prefix of this form's part names, for inline forms (`children-0-`): only parts named
+    /// `{prefix}{field}` and `{prefix}{field}-clear` are this model's private fields. Empty by
+    /// default.
+    pub prefix: String,
+    /// Keep the previous file of a replaced or cleared field instead of deleting it on
+    /// [`Submission::commit`] (for rows that share files, or an audit trail). Off by default.
+    pub keep_replaced: bool,
+    /// The limit of a file field that has no `max_size` of its own, in bytes. 10 MiB by
+    /// default.
+    pub default_max_size: u64,
+    /// The limit of all text parts together, in bytes (Django's
+    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: 2.5 MiB).
+    pub max_text_bytes: usize,
+    /// The most parts a form may have (Django's `DATA_UPLOAD_MAX_NUMBER_FIELDS`: 1000).
+    pub max_parts: usize,
+    /// Limits for `image` fields.
+    pub image: ImageRules,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            keep_replaced: false,
+            default_max_size: 10 * 1024 * 1024,
+            max_text_bytes: 2_621_440,
+            max_parts: 1000,
+            image: ImageRules::default(),
+        }
+    }
+}
+
+impl UploadOptions {
+    /// Sets [`prefix`](Self::prefix).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets [`keep_replaced`](Self::keep_replaced).
+    #[must_use]
+    pub fn keep_replaced(mut self, keep: bool) -> Self {
+        self.keep_replaced = keep;
+        self
+    }
+
+    /// Sets [`image`](Self::image).
+    #[must_use]
+    pub fn image_rules(mut self, rules: ImageRules) -> Self {
+        self.image = rules;
+        self
+    }
+}
+
+/// Receives a change form for the private `fields` of `M`: stores the uploads, notes the
+/// cleared fields, collects the text fields and the validation messages. `current` is the
+/// object being changed (`None` on an add form): its stored names are what replaced or cleared
+/// fields held before, and what makes a required field already filled.
+///
+/// # Errors
+/// [`UploadError`] when the form cannot be received at all: an over-size file (413), too many
+/// parts or text (413/400), a malformed body, or a storage failure. Nothing of the request is
+/// left in the storage then, and the rest of the body is read (up to the route's body limit)
+/// so that the browser sees the answer.
+pub async fn receive<M: PrivateMedia>(
+    storage: &LocalStorage,
+    mut multipart: Multipart,
+    fields: &[Field<M>],
+    current: Option<&M>,
+    options: &UploadOptions,
+) -> Result<Submission, UploadError> {
+    let mut receiver = Receiver {
+        storage,
+        fields,
+        options,
+        submission: Submission {
+            keep_replaced: options.keep_replaced,
+            ..Submission::default()
+        },
+        uploaded: Vec::new(),
+        cleared: Vec::new(),
+        text_bytes: 0,
+        parts: 0,
+        drain_budget: u64::try_from(body_limit(fields, options)).unwrap_or(u64::MAX),
+    };
+    if let Err(err) = receiver.read_all(&mut multipart).await {
+        let stored = std::mem::take(&mut receiver.submission.changes);
+        // Best effort: the request failed already; deletion failures are logged.
+        let _ = delete_all(storage, stored_names(stored)).await;
+        receiver.drain(&mut multipart).await;
+        return Err(err);
+    }
+    receiver.finish(current).await
+}
+
+/// The state of one form being received.
+struct Receiver<'a, M: 'static> {
+    storage: &'a LocalStorage,
+    fields: &'a [Field<M>],
+    options: &'a UploadOptions,
+    submission: Submission,
+    /// Fields that received a (non-empty) file part, valid or not.
+    uploaded: Vec<&'static str>,
+    /// Optional fields whose clear checkbox is ticked.
+    cleared: Vec<&'static str>,
+    text_bytes: usize,
+    parts: usize,
+    /// How many more bytes may be read to drain the body after an error.
+    drain_budget: u64,
+}
+
+impl<M: PrivateMedia> Receiver<'_, M> {
+    async fn read_all(&mut self, multipart: &mut Multipart) -> Result<(), UploadError> {
+        while let Some(mut part) = multipart.next_field().await? {
+            self.parts += 1;
+            if self.parts > self.options.max_parts {
+                return Err(UploadError::TooManyParts {
+                    max: self.options.max_parts,
+                });
+            }
+            let name = part.name().unwrap_or_default().to_owned();
+            let file_name = part.file_name().map(str::to_owned);
+            let key = name.strip_prefix(self.options.prefix.as_str());
+            let field = key.and_then(|key| self.field(key));
+            match (field, file_name) {
+                (Some(field), Some(file_name)) => {
+                    self.file_part(field, &mut part, &file_name).await?;
+                }
+                // A file for something that is not a private field of this form: skipped
+                // (the next `next_field` reads past it).
+                (None, Some(_)) => {
+                    tracing::debug!(part = %name.escape_debug(), "privates-admin: file part of no private field skipped");
+                }
+                (_, None) => {
+                    let value = self.read_text(&mut part).await?;
+                    let clear_of = key
+                        .and_then(|key| key.strip_suffix("-clear"))
+                        .and_then(|key| self.field(key))
+                        .filter(|field| field.spec.optional);
+                    match clear_of {
+                        Some(field) => {
+                            if checkbox_ticked(&value) {
+                                self.cleared.push(field.name());
+                            }
+                        }
+                        None => self.submission.text.push((name, value)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn field(&self, name: &str) -> Option<Field<M>> {
+        self.fields
+            .iter()
+            .find(|field| field.name() == name)
+            .copied()
+    }
+
+    fn error(&mut self, field: Field<M>, message: impl Into<String>) {
+        self.submission.add_error(field.name(), message);
+    }
+
+    async fn read_text(&mut self, part: &mut Part<'_>) -> Result<String, UploadError> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.chunk().await? {
+            self.text_bytes = self.text_bytes.saturating_add(chunk.len());
+            if self.text_bytes > self.options.max_text_bytes {
+                return Err(UploadError::TextTooLarge {
+                    max: self.options.max_text_bytes,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// One file part of `field`.
+    async fn file_part(
+        &mut self,
+        field: Field<M>,
+        part: &mut Part<'_>,
+        file_name: &str,
+    ) -> Result<(), UploadError> {
+        // A file input left empty still sends a part, with an empty file name.
+        if file_name.is_empty() {
+            return Ok(());
+        }
+        if self.uploaded.contains(&field.name()) {
+            self.error(field, "Upload one file only.");
+            return Ok(());
+        }
+        self.uploaded.push(field.name());
+        let Ok(valid_name) = valid_upload_filename(file_name) else {
+            self.error(
+                field,
+                "The file name is not valid: use letters, digits, `-`, `_` and `.`.",
+            );
+            return Ok(());
+        };
+        let max = max_size(field.spec, self.options);
+        let mut head = BytesMut::new();
+        let mut ended = self
+            .read_until(field, part, &mut head, SNIFF_BYTES, max)
+            .await?;
+        if head.is_empty() && ended {
+            self.error(field, "The submitted file is empty.");
+            return Ok(());
+        }
+        let sniffed = sniff(&head, &valid_name);
+        if let Err(message) = check(field.spec, &sniffed, &valid_name) {
+            self.error(field, message);
+            return Ok(());
+        }
+        let mut image = None;
+        if field.spec.kind == FieldKind::Image {
+            let Some(format) = format_of(&sniffed.mime) else {
+                self.error(field, "Upload a valid image.");
+                return Ok(());
+            };
+            let rules = self.options.image;
+            loop {
+                match check_header(&head, ended, format, &rules) {
+                    Header::Valid { dimensions } => {
+                        image = Some((format, dimensions));
+                        break;
+                    }
+                    Header::Invalid(message) => {
+                        self.error(field, message);
+                        return Ok(());
+                    }
+                    Header::NeedMore => {
+                        let target = head
+                            .len()
+                            .saturating_mul(2)
+                            .clamp(SNIFF_BYTES, rules.max_header_bytes);
+                        ended = self.read_until(field, part, &mut head, target, max).await?;
+                    }
+                }
+            }
+        }
+        self.store(field, part, file_name, head, ended, max, sniffed, image)
+            .await
+    }
+
+    /// Reads `part` into `head` until it holds `target` bytes or the part ends (`true`).
+    async fn read_until(
+        &mut self,
+        field: Field<M>,
+        part: &mut Part<'_>,
+        head: &mut BytesMut,
+        target: usize,
+        max: u64,
+    ) -> Result<bool, UploadError> {
+        while head.len() < target {
+            match part.chunk().await? {
+                Some(chunk) => {
+                    head.extend_from_slice(&chunk);
+                    if len(head) > max {
+                        self.drain_part(part).await;
+                        return Err(UploadError::TooLarge {
+                            field: field.name().to_owned(),
+                            max_size: max,
+                        });
+                    }
+                }
+                None => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Streams the part (its first bytes in `head`) into the storage.
+    #[allow(clippy::too_many_arguments)]
+    async fn store(
+        &mut self,
+        field: Field<M>,
+        part: &mut Part<'_>,
+        file_name: &str,
+        head: BytesMut,
+        ended: bool,
+        max: u64,
+        sniffed: Sniffed,
+        image: Option<(::image::ImageFormat, (u32, u32))>,
+    ) -> Result<(), UploadError> {
+        let mut received = 0_u64;
+        let stream = counted(part, head.freeze(), ended, max, &mut received);
+        let saved = self
+            .storage
+            .save_upload(&field.spec.upload_to, file_name, stream)
+            .await;
+        let name = match saved {
+            Ok(name) => name,
+            Err(StorageError::Stream(source)) => {
+                return Err(match source.downcast::<StreamFault>() {
+                    Ok(fault) => match *fault {
+                        StreamFault::TooLarge { max_size } => {
+                            self.drain_part(part).await;
+                            UploadError::TooLarge {
+                                field: field.name().to_owned(),
+                                max_size,
+                            }
+                        }
+                        StreamFault::Multipart(err) => UploadError::Multipart(err),
+                    },
+                    Err(other) => UploadError::Storage(StorageError::Stream(other)),
+                });
+            }
+            Err(StorageError::InvalidName { .. } | StorageError::NoAvailableName { .. }) => {
+                self.error(
+                    field,
+                    "The file name cannot be stored: use a shorter name of letters, digits, \
+                     `-`, `_` and `.`.",
+                );
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if let Some((format, _)) = image.filter(|_| self.options.image.verify_pixels)
+            && let Err(outcome) = self.verify_pixels(&name, format).await
+        {
+            // Best effort: the file was never handed out; a failure is logged.
+            let _ = self.storage.delete(&name).await;
+            match outcome {
+                Verdict::Invalid(message) => {
+                    self.error(field, message);
+                    return Ok(());
+                }
+                Verdict::Failed(err) => return Err(err),
+            }
+        }
+        self.submission.changes.push(Change {
+            field: field.name(),
+            change: FileChange::Stored(StoredFile {
+                name,
+                size: received,
+                content_type: sniffed.mime,
+                dimensions: image.map(|(_, dimensions)| dimensions),
+            }),
+            previous: None,
+        });
+        Ok(())
+    }
+
+    /// Decodes the stored image `name` in full on the blocking pool.
+    async fn verify_pixels(&self, name: &str, format: ::image::ImageFormat) -> Result<(), Verdict> {
+        let opened = self
+            .storage
+            .open(name)
+            .await
+            .map_err(|err| Verdict::Failed(err.into()))?;
+        let rules = self.options.image;
+        tokio::task::spawn_blocking(move || image::verify_pixels(opened.file, format, &rules))
+            .await
+            .map_err(|err| Verdict::Failed(UploadError::Task(err.to_string())))?
+            .map_err(Verdict::Invalid)
+    }
+
+    /// After every part: contradictions, required fields, the previous stored names; on any
+    /// error, the stored files are deleted again.
+    async fn finish(mut self, current: Option<&M>) -> Result<Submission, UploadError> {
+        for &field in self.fields {
+            let name = field.name();
+            let previous = current
+                .and_then(|object| field.stored_name(object))
+                .map(str::to_owned);
+            let stored = self.submission.changes.iter().any(|c| c.field == name);
+            let cleared = self.cleared.contains(&name);
+            if stored && cleared {
+                self.error(
+                    field,
+                    "Please either submit a file or check the clear checkbox, not both.",
+                );
+            } else if cleared && previous.is_some() {
+                self.submission.changes.push(Change {
+                    field: name,
+                    change: FileChange::Cleared,
+                    previous: None,
+                });
+            }
+            let has_error = self.submission.errors.iter().any(|e| e.field == name);
+            let filled = stored || (!cleared && previous.is_some());
+            if !field.spec.optional && !filled && !has_error {
+                self.error(field, "This field is required.");
+            }
+            for change in &mut self.submission.changes {
+                if change.field == name {
+                    change.previous.clone_from(&previous);
+                }
+            }
+        }
+        if !self.submission.is_valid() {
+            let stored = std::mem::take(&mut self.submission.changes);
+            delete_all(self.storage, stored_names(stored)).await?;
+        }
+        Ok(self.submission)
+    }
+
+    /// Reads the rest of `part`, within the drain budget.
+    async fn drain_part(&mut self, part: &mut Part<'_>) {
+        while self.drain_budget > 0 {
+            match part.chunk().await {
+                Ok(Some(chunk)) => {
+                    self.drain_budget = self.drain_budget.saturating_sub(len(&chunk))
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Reads the rest of the body after an error, within the drain budget, so that a browser
+    /// still uploading sees the answer instead of a reset connection.
+    async fn drain(&mut self, multipart: &mut Multipart) {
+        while self.drain_budget > 0 {
+            match multipart.next_field().await {
+                Ok(Some(mut part)) => self.drain_part(&mut part).await,
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Why a stored image is refused.
+enum Verdict {
+    /// Not a valid image: the message for the form.
+    Invalid(String),
+    /// The check itself failed.
+    Failed(UploadError),
+}
+
+/// Django's `CheckboxInput.value_from_datadict`: `"false"` (any case) and `""` are unticked,
+/// anything else sent is ticked.
+fn checkbox_ticked(value: &str) -> bool {
+    !(value.is_empty() || value.eq_ignore_ascii_case("false"))
+}
