@@ -314,14 +314,14 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     /// The edit widget of `field` on `object` (`None` on an add form), or its custom widget.
     #[must_use]
     pub fn widget<'a>(&self, field: Field<M>, object: Option<&'a M>) -> AdminWidget<'a> {
-        self.render_widget(field, object, WidgetMode::Edit)
+        self.render_widget(field, object, WidgetMode::Edit, "")
     }
 
     /// The read-only widget of `field` on `object` (Django's `readonly_fields`): still a link
     /// to the protected URL.
     #[must_use]
     pub fn readonly_widget<'a>(&self, field: Field<M>, object: &'a M) -> AdminWidget<'a> {
-        self.render_widget(field, Some(object), WidgetMode::ReadOnly)
+        self.render_widget(field, Some(object), WidgetMode::ReadOnly, "")
     }
 
     /// The widget of a child object's field shown inside a parent's page (an inline): the
@@ -333,10 +333,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         object: Option<&'a M>,
         prefix: &str,
     ) -> AdminWidget<'a> {
-        match self.render_widget(field, object, WidgetMode::Edit) {
-            AdminWidget::Standard(widget) => AdminWidget::Standard(widget.prefix(prefix)),
-            custom @ AdminWidget::Custom(_) => custom,
-        }
+        self.render_widget(field, object, WidgetMode::Edit, prefix)
     }
 
     fn render_widget<'a>(
@@ -344,10 +341,14 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         field: Field<M>,
         object: Option<&'a M>,
         mode: WidgetMode,
+        input_prefix: &str,
     ) -> AdminWidget<'a> {
-        let widget = FileWidget::build(field, object, &self.prefix)
+        let mut widget = FileWidget::build(field, object, &self.prefix)
             .downloadable(self.is_downloadable(field))
             .mode(mode);
+        if !input_prefix.is_empty() {
+            widget = widget.prefix(input_prefix);
+        }
         match self.widgets.iter().find(|(name, _)| *name == field.name()) {
             Some((_, hook)) => AdminWidget::Custom(hook(widget)),
             None => AdminWidget::Standard(widget),

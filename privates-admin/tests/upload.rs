@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Doc, MUGSHOT_MAX, PDF_MAX, World, bomb_png, part, pdf_bytes, png_bytes, value_of};
+use common::{
+    Doc, MUGSHOT_MAX, PDF_MAX, World, bomb_png, noise_image, part, pdf_bytes, png_bytes, value_of,
+};
 use loco_rs::controller::Routes;
 use privates_admin::{ModelAdmin, UploadOptions, upload::ImageRules};
 use reqwest::{StatusCode, multipart::Form};
@@ -216,6 +218,21 @@ async fn a_decompression_bomb_is_refused_before_it_is_stored() {
     );
     assert_eq!(world.files(), Vec::<String>::new());
 
+    // A GIF declaring a 65535×65535 screen.
+    let mut gif = b"GIF89a".to_vec();
+    gif.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0]);
+    gif.extend_from_slice(&[
+        0x2c, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 2, 2, 0x4c, 0x01, 0, 0x3b,
+    ]);
+    let form = Form::new().part("mugshot", part(gif, "bomb.gif", "image/gif"));
+    let (status, body) = world.post(5, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("mugshot: The image is too large to process"),
+        "{body}"
+    );
+    assert_eq!(world.files(), Vec::<String>::new());
+
     // Within the pixel limits but over the decoding memory limit: refused too.
     let admin =
         ModelAdmin::new().upload_options(UploadOptions::default().image_rules(ImageRules {
@@ -260,23 +277,47 @@ async fn a_non_image_or_corrupt_image_is_refused() {
 }
 
 #[tokio::test]
-async fn other_image_formats_are_accepted() {
+async fn every_decodable_format_is_accepted_with_its_dimensions() {
+    use image::ImageFormat;
     let world = world().await;
-    let image = image::RgbImage::from_pixel(8, 6, image::Rgb([10, 20, 30]));
+    // Larger than the sniffing window, so the header is decoded from a prefix.
     for (format, name, mime) in [
-        (image::ImageFormat::Jpeg, "me.jpg", "image/jpeg"),
-        (image::ImageFormat::Gif, "me.gif", "image/gif"),
+        (ImageFormat::Png, "me.png", "image/png"),
+        (ImageFormat::Jpeg, "me.jpg", "image/jpeg"),
+        (ImageFormat::Gif, "me.gif", "image/gif"),
+        (ImageFormat::WebP, "me.webp", "image/webp"),
     ] {
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        image.write_to(&mut bytes, format).unwrap();
+        let bytes = noise_image(160, 120, format);
+        assert!(
+            bytes.len() > 8192 && (bytes.len() as u64) < MUGSHOT_MAX,
+            "{name}: {}",
+            bytes.len()
+        );
         let form = Form::new().part(
             "mugshot",
-            part(bytes.into_inner(), name, "application/octet-stream"),
+            part(bytes.clone(), name, "application/octet-stream"),
         );
         let (status, body) = world.post(8, form).await;
         assert_eq!(status, StatusCode::OK, "{name}: {body}");
         assert_eq!(value_of(&body, "mugshot.type"), Some(mime));
+        assert_eq!(value_of(&body, "mugshot.dimensions"), Some("160x120"));
+        assert_eq!(world.read(value_of(&body, "mugshot").unwrap()), bytes);
     }
+}
+
+#[tokio::test]
+async fn rollback_keeps_the_old_files_and_removes_the_new_ones() {
+    let world = world_with_doc(ModelAdmin::new()).await;
+    let form = Form::new()
+        .text("title", "fail")
+        .text("pdf-clear", "on")
+        .part("mugshot", part(png_bytes(3, 3), "new.png", "image/png"));
+    let (status, _) = world.post(1, form).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        world.files(),
+        vec!["docs/old.pdf".to_owned(), "mugshots/old.png".to_owned()]
+    );
 }
 
 #[tokio::test]
@@ -424,4 +465,38 @@ async fn inline_forms_use_the_prefix() {
         Some(format!("mugshots/{}/child.png", year()).as_str())
     );
     assert_eq!(world.files().len(), 1);
+}
+
+#[tokio::test]
+async fn an_abandoned_upload_leaves_no_file() {
+    let world = world().await;
+    // The mugshot arrives whole; the PDF part's stream fails midway, so the client gives up.
+    let failing = futures_util::stream::iter([
+        Ok::<_, std::io::Error>(bytes::Bytes::from(pdf_bytes(20_000))),
+        Err(std::io::Error::other("the client went away")),
+    ]);
+    let form = Form::new()
+        .part("mugshot", part(png_bytes(2, 2), "me.png", "image/png"))
+        .part(
+            "pdf",
+            reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(failing))
+                .file_name("cut.pdf"),
+        );
+    let result = world
+        .client
+        .post(world.url("/admin/docs/iddocument/1/change/"))
+        .header("x-user", "root")
+        .multipart(form)
+        .send()
+        .await;
+    assert!(result.is_err(), "the request cannot complete");
+    // The server notices the cut body (or drops the handler) and deletes what it stored.
+    for _ in 0..100 {
+        if world.files().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(world.files(), Vec::<String>::new());
+    assert!(world.docs.get("1").is_none());
 }

@@ -62,6 +62,17 @@ impl Initializer for PrivatesInitializer {
         Ok(())
     }
 
+    /// loco registers every route without its trailing slash, while download URLs keep the
+    /// Django admin's shape (`/admin/docs/iddocument/7/pdf/`); so that both forms reach the
+    /// same handler, the app's router answers paths with a trailing slash as without.
+    async fn after_routes(
+        &self,
+        router: axum::Router,
+        _ctx: &AppContext,
+    ) -> loco_rs::Result<axum::Router> {
+        Ok(crate::routing::accept_trailing_slashes(router))
+    }
+
     async fn check(&self, ctx: &AppContext) -> loco_rs::Result<Option<Check>> {
         Ok(Some(doctor_check(&ctx.config)))
     }

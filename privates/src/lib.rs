@@ -21,6 +21,7 @@ pub mod initializer;
 pub mod model;
 pub mod permissions;
 mod refusal;
+pub mod routing;
 pub mod sendfile;
 pub mod storage;
 pub mod task;

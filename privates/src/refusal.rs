@@ -1,6 +1,9 @@
 //! The answers to a refused request, shared by the download view and admin pages.
 
-use axum::response::{IntoResponse, Response};
+use axum::{
+    extract::OriginalUri,
+    response::{IntoResponse, Response},
+};
 use http::{HeaderValue, StatusCode, header, request::Parts};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -38,10 +41,15 @@ impl Decision {
 
 pub(crate) fn anonymous(parts: &Parts, login_url: &str) -> Response {
     if wants_html(parts) {
-        let next = parts
-            .uri
+        // The path as the browser asked for it: routers that rewrite the path (trailing
+        // slashes) keep the original in `OriginalUri`.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let next = uri
             .path_and_query()
-            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+            .map_or_else(|| uri.path(), |pq| pq.as_str());
         let separator = if login_url.contains('?') { '&' } else { '?' };
         let location = format!(
             "{login_url}{separator}next={}",

@@ -88,18 +88,26 @@ impl TempPrivateRoot {
     }
 }
 
-/// An axum router serving loco [`Routes`](loco_rs::controller::Routes) on `ctx`, the way loco's `AppRoutes` mounts them, for
-/// tests that need no `Hooks` type.
+/// An axum router serving loco [`Routes`](loco_rs::controller::Routes) on `ctx` the way a loco
+/// app does — each route registered without its trailing slash, as loco's `AppRoutes` does,
+/// and trailing slashes accepted as the [`PrivatesInitializer`](crate::PrivatesInitializer)
+/// arranges — for tests that need no `Hooks` type.
 pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Router {
     let prefix = routes.prefix.clone().unwrap_or_default();
     let prefix = prefix.trim_end_matches('/');
-    routes
+    let router = routes
         .handlers
         .into_iter()
         .fold(axum::Router::new(), |router, handler| {
-            router.route(&format!("{prefix}{}", handler.uri), handler.method)
+            let uri = format!("{prefix}{}", handler.uri);
+            let uri = match uri.trim_end_matches('/') {
+                "" => "/",
+                trimmed => trimmed,
+            };
+            router.route(uri, handler.method)
         })
-        .with_state(ctx.clone())
+        .with_state(ctx.clone());
+    crate::routing::accept_trailing_slashes(router)
 }
 
 /// What the assertion helpers read from a response: implemented for `http::Response`, its

@@ -444,3 +444,15 @@ async fn decide_and_require_answer_like_the_view() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn urls_with_and_without_the_trailing_slash_reach_the_view() {
+    let world = world(Backend::Development).await;
+    for path in [
+        "/admin/docs/iddocument/1/pdf/",
+        "/admin/docs/iddocument/1/pdf",
+    ] {
+        let body = expect(world.get(path, Some("clerk"), &[]).await, StatusCode::OK).await;
+        assert_eq!(body, PDF_BYTES, "{path}");
+    }
+}

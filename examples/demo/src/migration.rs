@@ -43,6 +43,8 @@ enum IdDocuments {
     Mugshot,
 }
 
+// The trait's own signature elides `SchemaManager<'_>`; spelling it out does not match.
+#[allow(elided_lifetimes_in_paths)]
 #[async_trait::async_trait]
 impl MigrationTrait for CreateTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -3,11 +3,11 @@
 //!
 //! For every file part of a private field, in this order:
 //! 1. the browser's file name is made valid (`C:\fakepath\x.pdf` gives `x.pdf`);
-//! 2. the first [`SNIFF_BYTES`](sniff::SNIFF_BYTES) are read and the content type is sniffed
-//!    from them ([`sniff`]); the browser's `Content-Type` is ignored. The field's
+//! 2. the first [`SNIFF_BYTES`] bytes are read and the content type is sniffed
+//!    from them ([`mod@sniff`]); the browser's `Content-Type` is ignored. The field's
 //!    `content_types` (and, for `image` fields, the decodable image types) must match, and so
 //!    must the file name's extension;
-//! 3. for `image` fields the header is decoded with [`image::Limits`] ([`ImageRules`]):
+//! 3. for `image` fields the header is decoded with [`::image::Limits`] ([`ImageRules`]):
 //!    decompression bombs are refused here, before anything is stored;
 //! 4. the bytes stream into the storage (a hidden temporary file, linked under a free name at
 //!    the end); more than the field's `max_size` stops the stream, removes the temporary file
@@ -173,15 +173,20 @@ pub async fn receive<M: PrivateMedia>(
         text_bytes: 0,
         parts: 0,
         drain_budget: u64::try_from(body_limit(fields, options)).unwrap_or(u64::MAX),
+        orphans: OrphanGuard {
+            storage: storage.clone(),
+            names: Vec::new(),
+        },
     };
     if let Err(err) = receiver.read_all(&mut multipart).await {
         let stored = std::mem::take(&mut receiver.submission.changes);
         // Best effort: the request failed already; deletion failures are logged.
         let _ = delete_all(storage, stored_names(stored)).await;
+        receiver.orphans.names.clear();
         receiver.drain(&mut multipart).await;
         return Err(err);
     }
-    receiver.finish(current).await
+    Ok(receiver.finish(current).await)
 }
 
 /// The state of one form being received.
@@ -198,6 +203,36 @@ struct Receiver<'a, M: 'static> {
     parts: usize,
     /// How many more bytes may be read to drain the body after an error.
     drain_budget: u64,
+    /// The files stored so far, deleted if the request is abandoned midway.
+    orphans: OrphanGuard,
+}
+
+/// Deletes the files of a request whose handler was dropped midway (the client went away
+/// while a later part was streaming): they were stored, but no row will ever name them.
+struct OrphanGuard {
+    storage: LocalStorage,
+    names: Vec<String>,
+}
+
+impl Drop for OrphanGuard {
+    fn drop(&mut self) {
+        if self.names.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut self.names);
+        let storage = self.storage.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let _ = delete_all(&storage, names.into_iter()).await;
+                });
+            }
+            Err(_) => tracing::warn!(
+                count = names.len(),
+                "privates-admin: an abandoned upload left files that could not be deleted"
+            ),
+        }
+    }
 }
 
 impl<M: PrivateMedia> Receiver<'_, M> {
@@ -421,6 +456,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                 Verdict::Failed(err) => return Err(err),
             }
         }
+        self.orphans.names.push(name.clone());
         self.submission.changes.push(Change {
             field: field.name(),
             change: FileChange::Stored(StoredFile {
@@ -450,7 +486,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
 
     /// After every part: contradictions, required fields, the previous stored names; on any
     /// error, the stored files are deleted again.
-    async fn finish(mut self, current: Option<&M>) -> Result<Submission, UploadError> {
+    async fn finish(mut self, current: Option<&M>) -> Submission {
         for &field in self.fields {
             let name = field.name();
             let previous = current
@@ -482,10 +518,13 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             }
         }
         if !self.submission.is_valid() {
+            // The form is shown again either way; a failed deletion is logged.
             let stored = std::mem::take(&mut self.submission.changes);
-            delete_all(self.storage, stored_names(stored)).await?;
+            let _ = delete_all(self.storage, stored_names(stored)).await;
         }
-        Ok(self.submission)
+        // From here on the files are the caller's: `commit` or `rollback`.
+        self.orphans.names.clear();
+        self.submission
     }
 
     /// Reads the rest of `part`, within the drain budget.

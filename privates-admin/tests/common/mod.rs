@@ -402,6 +402,9 @@ async fn change_form(
                 field.name(),
                 file.size
             ));
+            if let Some((width, height)) = file.dimensions {
+                body.push_str(&format!("{}.dimensions={width}x{height}\n", field.name()));
+            }
         }
         body.push_str(&format!(
             "{}={}\n",
@@ -413,8 +416,13 @@ async fn change_form(
     if let Some(title) = submission.text("title") {
         body.push_str(&format!("title={title}\n"));
     }
-    docs.put(pk.to_string(), doc);
     let storage = Privates::from_ctx(ctx).unwrap();
+    // The title "fail" plays a database that refuses the row.
+    if submission.text("title") == Some("fail") {
+        submission.rollback(storage.storage()).await.unwrap();
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the row was not saved").into_response();
+    }
+    docs.put(pk.to_string(), doc);
     submission.commit(storage.storage()).await.unwrap();
     (StatusCode::OK, body).into_response()
 }
@@ -445,6 +453,21 @@ pub fn png_bytes(width: u32, height: u32) -> Vec<u8> {
     });
     let mut bytes = std::io::Cursor::new(Vec::new());
     image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+/// A `width`×`height` image of noise (so that it compresses badly) encoded as `format`.
+pub fn noise_image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let image = image::RgbImage::from_fn(width, height, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [r, g, b, _] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, format).unwrap();
     bytes.into_inner()
 }
 
