@@ -11,6 +11,7 @@ mod expand;
 mod size;
 mod strftime;
 mod suggest;
+mod temp_root;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -137,4 +138,29 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
             tokens
         }
     }
+}
+
+/// Gives a test its own temporary private storage root (the decorator form of django-privates'
+/// `temp_private_root`; re-exported as `privates::testing::temp_private_root`).
+///
+/// The test takes one parameter, the guard; the attribute removes the parameter and creates
+/// the guard at the start of the body, so the folder is removed when the test ends, also when
+/// it panics. Put it above `#[tokio::test]`:
+///
+/// ```ignore
+/// use privates::testing::{temp_private_root, TempPrivateRoot};
+///
+/// #[temp_private_root]
+/// #[tokio::test]
+/// async fn uploads_land_in_the_root(root: TempPrivateRoot) {
+///     let ctx = boot_my_app().await;
+///     let privates = root.install(&ctx).unwrap();
+///     // ...
+/// }
+/// ```
+///
+/// `#[temp_private_root(crate = "my_privates")]` names a renamed dependency.
+#[proc_macro_attribute]
+pub fn temp_private_root(args: TokenStream, item: TokenStream) -> TokenStream {
+    temp_root::expand(args.into(), item.into()).into()
 }

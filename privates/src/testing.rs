@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+pub use privates_macros::temp_private_root;
+
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use loco_rs::app::AppContext;
 

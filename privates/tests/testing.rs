@@ -168,3 +168,39 @@ async fn stream_assertion_fails_for_other_bytes() {
     let (parts, _) = fetch(&world).await;
     assert_streams(&parts, b"%PDF-x", &world.privates, "docs/a b.pdf").await;
 }
+
+mod decorator {
+    use privates::testing::{TempPrivateRoot, temp_private_root};
+
+    #[temp_private_root]
+    #[test]
+    fn gives_the_test_its_own_root(root: TempPrivateRoot) {
+        assert!(root.path().is_dir());
+        let name = root.path().file_name().unwrap().to_string_lossy().to_string();
+        assert!(name.starts_with("privates-test-"), "{name}");
+    }
+
+    #[temp_private_root]
+    #[tokio::test]
+    async fn works_with_tokio_tests(root: TempPrivateRoot) {
+        tokio::fs::write(root.path().join("a.txt"), b"x").await.unwrap();
+        assert!(root.path().join("a.txt").is_file());
+    }
+
+    // The guard of a panicking test is dropped during unwinding: the folder goes too.
+    static LEFT_BEHIND: std::sync::Mutex<Option<std::path::PathBuf>> =
+        std::sync::Mutex::new(None);
+
+    #[temp_private_root]
+    fn panics_with_a_root(root: TempPrivateRoot) {
+        *LEFT_BEHIND.lock().unwrap() = Some(root.path().to_path_buf());
+        panic!("boom");
+    }
+
+    #[test]
+    fn the_decorated_root_goes_when_the_test_panics() {
+        assert!(std::panic::catch_unwind(panics_with_a_root).is_err());
+        let path = LEFT_BEHIND.lock().unwrap().clone().unwrap();
+        assert!(!path.exists(), "{} survived", path.display());
+    }
+}

@@ -1,0 +1,15 @@
+use privates::testing::temp_private_root;
+
+#[temp_private_root]
+fn needs_the_guard_parameter() {}
+
+#[temp_private_root]
+fn takes_one_guard_only(a: privates::testing::TempPrivateRoot, b: privates::testing::TempPrivateRoot) {}
+
+#[temp_private_root(krate = "x")]
+fn unknown_argument(root: privates::testing::TempPrivateRoot) {}
+
+#[temp_private_root]
+fn wrong_guard_type(root: String) {}
+
+fn main() {}
