@@ -18,7 +18,6 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A page: `body` is trusted HTML, `title` is text.
-#[must_use]
 pub fn page(title: &str, body: &str) -> axum::response::Html<String> {
     axum::response::Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} | privates demo</title></head><body><main>{body}</main></body></html>",
