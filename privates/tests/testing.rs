@@ -176,20 +176,26 @@ mod decorator {
     #[test]
     fn gives_the_test_its_own_root(root: TempPrivateRoot) {
         assert!(root.path().is_dir());
-        let name = root.path().file_name().unwrap().to_string_lossy().to_string();
+        let name = root
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         assert!(name.starts_with("privates-test-"), "{name}");
     }
 
     #[temp_private_root]
     #[tokio::test]
     async fn works_with_tokio_tests(root: TempPrivateRoot) {
-        tokio::fs::write(root.path().join("a.txt"), b"x").await.unwrap();
+        tokio::fs::write(root.path().join("a.txt"), b"x")
+            .await
+            .unwrap();
         assert!(root.path().join("a.txt").is_file());
     }
 
     // The guard of a panicking test is dropped during unwinding: the folder goes too.
-    static LEFT_BEHIND: std::sync::Mutex<Option<std::path::PathBuf>> =
-        std::sync::Mutex::new(None);
+    static LEFT_BEHIND: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
 
     #[temp_private_root]
     fn panics_with_a_root(root: TempPrivateRoot) {
