@@ -25,6 +25,7 @@ pub(crate) const STRUCT_KEYS: &[&str] = &[
     "url_prefix",
     "find",
     "entity",
+    "admin",
 ];
 
 /// The keys of a field attribute.
@@ -55,6 +56,8 @@ pub(crate) struct StructAttrs {
     pub(crate) url_prefix: Option<LitStr>,
     pub(crate) find: Option<(Find, Span)>,
     pub(crate) entity: Option<Path>,
+    /// `admin` (`::privates_admin`) or `admin = "path"`: generate widget methods.
+    pub(crate) admin: Option<Path>,
 }
 
 /// How the derive implements `FindByPk`.
@@ -159,6 +162,15 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                 "entity" => {
                     let value = path(&meta, "entity", "super::documents::Entity", errors)?;
                     set(&mut out.entity, value, "entity", span, errors);
+                }
+                "admin" => {
+                    let value = if meta.input.peek(Token![=]) {
+                        path(&meta, "admin", "\"my_admin\"", errors)?
+                    } else {
+                        flag(&meta, "admin", errors)?;
+                        Some(syn::parse_quote!(::privates_admin))
+                    };
+                    set(&mut out.admin, value, "admin", span, errors);
                 }
                 "find" => {
                     let value = find(&meta, errors)?;

@@ -52,6 +52,16 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
 
     let consts = plan.fields.iter().map(|field| field_const(plan, field, &p));
     let url_fns = plan.fields.iter().map(|field| url_fn(plan, field, &p));
+    let widget_fns = plan
+        .admin
+        .as_ref()
+        .map(|admin| {
+            plan.fields
+                .iter()
+                .map(|field| widget_fn(plan, field, admin))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
     let routes_doc = format!(
         " The loco routes that download the private fields of [`{ident}`]: one `GET` (and \
          `HEAD`) route per field that is not `no_download`, at \
@@ -88,6 +98,7 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         impl #ident {
             #(#consts)*
             #(#url_fns)*
+            #(#widget_fns)*
 
             #[doc = #routes_doc]
             #[must_use]
@@ -219,6 +230,29 @@ fn url_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> TokenStrea
         #[must_use]
         #vis fn #url_fn(&self) -> ::core::option::Option<::std::string::String> {
             #body
+        }
+    }
+}
+
+/// `fn pdf_widget(&self) -> privates_admin::FileWidget<'_>` (with `admin` on the struct).
+fn widget_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, admin: &TokenStream) -> TokenStream {
+    let FieldPlan {
+        ident,
+        name,
+        handle,
+        ..
+    } = field;
+    let vis = plan.vis;
+    let widget_fn = proc_macro2::Ident::new(&format!("{name}_widget"), ident.span());
+    let doc = format!(
+        " The admin widget of this object's `{name}` file, for an askama template: \
+         `{{{{ doc.{name}_widget() }}}}` (already HTML-safe)."
+    );
+    quote! {
+        #[doc = #doc]
+        #[must_use]
+        #vis fn #widget_fn(&self) -> #admin::FileWidget<'_> {
+            #admin::FileWidget::new(Self::#handle, self)
         }
     }
 }

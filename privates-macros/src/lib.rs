@@ -66,7 +66,9 @@ use syn::{DeriveInput, parse_macro_input};
 ///   - `const PDF: privates::Field<Self>`: the typed handle (the field name in upper case);
 ///   - `fn pdf_url(&self) -> Option<String>`: the download URL,
 ///     `{URL_PREFIX}/{app}/{model}/{pk}/pdf/`, or `None` when the field is empty or
-///     `no_download`.
+///     `no_download`;
+///   - with `admin` on the struct, `fn pdf_widget(&self) -> privates_admin::FileWidget<'_>`: the
+///     admin widget, HTML-safe for askama.
 /// - `fn private_media_routes() -> loco_rs::controller::Routes`: one `GET`/`HEAD` route per
 ///   downloadable field, guarded by its permission. It needs `Self: FindByPk`, checked where it
 ///   is called: a plain struct without `FindByPk` still gets everything else.
@@ -88,6 +90,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `find` | `sea_orm` or `none`: whether `FindByPk` is derived | `sea_orm` when the struct or a field has a `#[sea_orm(...)]` attribute, else `none` |
 /// | `entity` | `Entity` (or `"super::documents::Entity"`): the SeaORM entity for `find = sea_orm` (implies it) | `Entity`, the sibling type |
 /// | `crate` | `"my_privates"`: the path of the runtime crate, for a renamed dependency | `::privates` |
+/// | `admin` | flag, or `admin = "my_admin"` (a renamed `privates-admin`): also generate `fn pdf_widget(&self) -> privates_admin::FileWidget<'_>` per field, for `{{ doc.pdf_widget() }}` in askama templates | no widget methods (the admin crate stays optional) |
 ///
 /// Composite primary keys are refused (a route carries one key). With `find = sea_orm`, `pk`
 /// must be the SeaORM primary key.

@@ -26,6 +26,8 @@ pub(crate) struct Plan<'a> {
     /// The `SeaORM` entity to derive `FindByPk` through, if it is derived.
     pub(crate) entity: Option<TokenStream>,
     pub(crate) fields: Vec<FieldPlan<'a>>,
+    /// The `privates-admin` crate when widget methods are wanted.
+    pub(crate) admin: Option<TokenStream>,
 }
 
 /// The app label.
@@ -156,6 +158,7 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
         pk,
         entity,
         fields: plans,
+        admin: input.attrs.admin.as_ref().map(|path| quote!(#path)),
     })
 }
 

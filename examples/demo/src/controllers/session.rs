@@ -1,22 +1,25 @@
 //! `GET/POST /login` and `POST /logout`: a cookie session carrying loco's JWT.
+//!
+//! The cookie is `HttpOnly; SameSite=Lax` (see the [module docs](super) on CSRF).
 
 use axum::{
     Form,
     extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use http::{HeaderValue, header};
+use http::{HeaderValue, StatusCode, header};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
+use privates_admin::pages::LoginPage;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
-use super::html::{escape, page};
+use super::pages::{HOME, layout, render};
 use crate::models::users;
 
 /// The session cookie's name (also in `auth.jwt.location` of the config).
 pub const COOKIE: &str = "demo_session";
-/// Where a login goes when there is no (valid) `next`.
-pub const HOME: &str = "/admin/docs/iddocument/";
+/// The login page.
+pub const LOGIN: &str = "/login";
 
 /// The login page's query.
 #[derive(Debug, Deserialize)]
@@ -48,39 +51,43 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn login_page(next: &str, error: Option<&str>) -> Response {
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    page(
-        "Log in",
-        &format!(
-            "<h1>Log in</h1>{error}<form method=\"post\" action=\"/login\">\
-             <input type=\"hidden\" name=\"next\" value=\"{}\">\
-             <p><label>Email <input type=\"email\" name=\"email\" required></label></p>\
-             <p><label>Password <input type=\"password\" name=\"password\" required></label></p>\
-             <p><button type=\"submit\">Log in</button></p></form>",
-            escape(next)
-        ),
+fn login_page(
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Result<Response> {
+    render(
+        status,
+        &LoginPage {
+            page: layout("Log in", None),
+            action: LOGIN,
+            email,
+            next: Some(next),
+            error,
+        },
     )
-    .into_response()
 }
 
-async fn show(Query(query): Query<NextQuery>) -> Response {
-    login_page(safe_next(query.next.as_deref()), None)
+async fn show(Query(query): Query<NextQuery>) -> Result<Response> {
+    login_page(StatusCode::OK, safe_next(query.next.as_deref()), "", None)
 }
 
 async fn login(State(ctx): State<AppContext>, Form(form): Form<LoginForm>) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
+    let email = form.email.trim();
     let user = users::Entity::find()
-        .filter(users::Column::Email.eq(form.email.trim()))
+        .filter(users::Column::Email.eq(email))
         .one(&ctx.db)
         .await?;
     let Some(user) = user.filter(|u| loco_rs::hash::verify_password(&form.password, &u.password))
     else {
-        let mut response = login_page(next, Some("Wrong email or password."));
-        *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-        return Ok(response);
+        return login_page(
+            StatusCode::UNAUTHORIZED,
+            next,
+            email,
+            Some("Please enter the correct email and password."),
+        );
     };
     let jwt = ctx.config.get_jwt_config()?;
     let token = loco_rs::auth::jwt::JWT::new(&jwt.secret)
@@ -98,7 +105,7 @@ async fn login(State(ctx): State<AppContext>, Form(form): Form<LoginForm>) -> Re
 }
 
 async fn logout() -> Response {
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(LOGIN).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("demo_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
@@ -110,6 +117,26 @@ async fn logout() -> Response {
 #[must_use]
 pub fn routes() -> Routes {
     Routes::new()
-        .add("/login", get(show).post(login))
+        .add(LOGIN, get(show).post(login))
         .add("/logout", post(logout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HOME, safe_next};
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/admin/x/?a=1")), "/admin/x/?a=1");
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(Some(bad)), HOME, "{bad}");
+        }
+        assert_eq!(safe_next(None), HOME);
+    }
 }
