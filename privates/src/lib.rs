@@ -31,10 +31,13 @@ pub mod view;
 
 mod state;
 
+/// The attribute for implementing [`Authorizer`] and [`FindByPk`] by hand (re-exported so an
+/// app needs no direct dependency on `async-trait`).
+pub use async_trait::async_trait;
 pub use config::PrivatesConfig;
 pub use error::Error;
 pub use initializer::PrivatesInitializer;
-pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, ViewOptions};
+pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, UploadLimits, ViewOptions};
 pub use permissions::Authorizer;
 /// Derives [`PrivateMedia`] (and, for SeaORM models, [`FindByPk`]): see the derive's docs.
 pub use privates_macros::PrivateMedia;

@@ -14,7 +14,7 @@ use loco_rs::{
     task::Tasks,
 };
 
-use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, models::iddocuments, seed};
+use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, seed};
 
 /// The demo app.
 pub struct App;
@@ -48,7 +48,7 @@ impl Hooks for App {
         AppRoutes::empty()
             .add_route(controllers::session::routes())
             .add_route(controllers::admin::routes())
-            .add_route(iddocuments::Model::private_media_routes())
+            .add_route(controllers::admin::download_routes())
     }
 
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {

@@ -1,65 +1,413 @@
-//! `GET /admin/docs/iddocument/`: the list of documents with their protected links.
+//! The ID documents' admin: the list, the add and change forms (multipart, through
+//! privates-admin's upload handling) and the protected downloads of their files.
+//!
+//! Every page requires the model's permission (`docs.can_change_iddocument`) through
+//! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
+//! user without the permission gets the HTML 403 page. Forms are CSRF-safe through the
+//! `SameSite=Lax` session cookie (see the [module docs](super)).
 
 use axum::{
-    extract::{Request, State},
-    response::{IntoResponse, Response},
+    extract::{FromRequest, Multipart, Path, Request, State},
+    response::{IntoResponse, Redirect, Response},
 };
+use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
-use privates::{PrivateMedia, Privates};
-use sea_orm::{EntityTrait, QueryOrder};
+use privates::{Field, Privates};
+use privates_admin::{
+    Markup, ModelAdmin, Submission,
+    pages::{ChangeFormPage, ChangeListPage, FormRow, ListRow},
+};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 
-use super::html::{escape, page};
-use crate::{auth, models::iddocuments};
+use super::pages::{error_page, layout, render};
+use crate::{
+    auth,
+    models::{iddocuments, users},
+};
+
+type Doc = iddocuments::Model;
+
+/// The change list.
+pub const LIST: &str = "/admin/docs/iddocument/";
+/// The add form.
+pub const ADD: &str = "/admin/docs/iddocument/add/";
+
+/// The admin registration of ID documents: every private field, downloads under `/admin`.
+#[must_use]
+pub fn admin() -> ModelAdmin<Doc> {
+    ModelAdmin::new()
+}
+
+/// The change form of document `pk`.
+#[must_use]
+pub fn change_url(pk: i32) -> String {
+    format!("/admin/docs/iddocument/{pk}/change/")
+}
+
+/// The logged-in user holding the admin's permission, or the refusal to answer with.
+async fn guard(
+    ctx: &AppContext,
+    parts: &Parts,
+    admin: &ModelAdmin<Doc>,
+) -> Result<std::result::Result<users::Model, Response>> {
+    if let Some(refusal) = admin.require(ctx, parts).await? {
+        if refusal.status() == StatusCode::FORBIDDEN {
+            let user = auth::current_user(parts, ctx).await?;
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "You do not have permission to manage ID documents.",
+                user.as_ref(),
+            )
+            .map(Err);
+        }
+        return Ok(Err(refusal));
+    }
+    // `require` authenticated the request already; a session that vanished in between is
+    // treated as anonymous.
+    match auth::current_user(parts, ctx).await? {
+        Some(user) => Ok(Ok(user)),
+        None => Ok(Err(StatusCode::UNAUTHORIZED.into_response())),
+    }
+}
+
+/// Evaluates to the user, or returns the refusal.
+macro_rules! guarded {
+    ($ctx:expr, $parts:expr, $admin:expr) => {
+        match guard($ctx, $parts, $admin).await? {
+            Ok(user) => user,
+            Err(refusal) => return Ok(refusal),
+        }
+    };
+}
+
+/// The document `pk` names, `None` for a malformed or unknown key.
+async fn find(ctx: &AppContext, pk: &str) -> Result<Option<Doc>> {
+    let Ok(id) = pk.parse::<i32>() else {
+        return Ok(None);
+    };
+    Ok(iddocuments::Entity::find_by_id(id).one(&ctx.db).await?)
+}
+
+fn not_found(user: &users::Model) -> Result<Response> {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "There is no ID document with this key.",
+        Some(user),
+    )
+}
 
 async fn list(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+    let admin = admin();
     let (parts, _) = request.into_parts();
-    let privates = Privates::from_ctx(&ctx)?;
-    if let Some(refusal) = privates
-        .require(&parts, &ctx, iddocuments::Model::PERMISSION)
-        .await?
-    {
-        return Ok(refusal);
-    }
-    let Some(user) = auth::current_user(&parts, &ctx).await? else {
-        return Ok(http::StatusCode::UNAUTHORIZED.into_response());
-    };
+    let user = guarded!(&ctx, &parts, &admin);
     let docs = iddocuments::Entity::find()
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
         .await?;
-    let link = |url: Option<String>, name: Option<&str>| match (url, name) {
-        (Some(url), Some(name)) => {
-            format!("<a href=\"{}\">{}</a>", escape(&url), escape(name))
-        }
-        _ => "-".to_string(),
-    };
-    let rows: String = docs
+    let rows = docs
         .iter()
         .map(|doc| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                doc.id,
-                escape(&doc.title),
-                link(doc.pdf_url(), doc.pdf.as_deref()),
-                link(doc.mugshot_url(), Some(&doc.mugshot)),
-            )
+            let title = if doc.title.is_empty() {
+                format!("ID document {}", doc.id)
+            } else {
+                doc.title.clone()
+            };
+            let widget = |field| Markup::render(&admin.readonly_widget(field, doc));
+            Ok(ListRow {
+                change_url: change_url(doc.id),
+                cells: vec![
+                    Markup::escape(&title),
+                    widget(Doc::PDF)?,
+                    widget(Doc::MUGSHOT)?,
+                ],
+            })
         })
-        .collect();
-    Ok(page(
-        "ID documents",
-        &format!(
-            "<h1>ID documents</h1><p>Logged in as {}.</p>\
-             <form method=\"post\" action=\"/logout\"><button>Log out</button></form>\
-             <table><thead><tr><th>id</th><th>title</th><th>pdf</th><th>mugshot</th></tr></thead>\
-             <tbody>{rows}</tbody></table>",
-            escape(&user.email)
-        ),
+        .collect::<std::result::Result<Vec<_>, std::fmt::Error>>()
+        .map_err(|err| Error::Message(format!("rendering a widget failed: {err}")))?;
+    render(
+        StatusCode::OK,
+        &ChangeListPage {
+            page: layout("Select ID document to change", Some(&user)),
+            model_name: "ID document",
+            add_url: Some(ADD),
+            columns: vec!["Title", "PDF", "Mugshot"],
+            rows,
+        },
     )
-    .into_response())
 }
 
-/// The admin routes.
+/// What a form shows besides the object: the values typed and the messages.
+#[derive(Default)]
+struct FormState<'a> {
+    /// The title typed (or stored).
+    title: &'a str,
+    /// Messages about the whole form.
+    errors: Vec<String>,
+    /// The received form, for its per-field messages.
+    submission: Option<&'a Submission>,
+    /// Messages at the top of the page.
+    messages: Vec<String>,
+}
+
+fn form_page(
+    status: StatusCode,
+    admin: &ModelAdmin<Doc>,
+    user: &users::Model,
+    doc: Option<&Doc>,
+    state: FormState<'_>,
+) -> Result<Response> {
+    let field_errors = |name: &str| -> Vec<String> {
+        state
+            .submission
+            .map(|s| s.field_errors(name).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let file_row = |field: Field<Doc>, label: &str, help: &str| {
+        FormRow::widget(field.name(), label, &admin.widget(field, doc))
+            .map(|row| row.errors(field_errors(field.name())).help(help))
+            .map_err(|err| Error::Message(format!("rendering a widget failed: {err}")))
+    };
+    let rows = vec![
+        FormRow::new("title", "Title", Markup::text_input("title", state.title))
+            .errors(field_errors("title")),
+        file_row(Doc::PDF, "PDF", "A PDF file, at most 20 MiB.")?,
+        file_row(
+            Doc::MUGSHOT,
+            "Mugshot",
+            "A PNG, JPEG, GIF or WebP image, at most 5 MiB.",
+        )?,
+    ];
+    let (title, action) = match doc {
+        Some(doc) => ("Change ID document", change_url(doc.id)),
+        None => ("Add ID document", ADD.to_owned()),
+    };
+    let mut page = layout(title, Some(user));
+    page.messages = state.messages;
+    render(
+        status,
+        &ChangeFormPage {
+            page,
+            action: &action,
+            form_id: "iddocument_form",
+            errors: state.errors,
+            rows,
+            submit_label: "Save",
+        },
+    )
+}
+
+/// Reads the multipart body of a form request; `Err` is the form shown again with the reason.
+async fn receive(
+    ctx: &AppContext,
+    admin: &ModelAdmin<Doc>,
+    request: Request,
+    current: Option<&Doc>,
+) -> std::result::Result<Submission, (StatusCode, String)> {
+    let multipart = Multipart::from_request(request, ctx)
+        .await
+        .map_err(|rejection| (rejection.status(), rejection.body_text()))?;
+    admin.receive(ctx, multipart, current).await.map_err(|err| {
+        if err.status().is_server_error() {
+            tracing::error!("demo: receiving a form failed: {err}");
+        }
+        (err.status(), err.public_message())
+    })
+}
+
+/// The title of a received form, with a message when it is missing.
+fn title(submission: &mut Submission) -> String {
+    let title = submission
+        .text("title")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if title.is_empty() {
+        submission.add_error("title", "This field is required.");
+    }
+    title
+}
+
+/// Deletes the files of a form that is shown again; failures are logged.
+async fn rollback(ctx: &AppContext, submission: Submission) -> Result<()> {
+    let privates = Privates::from_ctx(ctx)?;
+    if let Err(err) = submission.rollback(privates.storage()).await {
+        tracing::warn!("demo: removing the files of a refused form failed: {err}");
+    }
+    Ok(())
+}
+
+/// Deletes the files the saved row no longer refers to; failures are logged.
+async fn commit(ctx: &AppContext, submission: Submission) -> Result<()> {
+    let privates = Privates::from_ctx(ctx)?;
+    if let Err(err) = submission.commit(privates.storage()).await {
+        tracing::warn!("demo: removing replaced files failed: {err}");
+    }
+    Ok(())
+}
+
+fn saved(parts: &Parts) -> bool {
+    parts
+        .uri
+        .query()
+        .is_some_and(|query| query.split('&').any(|pair| pair == "saved=1"))
+}
+
+async fn add_form(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+    let admin = admin();
+    let (parts, _) = request.into_parts();
+    let user = guarded!(&ctx, &parts, &admin);
+    form_page(StatusCode::OK, &admin, &user, None, FormState::default())
+}
+
+async fn add_save(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+    let admin = admin();
+    let (parts, body) = request.into_parts();
+    let user = guarded!(&ctx, &parts, &admin);
+    let mut submission = match receive(&ctx, &admin, Request::from_parts(parts, body), None).await {
+        Ok(submission) => submission,
+        Err((status, message)) => {
+            let state = FormState {
+                errors: vec![message],
+                ..FormState::default()
+            };
+            return form_page(status, &admin, &user, None, state);
+        }
+    };
+    let title = title(&mut submission);
+    if !submission.is_valid() {
+        let response = form_page(
+            StatusCode::BAD_REQUEST,
+            &admin,
+            &user,
+            None,
+            FormState {
+                title: &title,
+                errors: vec!["Please correct the errors below.".to_owned()],
+                submission: Some(&submission),
+                messages: Vec::new(),
+            },
+        );
+        rollback(&ctx, submission).await?;
+        return response;
+    }
+    let inserted = iddocuments::ActiveModel {
+        title: Set(title),
+        pdf: Set(submission.value(&Doc::PDF, None)),
+        mugshot: Set(submission.value(&Doc::MUGSHOT, None).unwrap_or_default()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await;
+    match inserted {
+        Ok(doc) => {
+            commit(&ctx, submission).await?;
+            Ok(Redirect::to(&format!("{}?saved=1", change_url(doc.id))).into_response())
+        }
+        Err(err) => {
+            rollback(&ctx, submission).await?;
+            Err(err.into())
+        }
+    }
+}
+
+async fn change_form(
+    State(ctx): State<AppContext>,
+    Path(pk): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    let admin = admin();
+    let (parts, _) = request.into_parts();
+    let user = guarded!(&ctx, &parts, &admin);
+    let Some(doc) = find(&ctx, &pk).await? else {
+        return not_found(&user);
+    };
+    let mut state = FormState {
+        title: &doc.title,
+        ..FormState::default()
+    };
+    if saved(&parts) {
+        state
+            .messages
+            .push(format!("The ID document “{}” was saved.", doc.title));
+    }
+    form_page(StatusCode::OK, &admin, &user, Some(&doc), state)
+}
+
+async fn change_save(
+    State(ctx): State<AppContext>,
+    Path(pk): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    let admin = admin();
+    let (parts, body) = request.into_parts();
+    let user = guarded!(&ctx, &parts, &admin);
+    let Some(doc) = find(&ctx, &pk).await? else {
+        return not_found(&user);
+    };
+    let mut submission =
+        match receive(&ctx, &admin, Request::from_parts(parts, body), Some(&doc)).await {
+            Ok(submission) => submission,
+            Err((status, message)) => {
+                let state = FormState {
+                    title: &doc.title,
+                    errors: vec![message],
+                    ..FormState::default()
+                };
+                return form_page(status, &admin, &user, Some(&doc), state);
+            }
+        };
+    let title = title(&mut submission);
+    if !submission.is_valid() {
+        let response = form_page(
+            StatusCode::BAD_REQUEST,
+            &admin,
+            &user,
+            Some(&doc),
+            FormState {
+                title: &title,
+                errors: vec!["Please correct the errors below.".to_owned()],
+                submission: Some(&submission),
+                messages: Vec::new(),
+            },
+        );
+        rollback(&ctx, submission).await?;
+        return response;
+    }
+    let mut row: iddocuments::ActiveModel = doc.clone().into();
+    row.title = Set(title);
+    row.pdf = Set(submission.value(&Doc::PDF, Some(&doc)));
+    row.mugshot = Set(submission
+        .value(&Doc::MUGSHOT, Some(&doc))
+        .unwrap_or_default());
+    match row.update(&ctx.db).await {
+        Ok(doc) => {
+            commit(&ctx, submission).await?;
+            Ok(Redirect::to(&format!("{}?saved=1", change_url(doc.id))).into_response())
+        }
+        Err(err) => {
+            rollback(&ctx, submission).await?;
+            Err(err.into())
+        }
+    }
+}
+
+/// The admin pages. The form routes carry the body limit of the model's upload fields
+/// (loco's default payload limit, 2 MB, is below them).
 #[must_use]
 pub fn routes() -> Routes {
-    Routes::new().add("/admin/docs/iddocument/", get(list))
+    let admin = admin();
+    Routes::new()
+        .add(LIST, get(list))
+        .add(ADD, admin.upload_route(get(add_form).post(add_save)))
+        .add(
+            "/admin/docs/iddocument/{pk}/change/",
+            admin.upload_route(get(change_form).post(change_save)),
+        )
+}
+
+/// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check
+/// ([`ModelAdmin::routes`]).
+#[must_use]
+pub fn download_routes() -> Routes {
+    admin().routes()
 }
