@@ -266,12 +266,12 @@ async fn a_non_image_or_corrupt_image_is_refused() {
             "{name}: {body}"
         );
     }
-    // A valid header and cut pixel data: stored, fully decoded, refused and deleted.
+    // A valid header and cut pixel data: decoded in full before publishing, refused, never stored.
     let mut truncated = png_bytes(64, 64);
     truncated.truncate(truncated.len() / 2);
     let form = Form::new().part("mugshot", part(truncated, "cut.png", "image/png"));
     let (status, body) = world.post(6, form).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("mugshot: Upload a valid image"), "{body}");
     assert_eq!(world.files(), Vec::<String>::new());
 }

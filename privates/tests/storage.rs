@@ -946,3 +946,43 @@ fn new_checks_base_url_and_creates_the_folder() {
     let err = LocalStorage::new(tmp.path().join("file"), "/p/").unwrap_err();
     assert!(matches!(err, StorageError::Location { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_check_sees_the_whole_file_before_it_is_published() {
+    let fx = Fixture::new();
+    let name = fx
+        .storage
+        .save_checked("up/ok.txt", chunks(&[b"hello ", b"world"]), |mut file| {
+            let mut seen = String::new();
+            file.read_to_string(&mut seen)?;
+            assert_eq!(seen, "hello world");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(name, "up/ok.txt");
+    assert_eq!(fx.read("up/ok.txt").await, b"hello world");
+}
+
+#[tokio::test]
+async fn a_refused_check_stores_nothing() {
+    let fx = Fixture::new();
+    let err = fx
+        .storage
+        .save_upload_checked(
+            &UploadTo::Pattern("scans/"),
+            "bomb.png",
+            once(&b"\x89PNG not really"[..]),
+            |_| Err("not a valid image".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Rejected(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the file was refused before it was stored: not a valid image"
+    );
+    // Neither the real name nor the temporary file: only the (empty) folder remains.
+    assert!(fx.files().is_empty(), "{:?}", fx.files());
+    assert!(!fx.storage.exists("scans/bomb.png").await.unwrap());
+}

@@ -80,7 +80,7 @@ fn sha256(bytes: &[u8]) -> String {
         .fold(String::new(), |hex, b| hex + &format!("{b:02x}"))
 }
 
-fn header_text<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> &'a str {
+fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> &str {
     headers
         .get(name)
         .map(|v| std::str::from_utf8(v.as_bytes()).unwrap())

@@ -5,9 +5,10 @@
 //!    upload with [`image::Limits`]: the format must be a compiled-in one, the dimensions
 //!    within [`ImageRules::max_width`] / [`ImageRules::max_height`], and the decoded size
 //!    within [`ImageRules::max_alloc`]. A 50000×50000 PNG of a few hundred bytes stops here.
-//! 2. **Once stored** (when [`ImageRules::verify_pixels`] is on), the whole image is decoded
-//!    on the blocking pool under the same limits; a truncated or corrupt file is deleted again
-//!    before its name is ever handed to the application.
+//! 2. **Once written, before it is published** (when [`ImageRules::verify_pixels`] is on), the
+//!    whole temporary file is decoded on the blocking pool under the same limits
+//!    ([`LocalStorage::save_upload_checked`](privates::storage::LocalStorage::save_upload_checked));
+//!    a truncated or corrupt image is never stored under a real name.
 
 use std::io::{BufReader, Cursor};
 

@@ -12,8 +12,8 @@
 //! 4. the bytes stream into the storage (a hidden temporary file, linked under a free name at
 //!    the end); more than the field's `max_size` stops the stream, removes the temporary file
 //!    and answers [`UploadError::TooLarge`] (413);
-//! 5. for `image` fields the stored image is decoded in full ([`ImageRules::verify_pixels`])
-//!    and deleted again if it is corrupt.
+//! 5. for `image` fields the whole image is decoded ([`ImageRules::verify_pixels`]) from the
+//!    temporary file, before it is published: a corrupt image never appears under a real name.
 //!
 //! The `<field>-clear` checkbox of an optional field clears it; a new file and a ticked clear
 //! box together are a validation error, as in Django. A required field left without a file is
@@ -412,12 +412,30 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     ) -> Result<(), UploadError> {
         let mut received = 0_u64;
         let stream = counted(part, head.freeze(), ended, max, &mut received);
-        let saved = self
-            .storage
-            .save_upload(&field.spec.upload_to, file_name, stream)
-            .await;
+        // Images are decoded in full before the file is published, so an invalid image never
+        // appears under a real name.
+        let verify = image
+            .filter(|_| self.options.image.verify_pixels)
+            .map(|(format, _)| (format, self.options.image));
+        let saved =
+            self.storage
+                .save_upload_checked(&field.spec.upload_to, file_name, stream, move |file| {
+                    match verify {
+                        Some((format, rules)) => image::verify_pixels(file, format, &rules)
+                            .map_err(|message| InvalidImage(message).into()),
+                        None => Ok(()),
+                    }
+                })
+                .await;
         let name = match saved {
             Ok(name) => name,
+            Err(StorageError::Rejected(source)) => match source.downcast::<InvalidImage>() {
+                Ok(invalid) => {
+                    self.error(field, invalid.0);
+                    return Ok(());
+                }
+                Err(other) => return Err(UploadError::Storage(StorageError::Rejected(other))),
+            },
             Err(StorageError::Stream(source)) => {
                 return Err(match source.downcast::<StreamFault>() {
                     Ok(fault) => match *fault {
@@ -443,19 +461,6 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             }
             Err(err) => return Err(err.into()),
         };
-        if let Some((format, _)) = image.filter(|_| self.options.image.verify_pixels)
-            && let Err(outcome) = self.verify_pixels(&name, format).await
-        {
-            // Best effort: the file was never handed out; a failure is logged.
-            let _ = self.storage.delete(&name).await;
-            match outcome {
-                Verdict::Invalid(message) => {
-                    self.error(field, message);
-                    return Ok(());
-                }
-                Verdict::Failed(err) => return Err(err),
-            }
-        }
         self.orphans.names.push(name.clone());
         self.submission.changes.push(Change {
             field: field.name(),
@@ -468,20 +473,6 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             previous: None,
         });
         Ok(())
-    }
-
-    /// Decodes the stored image `name` in full on the blocking pool.
-    async fn verify_pixels(&self, name: &str, format: ::image::ImageFormat) -> Result<(), Verdict> {
-        let opened = self
-            .storage
-            .open(name)
-            .await
-            .map_err(|err| Verdict::Failed(err.into()))?;
-        let rules = self.options.image;
-        tokio::task::spawn_blocking(move || image::verify_pixels(opened.file, format, &rules))
-            .await
-            .map_err(|err| Verdict::Failed(UploadError::Task(err.to_string())))?
-            .map_err(Verdict::Invalid)
     }
 
     /// After every part: contradictions, required fields, the previous stored names; on any
@@ -551,16 +542,20 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     }
 }
 
-/// Why a stored image is refused.
-enum Verdict {
-    /// Not a valid image: the message for the form.
-    Invalid(String),
-    /// The check itself failed.
-    Failed(UploadError),
-}
-
 /// Django's `CheckboxInput.value_from_datadict`: `"false"` (any case) and `""` are unticked,
 /// anything else sent is ticked.
 fn checkbox_ticked(value: &str) -> bool {
     !(value.is_empty() || value.eq_ignore_ascii_case("false"))
 }
+
+/// The message of an image refused by the full decode (carried through the storage's check).
+#[derive(Debug)]
+struct InvalidImage(String);
+
+impl std::fmt::Display for InvalidImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidImage {}

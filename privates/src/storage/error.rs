@@ -89,6 +89,11 @@ pub enum StorageError {
     /// The stream being saved yielded an error; nothing was stored.
     #[error("the upload stream failed, nothing was stored: {0}")]
     Stream(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// The check given to [`LocalStorage::save_checked`](super::LocalStorage::save_checked)
+    /// refused the complete file; nothing was stored.
+    #[error("the file was refused before it was stored: {0}")]
+    Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other input/output error.
     #[error("private storage I/O error: {0}")]
     Io(#[from] io::Error),

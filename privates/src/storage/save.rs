@@ -52,6 +52,28 @@ impl LocalStorage {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
+        self.save_checked(name, stream, |_| Ok(())).await
+    }
+
+    /// [`save`](Self::save), with `check` run on the complete temporary file before it is
+    /// published: an upload that must be judged on all of its bytes (an image decoded in full)
+    /// is never visible under a real name unless it passes. `check` gets its own handle on
+    /// the file, positioned at the start, and runs on the blocking pool.
+    ///
+    /// # Errors
+    /// [`StorageError::Rejected`] with `check`'s error (nothing is stored), and those of
+    /// [`save`](Self::save).
+    pub async fn save_checked<S, E, C>(
+        &self,
+        name: &str,
+        stream: S,
+        check: C,
+    ) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+    {
         let name = make_valid_name(name)?;
         let (folder, file_name) = match name.rsplit_once('/') {
             Some((folder, file_name)) => (folder.to_owned(), file_name.to_owned()),
@@ -79,11 +101,14 @@ impl LocalStorage {
         }
         // tokio's `sync_all` first waits for the writes still in flight on the blocking pool.
         file.sync_all().await?;
-        drop(file);
+        let file = file.into_std().await;
 
-        tokio::task::spawn_blocking(move || publish(temp, first, candidates))
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || {
+            run_check(file, check)?;
+            publish(temp, first, candidates)
+        })
+        .await
+        .map_err(join_error)?
     }
 
     /// Saves an upload the way Django's `FileField` does: the browser's `original_filename` is
@@ -105,10 +130,42 @@ impl LocalStorage {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
+        self.save_upload_checked(upload_to, original_filename, stream, |_| Ok(()))
+            .await
+    }
+
+    /// [`save_upload`](Self::save_upload) with a `check` of the complete file before it is
+    /// published, as [`save_checked`](Self::save_checked).
+    ///
+    /// # Errors
+    /// [`StorageError::Rejected`] with `check`'s error, and those of
+    /// [`save_upload`](Self::save_upload).
+    pub async fn save_upload_checked<S, E, C>(
+        &self,
+        upload_to: &UploadTo,
+        original_filename: &str,
+        stream: S,
+        check: C,
+    ) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+    {
         let file_name = valid_upload_filename(original_filename)?;
         let name = upload_to.expand(&file_name)?;
-        self.save(&name, stream).await
+        self.save_checked(&name, stream, check).await
     }
+}
+
+/// Runs `check` on the written file from its start; its error becomes
+/// [`StorageError::Rejected`] (the caller's temporary file is then removed).
+fn run_check<C>(mut file: std::fs::File, check: C) -> Result<(), StorageError>
+where
+    C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>>,
+{
+    io::Seek::rewind(&mut file)?;
+    check(file).map_err(StorageError::Rejected)
 }
 
 /// Creates `folder` beneath the root if needed and opens it (the root itself for `""`).
@@ -157,7 +214,8 @@ impl TempFile {
         }
         let prefix = &file_name[..prefix_end];
         let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
+        // Readable too: a `save_checked` check reads the file back before it is published.
+        options.read(true).write(true).create_new(true);
         let mut last_error = None;
         for _ in 0..MAX_PUBLISH_ATTEMPTS {
             let name = format!(".{prefix}.{}.part", random_alphanumeric(8));

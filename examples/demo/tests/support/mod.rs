@@ -91,10 +91,10 @@ impl Site {
         for path in [dir.path(), &private, &run] {
             fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
         }
-        if running_as_root() {
-            if let Some((uid, gid)) = www_data() {
-                std::os::unix::fs::chown(&run, Some(uid), Some(gid)).unwrap();
-            }
+        if running_as_root()
+            && let Some((uid, gid)) = www_data()
+        {
+            std::os::unix::fs::chown(&run, Some(uid), Some(gid)).unwrap();
         }
         Self { dir, private, run }
     }

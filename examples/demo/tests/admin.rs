@@ -1,0 +1,627 @@
+//! Every admin route of the demo over real HTTP, against the real binary: login and logout,
+//! the list, the add and change forms (uploads, replacing, clearing, validation, size limits),
+//! the downloads, the 403 page, and the escaping of hostile stored names.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Demo, client, pdf, pdf_of_size, png, session_cookie};
+use reqwest::{
+    StatusCode, header,
+    multipart::{Form, Part},
+};
+
+const LIST: &str = "/admin/docs/iddocument/";
+const ADD: &str = "/admin/docs/iddocument/add/";
+
+fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
+    Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str(mime)
+        .unwrap()
+}
+
+/// A form with a title, a PDF and a PNG.
+fn full_form(title: &str, pdf_bytes: Vec<u8>, png_bytes: Vec<u8>) -> Form {
+    Form::new()
+        .text("title", title.to_owned())
+        .part("pdf", file(pdf_bytes, "scan.pdf", "application/pdf"))
+        .part("mugshot", file(png_bytes, "face.png", "image/png"))
+}
+
+async fn post(demo: &Demo, cookie: &str, path: &str, form: Form) -> reqwest::Response {
+    client()
+        .post(demo.url(path))
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT, "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(demo: &Demo, cookie: Option<&str>, path: &str) -> reqwest::Response {
+    let mut request = client()
+        .get(demo.url(path))
+        .header(header::ACCEPT, "text/html,*/*;q=0.8");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The id in `/admin/docs/iddocument/{id}/change/?saved=1`.
+fn saved_id(response: &reqwest::Response) -> i32 {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = location(response);
+    let id = location
+        .strip_prefix("/admin/docs/iddocument/")
+        .and_then(|rest| rest.strip_suffix("/change/?saved=1"))
+        .unwrap_or_else(|| panic!("unexpected redirect {location}"));
+    id.parse().unwrap()
+}
+
+fn is_html(response: &reqwest::Response) -> bool {
+    response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html")
+}
+
+#[tokio::test]
+async fn login_next_and_logout() {
+    let demo = Demo::start();
+
+    let page = get(&demo, None, "/login/?next=/admin/docs/iddocument/add/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<form method="post" action="/login" id="login-form">"#));
+    assert!(html.contains(r#"name="next" value="/admin/docs/iddocument/add/""#));
+
+    // A wrong password: the form again, with the email kept and a message; no session.
+    let wrong = client()
+        .post(demo.url("/login"))
+        .form(&[("email", "clerk@example.com"), ("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(session_cookie(&wrong).is_none());
+    let html = wrong.text().await.unwrap();
+    assert!(html.contains("Please enter the correct email and password."));
+    assert!(html.contains(r#"value="clerk@example.com""#));
+
+    // `next` is honoured for local paths only.
+    for (next, expected) in [
+        ("/admin/docs/iddocument/add/", "/admin/docs/iddocument/add/"),
+        ("//evil.example/", LIST),
+        ("https://evil.example/", LIST),
+    ] {
+        let response = client()
+            .post(demo.url("/login"))
+            .form(&[
+                ("email", "clerk@example.com"),
+                ("password", "clerk"),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), expected, "next={next}");
+        let cookie = session_cookie(&response).unwrap();
+        let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        assert_eq!(
+            get(&demo, Some(&cookie), LIST).await.status(),
+            StatusCode::OK
+        );
+    }
+
+    // The anonymous browser is sent to the login page with `next`; an API client gets 401.
+    let anonymous = get(&demo, None, "/admin/docs/iddocument/1/change/").await;
+    assert_eq!(anonymous.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&anonymous),
+        "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F1%2Fchange%2F"
+    );
+    let api = client().get(demo.url(LIST)).send().await.unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+
+    // Logging out clears the cookie and goes to the login page.
+    let cookie = demo.login("clerk@example.com", "clerk").await;
+    let out = client()
+        .post(demo.url("/logout"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out), "/login");
+    let cleared = out.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cleared.starts_with("demo_session=;") && cleared.contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn pages_require_the_permission() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let admin = demo.login("admin@example.com", "admin").await;
+    let viewer = demo.login("viewer@example.com", "viewer").await;
+    let pages = [
+        LIST,
+        ADD,
+        "/admin/docs/iddocument/1/change/",
+        "/admin/docs/iddocument/1/pdf/",
+        "/admin/docs/iddocument/1/mugshot/",
+    ];
+    for path in pages {
+        for cookie in [&clerk, &admin] {
+            let response = get(&demo, Some(cookie), path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+        // Without a trailing slash too (loco strips them; privates answers both).
+        let bare = get(&demo, Some(&clerk), path.trim_end_matches('/')).await;
+        assert_eq!(bare.status(), StatusCode::OK, "{path} without the slash");
+
+        let forbidden = get(&demo, Some(&viewer), path).await;
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{path}");
+        let anonymous = get(&demo, None, path).await;
+        assert_eq!(anonymous.status(), StatusCode::FOUND, "{path}");
+        assert!(location(&anonymous).starts_with("/login?next=%2Fadmin%2F"));
+    }
+
+    // The pages' 403 is an HTML page in the layout, naming the user.
+    let forbidden = get(&demo, Some(&viewer), LIST).await;
+    assert!(is_html(&forbidden));
+    let html = forbidden.text().await.unwrap();
+    assert!(html.contains("<h1>Permission denied</h1>"), "{html}");
+    assert!(html.contains("You do not have permission to manage ID documents."));
+    assert!(html.contains("viewer@example.com"));
+    assert!(html.contains(r#"action="/logout""#));
+
+    // A viewer's upload is refused before anything is read or stored.
+    let before = demo.files();
+    let refused = post(&demo, &viewer, ADD, full_form("x", pdf(), png(4, 4))).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = post(
+        &demo,
+        &viewer,
+        "/admin/docs/iddocument/1/change/",
+        full_form("x", pdf(), png(4, 4)),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(demo.files(), before);
+    assert_eq!(demo.doc(1).await.title, "Sample passport");
+}
+
+#[tokio::test]
+async fn list_shows_the_documents_with_their_protected_links() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let response = get(&demo, Some(&clerk), LIST).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(is_html(&response));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1>Select ID document to change</h1>"));
+    assert!(html.contains(r#"<a href="/admin/docs/iddocument/add/" class="addlink">"#));
+    assert!(html.contains(r#"<a href="/admin/docs/iddocument/1/change/">Sample passport</a>"#));
+    assert!(
+        html.contains(r#"<a href="/admin/docs/iddocument/1/pdf/">docs/sample_passport.pdf</a>"#)
+    );
+    assert!(html.contains(r#"<img src="/admin/docs/iddocument/1/mugshot/""#));
+    assert!(html.contains("clerk@example.com"));
+    assert!(!html.contains("/protected/"), "no storage URL leaks");
+}
+
+#[tokio::test]
+async fn add_change_replace_clear_and_download() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+
+    let form = get(&demo, Some(&clerk), ADD).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(html.contains(r#"enctype="multipart/form-data""#));
+    assert!(
+        html.contains(r#"<input type="file" name="pdf" id="id_pdf" accept="application/pdf">"#)
+    );
+    assert!(html.contains(r#"name="mugshot""#));
+
+    // Add: a PDF and a PNG.
+    let face = png(48, 32);
+    let created = post(
+        &demo,
+        &clerk,
+        ADD,
+        full_form("Passport of Ada", pdf(), face.clone()),
+    )
+    .await;
+    let id = saved_id(&created);
+    let doc = demo.doc(id).await;
+    assert_eq!(doc.title, "Passport of Ada");
+    let pdf_name = doc.pdf.clone().unwrap();
+    assert_eq!(pdf_name, "scan.pdf");
+    let year = chrono_year();
+    assert_eq!(doc.mugshot, format!("mugshots/{year}/face.png"));
+    assert_eq!(demo.read(&pdf_name), pdf());
+    assert_eq!(demo.read(&doc.mugshot), face);
+
+    // The change page shows the widgets: links and the thumbnail through the protected URLs.
+    let page = get(
+        &demo,
+        Some(&clerk),
+        &format!("/admin/docs/iddocument/{id}/change/?saved=1"),
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("The ID document “Passport of Ada” was saved."));
+    assert!(html.contains(&format!(
+        r#"Currently: <a href="/admin/docs/iddocument/{id}/pdf/">scan.pdf</a>"#
+    )));
+    assert!(html.contains(&format!(
+        r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+    )));
+    assert!(html.contains(r#"<input type="checkbox" name="pdf-clear" id="pdf-clear_id">"#));
+    assert!(
+        !html.contains("mugshot-clear"),
+        "a required field has no clear box"
+    );
+
+    // Downloads: the same bytes, inline, private.
+    for (field, bytes, mime) in [
+        ("pdf", pdf(), "application/pdf"),
+        ("mugshot", face.clone(), "image/png"),
+    ] {
+        let response = get(
+            &demo,
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{id}/{field}/"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "{field}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], mime);
+        assert!(
+            response.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("private")
+        );
+        assert_eq!(response.bytes().await.unwrap().to_vec(), bytes, "{field}");
+    }
+
+    // Replace the PDF: the old file is removed, the new one is served.
+    let second = pdf_of_size(4096);
+    let form = Form::new()
+        .text("title", "Passport of Ada Lovelace")
+        .part("pdf", file(second.clone(), "scan.pdf", "application/pdf"));
+    let changed = post(
+        &demo,
+        &clerk,
+        &format!("/admin/docs/iddocument/{id}/change/"),
+        form,
+    )
+    .await;
+    assert_eq!(saved_id(&changed), id);
+    let doc = demo.doc(id).await;
+    assert_eq!(doc.title, "Passport of Ada Lovelace");
+    let new_pdf = doc.pdf.clone().unwrap();
+    assert_ne!(new_pdf, pdf_name, "a taken name gets a suffix");
+    assert!(!demo.stored(&pdf_name), "the replaced file is gone");
+    assert_eq!(demo.read(&new_pdf), second);
+    let download = get(
+        &demo,
+        Some(&clerk),
+        &format!("/admin/docs/iddocument/{id}/pdf/"),
+    )
+    .await;
+    assert_eq!(download.bytes().await.unwrap().to_vec(), second);
+
+    // Replace the mugshot.
+    let face2 = png(20, 20);
+    let form = Form::new()
+        .text("title", "Passport of Ada Lovelace")
+        .part("mugshot", file(face2.clone(), "face.png", "image/png"));
+    let changed = post(
+        &demo,
+        &clerk,
+        &format!("/admin/docs/iddocument/{id}/change/"),
+        form,
+    )
+    .await;
+    assert_eq!(saved_id(&changed), id);
+    let after = demo.doc(id).await;
+    assert_ne!(after.mugshot, doc.mugshot);
+    assert!(!demo.stored(&doc.mugshot));
+    assert_eq!(demo.read(&after.mugshot), face2);
+
+    // Clear the PDF: the file is removed, the field empty, its link gone.
+    let form = Form::new()
+        .text("title", "Passport of Ada Lovelace")
+        .text("pdf-clear", "on");
+    let cleared = post(
+        &demo,
+        &clerk,
+        &format!("/admin/docs/iddocument/{id}/change/"),
+        form,
+    )
+    .await;
+    assert_eq!(saved_id(&cleared), id);
+    let doc = demo.doc(id).await;
+    assert_eq!(doc.pdf, None);
+    assert!(!demo.stored(&new_pdf), "the cleared file is gone");
+    assert_eq!(
+        get(
+            &demo,
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{id}/pdf/")
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    let html = get(
+        &demo,
+        Some(&clerk),
+        &format!("/admin/docs/iddocument/{id}/change/"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(!html.contains(&format!("/admin/docs/iddocument/{id}/pdf/")));
+    let list = get(&demo, Some(&clerk), LIST).await.text().await.unwrap();
+    assert!(list.contains("<td>-</td>"), "an empty field shows -");
+
+    // Only the files the rows name are left.
+    let mut expected = vec![
+        "docs/sample_passport.pdf".to_owned(),
+        demo.doc(1).await.mugshot,
+        after.mugshot,
+    ];
+    expected.sort();
+    assert_eq!(demo.files(), expected);
+}
+
+#[tokio::test]
+async fn validation_errors_show_the_form_again() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let before = demo.files();
+
+    // No title, a PNG as the PDF, a PDF as the mugshot: 400, every message, nothing stored.
+    let form = Form::new()
+        .text("title", "  ")
+        .part("pdf", file(png(4, 4), "scan.pdf", "application/pdf"))
+        .part("mugshot", file(pdf(), "face.png", "image/png"));
+    let response = post(&demo, &clerk, ADD, form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(is_html(&response));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Please correct the errors below."));
+    assert!(html.contains(
+        "<ul class=\"errorlist\" id=\"title_errors\">\n<li>This field is required.</li>"
+    ));
+    assert!(html.contains("id=\"pdf_errors\""), "{html}");
+    assert!(html.contains("id=\"mugshot_errors\""));
+    assert!(html.contains("Upload a valid image"));
+    assert_eq!(demo.files(), before);
+
+    // A valid PDF but a required mugshot left out, and a good title: the title is kept.
+    let form = Form::new()
+        .text("title", "Half <done>")
+        .part("pdf", file(pdf(), "scan.pdf", "application/pdf"));
+    let response = post(&demo, &clerk, ADD, form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"value="Half &#60;done&#62;""#));
+    assert!(html.contains(
+        "<ul class=\"errorlist\" id=\"mugshot_errors\">\n<li>This field is required.</li>"
+    ));
+    assert_eq!(demo.files(), before, "the valid PDF was removed again");
+
+    // Change: a file and the clear box together; the row and its files are untouched.
+    let form = Form::new()
+        .text("title", "Sample passport")
+        .text("pdf-clear", "on")
+        .part("pdf", file(pdf(), "other.pdf", "application/pdf"));
+    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Please either submit a file or check the clear checkbox, not both."));
+    assert!(
+        html.contains(r#"<a href="/admin/docs/iddocument/1/pdf/">docs/sample_passport.pdf</a>"#)
+    );
+    assert_eq!(
+        demo.doc(1).await.pdf.as_deref(),
+        Some("docs/sample_passport.pdf")
+    );
+    assert_eq!(demo.files(), before);
+
+    // A wrong type by its bytes, whatever the browser says: an HTML page sent as a PDF.
+    let form = Form::new().text("title", "Sample passport").part(
+        "pdf",
+        file(
+            b"<html><script>alert(1)</script></html>".to_vec(),
+            "x.pdf",
+            "application/pdf",
+        ),
+    );
+    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("are not accepted here")
+    );
+    assert_eq!(demo.files(), before);
+
+    // Not a multipart body at all: the form again with the reason, not a 500.
+    let response = client()
+        .post(demo.url(ADD))
+        .header(header::COOKIE, &clerk)
+        .form(&[("title", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert!(is_html(&response));
+
+    // Unknown and malformed keys: the HTML 404 page.
+    for path in [
+        "/admin/docs/iddocument/999/change/",
+        "/admin/docs/iddocument/abc/change/",
+    ] {
+        let response = get(&demo, Some(&clerk), path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(is_html(&response));
+    }
+}
+
+#[tokio::test]
+async fn upload_size_limits() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let before = demo.files();
+
+    // Over the PDF field's 20 MiB: 413, the form with the message, no file left behind.
+    let big = pdf_of_size(20 * 1024 * 1024 + 1);
+    let response = post(&demo, &clerk, ADD, full_form("Too big", big, png(4, 4))).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(is_html(&response));
+    assert!(response.text().await.unwrap().contains("too large"));
+    assert_eq!(demo.files(), before);
+
+    // Over the mugshot's 5 MiB, on a change form.
+    let mut huge_png = png(8, 8);
+    huge_png.resize(5 * 1024 * 1024 + 10, 0);
+    let form = Form::new()
+        .text("title", "Sample passport")
+        .part("mugshot", file(huge_png, "face.png", "image/png"));
+    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(demo.files(), before);
+
+    // Above loco's default 2 MB payload limit but within the field's: accepted.
+    let three_mb = pdf_of_size(3_000_000);
+    let response = post(
+        &demo,
+        &clerk,
+        ADD,
+        full_form("Large scan", three_mb.clone(), png(4, 4)),
+    )
+    .await;
+    let id = saved_id(&response);
+    let doc = demo.doc(id).await;
+    assert_eq!(demo.read(doc.pdf.as_deref().unwrap()), three_mb);
+}
+
+#[tokio::test]
+async fn hostile_stored_names_are_escaped() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let pdf_name = r#""><script>alert('pdf')</script>.pdf"#;
+    let mugshot_name =
+        r#"javascript:alert(1)//" onerror="alert(2)"><img src=x onerror=alert(3)>.png"#;
+    let id = demo
+        .insert_doc("<b>bold</b> & \"quoted\"", Some(pdf_name), mugshot_name)
+        .await;
+
+    for path in [
+        LIST.to_owned(),
+        format!("/admin/docs/iddocument/{id}/change/"),
+    ] {
+        let response = get(&demo, Some(&clerk), &path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("<script>"), "{path}");
+        assert!(!html.contains("<b>bold"), "{path}");
+        assert!(!html.contains("onerror=\"alert"), "{path}");
+        assert!(!html.contains("<img src=x"), "{path}");
+        assert!(!html.contains("href=\"javascript:"), "{path}");
+        assert!(!html.contains("src=\"javascript:"), "{path}");
+        assert!(
+            html.contains("&#60;script&#62;alert(&#39;pdf&#39;)&#60;/script&#62;.pdf"),
+            "{path}: {html}"
+        );
+        // The links are the protected routes, built from the key, never from the name.
+        assert!(html.contains(&format!(r#"<a href="/admin/docs/iddocument/{id}/pdf/">"#)));
+        assert!(html.contains(&format!(
+            r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+        )));
+    }
+    // The hostile names are no paths into the storage either.
+    for field in ["pdf", "mugshot"] {
+        let response = get(
+            &demo,
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{id}/{field}/"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{field}");
+    }
+}
+
+#[tokio::test]
+async fn storage_url_is_not_served_by_the_app() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    for path in [
+        "/protected/docs/sample_passport.pdf",
+        "/protected/",
+        "/storage/private/docs/sample_passport.pdf",
+    ] {
+        assert_eq!(
+            get(&demo, None, path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(
+            get(&demo, Some(&clerk), path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Downloads refuse the viewer (403) and the anonymous API client (401).
+    let viewer = demo.login("viewer@example.com", "viewer").await;
+    let path = "/admin/docs/iddocument/1/pdf/";
+    assert_eq!(
+        get(&demo, Some(&viewer), path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        client().get(demo.url(path)).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// The current year, as the `mugshots/%Y/` pattern gives it.
+fn chrono_year() -> i32 {
+    // Days since the epoch to a civil year (Howard Hinnant's algorithm), UTC.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap() + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    i32::try_from(yoe + era * 400 + i64::from(month <= 2)).unwrap()
+}
