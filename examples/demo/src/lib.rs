@@ -1,4 +1,15 @@
-//! The privates demo: a loco app on SQLite with private ID documents.
+//! The privates demo: a loco app on SQLite with private ID documents, managed through the
+//! privates-admin page set.
+//!
+//! - `GET/POST /login` (`?next=` honoured for local paths), `POST /logout`;
+//! - `GET /admin/docs/iddocument/` (the list, with the widgets' protected links),
+//!   `GET/POST /admin/docs/iddocument/add/`, `GET/POST /admin/docs/iddocument/{pk}/change/`
+//!   (multipart: `title`, `pdf`, `mugshot`, `pdf-clear`);
+//! - downloads at `/admin/docs/iddocument/{pk}/pdf/` and `/{pk}/mugshot/`.
+//!
+//! Every admin page and download requires `docs.can_change_iddocument`. The storage's own URL
+//! (`/protected/...`) is not served by the app: only a web server in front of it (nginx,
+//! Apache, lighttpd) maps it, after the app said yes.
 
 pub mod app;
 pub mod auth;

@@ -1,7 +1,7 @@
 //! Every admin route of the demo over real HTTP, against the real binary: login and logout,
 //! the list, the add and change forms (uploads, replacing, clearing, validation, size limits),
 //! the downloads, the 403 page, and the escaping of hostile stored names.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The demo binary on a free loopback port, with a temporary database and private root; the
 //! process is stopped when the guard is dropped (also when a test fails, whose log is printed).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
     fs,
