@@ -11,6 +11,17 @@
 //! | `privates.E101` | error | the storage location overlaps loco's static-assets folder |
 //! | `privates.E102` | error | `base_url` overlaps the static-assets URI |
 //! | `privates.E103` | error | `base_url`, `sendfile.url` or `login_url` is not an absolute URL path |
+//! | `privates.E201` | error | `storage.backend: s3` without `storage.bucket` |
+//! | `privates.E202` | error | `storage.backend: s3` without `storage.region` |
+//! | `privates.E203` | error | `storage.backend: s3` without credentials (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` in the environment) |
+//! | `privates.E204` | error | a local-file sendfile backend (development, nginx, apache, lighttpd) over S3 |
+//! | `privates.E205` | error | an object-store sendfile backend (redirect, stream) over local storage |
+//! | `privates.E206` | error | `sendfile.expires` is 0 or over 604800 s (SigV4's limit) |
+//! | `privates.E207` | error | `share.key` is not base64/hex or shorter than 32 bytes |
+//! | `privates.E208` | error | `share.key` is loco's JWT secret (`auth.jwt.secret`) |
+//! | `privates.E209` | error | `storage.endpoint` is not an `http://` or `https://` URL |
+//!
+//! The E2xx checks read the environment (for the credentials) when they run.
 //!
 //! The checks run at boot ([`PrivatesInitializer`](crate::PrivatesInitializer): errors stop the
 //! boot, warnings are logged), in `cargo loco doctor`, and as the `privates_check` task.
@@ -20,7 +31,10 @@ use std::{
     path::{Component, Path, PathBuf},
 };
 
-use crate::{config::PrivatesConfig, sendfile::Backend};
+use crate::{
+    config::{PrivatesConfig, S3Credentials, StorageBackend},
+    sendfile::Backend,
+};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -130,7 +144,33 @@ impl StaticAssets {
 /// static-assets settings.
 #[must_use]
 pub fn run_loco(config: &PrivatesConfig, loco: &loco_rs::config::Config) -> CheckReport {
-    run(config, StaticAssets::from_loco(loco).as_ref())
+    let mut report = run(config, StaticAssets::from_loco(loco).as_ref());
+    if let (Some(share), Some(secret)) = (&config.share, jwt_secret(loco))
+        && share.key.trim() == secret.trim()
+    {
+        report.messages.push(error(
+            "privates.E208",
+            "initializers.privates.share.key",
+            "`share.key` is loco's JWT secret (`auth.jwt.secret`)".to_string(),
+            "give share links a key of their own (`openssl rand -base64 32`): one leaked key \
+             must not forge both sessions and links"
+                .to_string(),
+        ));
+        report
+            .messages
+            .sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+    }
+    report
+}
+
+/// loco's JWT secret, read from the raw config so this works whatever loco's features are.
+fn jwt_secret(loco: &loco_rs::config::Config) -> Option<String> {
+    let value = serde_json::to_value(&loco.auth).ok()?;
+    value
+        .get("jwt")?
+        .get("secret")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Runs every check.
@@ -138,8 +178,17 @@ pub fn run_loco(config: &PrivatesConfig, loco: &loco_rs::config::Config) -> Chec
 pub fn run(config: &PrivatesConfig, static_assets: Option<&StaticAssets>) -> CheckReport {
     let mut messages = Vec::new();
     check_url_paths(config, &mut messages);
-    check_storage(config, static_assets, &mut messages);
-    check_sendfile(config, &mut messages);
+    check_share(config, &mut messages);
+    if config
+        .storage
+        .as_ref()
+        .is_some_and(|storage| storage.backend == StorageBackend::S3)
+    {
+        check_s3(config, &mut messages);
+    } else {
+        check_storage(config, static_assets, &mut messages);
+        check_sendfile(config, &mut messages);
+    }
     messages.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
     CheckReport { messages }
 }
@@ -202,7 +251,11 @@ fn check_storage(
     static_assets: Option<&StaticAssets>,
     out: &mut Vec<CheckMessage>,
 ) {
-    let Some(storage) = &config.storage else {
+    let Some(storage) = config
+        .storage
+        .as_ref()
+        .filter(|storage| !storage.location.as_os_str().is_empty())
+    else {
         out.push(error(
             "privates.E001",
             "initializers.privates.storage.location",
@@ -255,7 +308,112 @@ fn check_storage(
     }
 }
 
+fn check_share(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
+    if let Some(share) = &config.share
+        && let Err(message) = crate::share::decode_key(&share.key)
+    {
+        out.push(error(
+            "privates.E207",
+            "initializers.privates.share.key",
+            format!("`share.key` {message}"),
+            "generate one with `openssl rand -base64 32` and pass it through the environment \
+             (`{{ get_env(name=\"PRIVATES_SHARE_KEY\") }}`); remove `share` to disable share links"
+                .to_string(),
+        ));
+    }
+}
+
+fn check_s3(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
+    let Some(storage) = &config.storage else {
+        return;
+    };
+    let blank = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
+    if blank(&storage.bucket) {
+        out.push(error(
+            "privates.E201",
+            "initializers.privates.storage.bucket",
+            "the s3 storage has no bucket".to_string(),
+            "set `storage.bucket` to the bucket that holds the private files".to_string(),
+        ));
+    }
+    if blank(&storage.region) {
+        out.push(error(
+            "privates.E202",
+            "initializers.privates.storage.region",
+            "the s3 storage has no region".to_string(),
+            "set `storage.region`, e.g. `eu-west-1` (`us-east-1` or `auto` for most \
+             S3-compatible services)"
+                .to_string(),
+        ));
+    }
+    if storage.credentials.is_none() && S3Credentials::from_env().is_none() {
+        out.push(error(
+            "privates.E203",
+            "AWS_ACCESS_KEY_ID",
+            "the s3 storage has no credentials".to_string(),
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in the \
+             config file)"
+                .to_string(),
+        ));
+    }
+    if let Some(endpoint) = &storage.endpoint
+        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+    {
+        out.push(error(
+            "privates.E209",
+            "initializers.privates.storage.endpoint",
+            format!("`{endpoint}` is not an http(s) URL"),
+            "write the service URL, e.g. `https://minio.internal:9000`".to_string(),
+        ));
+    }
+    let backend = config.sendfile.backend;
+    if !backend.is_object_store() {
+        out.push(error(
+            "privates.E204",
+            "initializers.privates.sendfile.backend",
+            format!(
+                "the `{}` sendfile backend serves local files, but the storage is s3",
+                backend.name()
+            ),
+            "use `sendfile.backend: redirect` (a short-lived presigned URL; the bytes never pass \
+             through the app) or `stream` (the app streams the object, with ranges)"
+                .to_string(),
+        ));
+    }
+    check_expires(config, out);
+}
+
+fn check_expires(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
+    const SIGV4_MAX: u64 = 7 * 24 * 3600;
+    let expires = config.sendfile.expires;
+    if expires == 0 || expires > SIGV4_MAX {
+        out.push(error(
+            "privates.E206",
+            "initializers.privates.sendfile.expires",
+            format!("`sendfile.expires` is {expires} s"),
+            format!(
+                "choose 1..={SIGV4_MAX} seconds; short is safer (default {})",
+                crate::config::DEFAULT_EXPIRES
+            ),
+        ));
+    }
+}
+
 fn check_sendfile(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
+    let backend = config.sendfile.backend;
+    if backend.is_object_store() {
+        out.push(error(
+            "privates.E205",
+            "initializers.privates.sendfile.backend",
+            format!(
+                "the `{}` sendfile backend serves from an object store, but the storage is local",
+                backend.name()
+            ),
+            "use `development`, `nginx`, `apache` or `lighttpd` with local storage, or set \
+             `storage.backend: s3`"
+                .to_string(),
+        ));
+    }
     let storage = config.storage.as_ref();
     match (&config.sendfile.root, storage) {
         (None, _) => out.push(error(

@@ -13,13 +13,94 @@
 //!     login_url: /login
 //! ```
 //!
+//! On an object store (S3 or any S3-compatible service), with share links enabled:
+//!
+//! ```yaml
+//! initializers:
+//!   privates:
+//!     storage:
+//!       backend: s3
+//!       bucket: myapp-private
+//!       region: eu-west-1
+//!       endpoint: https://s3.eu-west-1.amazonaws.com   # optional: MinIO, R2, Garage, ...
+//!       prefix: private/                               # optional: keys live under it
+//!       timeout: 30                                    # seconds per S3 call (default 30)
+//!     sendfile:
+//!       backend: redirect     # or `stream`
+//!       expires: 60           # seconds a presigned URL stays valid (redirect only)
+//!     share:
+//!       key: "{{ get_env(name="PRIVATES_SHARE_KEY") }}"  # base64 or hex, >= 32 bytes
+//! ```
+//!
+//! The S3 credentials come from the environment (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`) or from code
+//! ([`StorageConfig::credentials`]), never from the YAML.
+//!
 //! Unknown keys are errors that name the key, so a typo never silently falls back to a default.
 
-use std::path::PathBuf;
+use std::{fmt, path::PathBuf};
 
 use serde::Deserialize;
 
 use crate::{error::ConfigError, sendfile::Backend};
+
+/// Where the private files live (`storage.backend`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum StorageBackend {
+    /// A folder on the local disk (`storage.location`).
+    #[default]
+    Local,
+    /// An S3 bucket (AWS or any S3-compatible service), through opendal.
+    S3,
+}
+
+/// S3 credentials. Never read from the YAML: from the environment
+/// ([`S3Credentials::from_env`]) or set in code. `Debug` hides the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Credentials {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<hidden>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<hidden>"),
+            )
+            .finish()
+    }
+}
+
+impl S3Credentials {
+    /// The environment variable holding the access key id.
+    pub const ACCESS_KEY_ID_VAR: &'static str = "AWS_ACCESS_KEY_ID";
+    /// The environment variable holding the secret access key.
+    pub const SECRET_ACCESS_KEY_VAR: &'static str = "AWS_SECRET_ACCESS_KEY";
+    /// The environment variable holding an optional session token.
+    pub const SESSION_TOKEN_VAR: &'static str = "AWS_SESSION_TOKEN";
+
+    /// The credentials in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and
+    /// `AWS_SESSION_TOKEN` when set); `None` unless both are set and non-empty.
+    #[must_use]
+    pub fn from_env() -> Option<Self> {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        Some(Self {
+            access_key_id: var(Self::ACCESS_KEY_ID_VAR)?,
+            secret_access_key: var(Self::SECRET_ACCESS_KEY_VAR)?,
+            session_token: var(Self::SESSION_TOKEN_VAR),
+        })
+    }
+}
 
 /// The key under `initializers` that holds these settings.
 pub const INITIALIZER_KEY: &str = "privates";
@@ -43,25 +124,125 @@ pub struct PrivatesConfig {
     /// only used by the checks to warn when private and public files share a folder.
     #[serde(default)]
     pub public_media: Option<PublicMediaConfig>,
+    /// Signed share links; disabled when `None` (minting then fails with
+    /// [`ShareError::Disabled`](crate::share::ShareError::Disabled)).
+    #[serde(default)]
+    pub share: Option<ShareConfig>,
 }
 
 /// The private storage (Django's `STORAGES["privates"]["OPTIONS"]`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
+    /// `local` (default) or `s3`.
+    #[serde(default)]
+    pub backend: StorageBackend,
     /// The folder that holds the files; relative paths are relative to the working directory.
+    /// Required by the `local` backend (`privates.E001`), unused by `s3`.
+    #[serde(default)]
     pub location: PathBuf,
     /// The URL prefix under which the web server serves the folder internally (nginx's
     /// `internal` location); never reachable from outside.
     #[serde(default = "default_base_url")]
     pub base_url: String,
+    /// `s3`: the bucket (`privates.E201` when missing).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// `s3`: the region, e.g. `eu-west-1` (`privates.E202` when missing; S3-compatible
+    /// services usually accept `us-east-1` or `auto`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `s3`: the service URL for S3-compatible services (MinIO, R2, Garage, ...); AWS's
+    /// regional endpoint when `None`. Buckets are addressed path-style (`endpoint/bucket/key`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `s3`: a key prefix every stored name is put under (`private/` makes `a.pdf` the key
+    /// `private/a.pdf`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// `s3`: seconds one S3 call (and each chunk read or written) may take before it fails
+    /// with a timeout error, so a dead server gives an error rather than a hang.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// `s3`: credentials set in code; [`S3Credentials::from_env`] is used when `None`. Never
+    /// read from the config file.
+    #[serde(skip)]
+    pub credentials: Option<S3Credentials>,
+}
+
+impl StorageConfig {
+    /// A local storage in `location` with the default `base_url`.
+    #[must_use]
+    pub fn local(location: impl Into<PathBuf>) -> Self {
+        Self {
+            backend: StorageBackend::Local,
+            location: location.into(),
+            base_url: default_base_url(),
+            bucket: None,
+            region: None,
+            endpoint: None,
+            prefix: None,
+            timeout: default_timeout(),
+            credentials: None,
+        }
+    }
+
+    /// An S3 storage of `bucket` in `region` (credentials from the environment).
+    #[must_use]
+    pub fn s3(bucket: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            backend: StorageBackend::S3,
+            bucket: Some(bucket.into()),
+            region: Some(region.into()),
+            ..Self::local(PathBuf::new())
+        }
+    }
+}
+
+/// The signed share links (`share.*`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConfig {
+    /// The HMAC-SHA256 key, base64 (standard or URL-safe) or hex, at least 32 bytes once
+    /// decoded (`privates.E207`). Generate one with `openssl rand -base64 32`. Keep it out of
+    /// the repository (`{{ get_env(name="PRIVATES_SHARE_KEY") }}`); changing it invalidates
+    /// every link minted with it.
+    pub key: String,
+    /// The longest lifetime a link may be minted with, in seconds (default 7 days).
+    #[serde(default = "default_share_max_ttl")]
+    pub max_ttl: u64,
+}
+
+impl fmt::Debug for ShareConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShareConfig")
+            .field("key", &"<hidden>")
+            .field("max_ttl", &self.max_ttl)
+            .finish()
+    }
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+fn default_share_max_ttl() -> u64 {
+    7 * 24 * 3600
+}
+
+/// The default lifetime of a presigned URL, in seconds.
+pub const DEFAULT_EXPIRES: u64 = 60;
+
+fn default_expires() -> u64 {
+    DEFAULT_EXPIRES
 }
 
 /// How a permitted download is handed over (django-sendfile2's `SENDFILE_*` settings).
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SendfileConfig {
-    /// `development` (the app streams the file), `nginx`, `apache` or `lighttpd`.
+    /// `development` (the app streams the file), `nginx`, `apache` or `lighttpd` over local
+    /// storage; `redirect` (a presigned URL) or `stream` (the app streams the object) over S3.
     #[serde(default)]
     pub backend: Backend,
     /// The folder the web server may send from (`SENDFILE_ROOT`); normally the storage location.
@@ -71,6 +252,21 @@ pub struct SendfileConfig {
     /// `base_url`.
     #[serde(default)]
     pub url: Option<String>,
+    /// `redirect`: seconds a presigned URL stays valid (default 60; at most 604800, SigV4's
+    /// limit).
+    #[serde(default = "default_expires")]
+    pub expires: u64,
+}
+
+impl Default for SendfileConfig {
+    fn default() -> Self {
+        Self {
+            backend: Backend::default(),
+            root: None,
+            url: None,
+            expires: DEFAULT_EXPIRES,
+        }
+    }
 }
 
 /// The app's public media folder (only read by the checks).
@@ -91,6 +287,7 @@ impl Default for PrivatesConfig {
             sendfile: SendfileConfig::default(),
             login_url: default_login_url(),
             public_media: None,
+            share: None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The crate's error types. Each module has its own enum; [`Error`] gathers them for callers
 //! that do not care which part failed.
 
-use crate::{checks::CheckReport, sendfile::SendfileError, storage::StorageError};
+use crate::{
+    checks::CheckReport, sendfile::SendfileError, share::ShareError, storage::StorageError,
+};
 
 /// Any error of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum Error {
     /// A file could not be handed over.
     #[error(transparent)]
     Sendfile(#[from] SendfileError),
+    /// A share link cannot be minted.
+    #[error(transparent)]
+    Share(#[from] ShareError),
     /// No [`Privates`](crate::Privates) handle is installed in the app context.
     #[error(
         "privates is not initialized: return `Box::new(privates::PrivatesInitializer::new(..))` \

@@ -55,7 +55,7 @@ impl Initializer for PrivatesInitializer {
         )?;
         tracing::info!(
             backend = ?privates.config().sendfile.backend,
-            location = %privates.storage().location().display(),
+            storage = ?privates.config().storage.as_ref().map(|storage| storage.backend),
             "privates initialized"
         );
         privates.install(ctx);

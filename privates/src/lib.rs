@@ -11,7 +11,8 @@
 //!   handle in the app context;
 //! - [`view`] is the download route: [`permissions`] (who asks, may they), the object
 //!   ([`model`]), its field, then [`sendfile`];
-//! - [`storage`] keeps the files, confined beneath one root;
+//! - [`storage`] keeps the files, confined beneath one root or in an S3 bucket;
+//! - [`share`] signs and checks expiring share links;
 //! - [`testing`] isolates tests' files and asserts on responses.
 
 pub mod checks;
@@ -23,6 +24,7 @@ pub mod permissions;
 mod refusal;
 pub mod routing;
 pub mod sendfile;
+pub mod share;
 pub mod storage;
 pub mod task;
 pub mod testing;

@@ -1,7 +1,7 @@
 //! The runtime handle: parsed config, storage, sendfile backend and authorizer, built once at
 //! boot and reached from handlers through the app context.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::response::Response;
 use http::request::Parts;
@@ -9,12 +9,13 @@ use loco_rs::app::AppContext;
 
 use crate::{
     checks::{self, CheckReport, StaticAssets},
-    config::PrivatesConfig,
+    config::{PrivatesConfig, StorageBackend},
     error::Error,
     permissions::{Authorizer, DynAuthorizer},
     refusal::Decision,
     sendfile::{Sendfile, SendfileOptions},
-    storage::LocalStorage,
+    share::ShareKey,
+    storage::{LocalStorage, S3Storage, Storage},
 };
 
 /// Everything a request needs, behind one `Arc`: cloning is a reference-count bump.
@@ -25,9 +26,15 @@ pub struct Privates {
 
 struct Inner {
     config: PrivatesConfig,
+    /// The local storage; with the S3 backend, a private staging folder (see
+    /// [`Privates::storage`]).
     storage: LocalStorage,
+    files: Storage,
     sendfile: Sendfile,
     authorizer: Arc<dyn DynAuthorizer>,
+    share: Option<ShareKey>,
+    /// The staging folder of the S3 backend, removed with the handle.
+    _staging: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for Privates {
@@ -80,23 +87,54 @@ impl Privates {
     }
 
     fn build(config: PrivatesConfig, authorizer: Arc<dyn DynAuthorizer>) -> Result<Self, Error> {
-        // The checks guarantee both are present; answer with their ids rather than panicking
-        // if a caller skipped them.
-        let (Some(storage_config), Some(root)) = (&config.storage, &config.sendfile.root) else {
+        // The checks guarantee what each backend needs; answer with their ids rather than
+        // panicking if a caller skipped them.
+        let Some(storage_config) = &config.storage else {
             return Err(Error::Checks(checks::run(&config, None)));
         };
-        let storage = LocalStorage::new(&storage_config.location, &storage_config.base_url)?;
-        let sendfile = Sendfile::new(
-            config.sendfile.backend,
-            root.clone(),
-            config.sendfile.url.clone(),
-        )?;
+        let share = config
+            .share
+            .as_ref()
+            .map(ShareKey::from_config)
+            .transpose()?;
+        let (storage, files, sendfile, staging) = match storage_config.backend {
+            StorageBackend::S3 => {
+                let s3 = S3Storage::new(storage_config)?;
+                let staging = tempfile::Builder::new()
+                    .prefix("privates-staging-")
+                    .tempdir()
+                    .map_err(|source| crate::storage::StorageError::Location {
+                        location: std::env::temp_dir(),
+                        source,
+                    })?;
+                let local = LocalStorage::new(staging.path(), &storage_config.base_url)?;
+                let sendfile = Sendfile::new(config.sendfile.backend, staging.path(), None)?;
+                tracing::info!(bucket = s3.bucket(), "privates: files are stored in S3");
+                (local, Storage::S3(s3), sendfile, Some(staging))
+            }
+            _ => {
+                let Some(root) = &config.sendfile.root else {
+                    return Err(Error::Checks(checks::run(&config, None)));
+                };
+                let storage =
+                    LocalStorage::new(&storage_config.location, &storage_config.base_url)?;
+                let sendfile = Sendfile::new(
+                    config.sendfile.backend,
+                    root.clone(),
+                    config.sendfile.url.clone(),
+                )?;
+                (storage.clone(), Storage::Local(storage), sendfile, None)
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 storage,
+                files,
                 sendfile,
                 authorizer,
+                share,
+                _staging: staging,
             }),
         })
     }
@@ -130,10 +168,25 @@ impl Privates {
         &self.inner.config
     }
 
-    /// The private storage.
+    /// The local private storage (`storage.backend: local`).
+    ///
+    /// With `storage.backend: s3` this is an empty staging folder private to this handle,
+    /// **not** the bucket: nothing saved here is ever served. Code that must work with both
+    /// backends uses [`files`](Self::files).
     #[must_use]
     pub fn storage(&self) -> &LocalStorage {
         &self.inner.storage
+    }
+
+    /// The configured private storage, local or S3: save, delete and inspect files here.
+    #[must_use]
+    pub fn files(&self) -> &Storage {
+        &self.inner.files
+    }
+
+    /// The share-link key, `None` when `share` is not configured.
+    pub(crate) fn share_key(&self) -> Option<&ShareKey> {
+        self.inner.share.as_ref()
     }
 
     /// The configured sendfile backend.
@@ -185,6 +238,35 @@ impl Privates {
         Ok(decision.refusal(parts, &self.inner.config.login_url))
     }
 
+    /// A share link to `field` of `object` that works without logging in for `ttl` (at most
+    /// `share.max_ttl`): `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=..&sig=..`,
+    /// served by the routes of [`model_routes`](crate::view::model_routes) /
+    /// [`PrivateMediaView::share_routes`](crate::PrivateMediaView::share_routes).
+    ///
+    /// **No permission is checked here**: call it after the app's own check that the current
+    /// user may share this file (see [`share`](crate::share)).
+    ///
+    /// ```ignore
+    /// if privates.decide(&parts, &ctx, IdDocument::PERMISSION).await? == Decision::Allowed {
+    ///     let url = privates.share_url(&doc, &IdDocument::PDF, Duration::from_secs(600))?;
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ShareError::Disabled`](crate::share::ShareError::Disabled) without `share.key`;
+    /// [`ShareError::EmptyField`](crate::share::ShareError::EmptyField),
+    /// [`ShareError::NoDownload`](crate::share::ShareError::NoDownload),
+    /// [`ShareError::Lifetime`](crate::share::ShareError::Lifetime).
+    pub fn share_url<M: crate::PrivateMedia>(
+        &self,
+        object: &M,
+        field: &crate::Field<M>,
+        ttl: Duration,
+    ) -> Result<String, Error> {
+        let key = self.share_key().ok_or(crate::share::ShareError::Disabled)?;
+        Ok(key.url_for(object, field, ttl)?)
+    }
+
     /// Hands the stored file `name` to the browser through the configured backend, the way
     /// django-sendfile2's `sendfile(request, ...)` does. No permission is checked here: this is
     /// what a handler calls after its own checks (the [`view`](crate::view) does them all).
@@ -199,12 +281,31 @@ impl Privates {
         name: &str,
         options: &SendfileOptions,
     ) -> Result<Response, Error> {
-        let file = self.inner.storage.open(name).await?;
-        Ok(self
-            .inner
-            .sendfile
-            .serve(&parts.method, &parts.headers, file, options)
-            .await?)
+        match &self.inner.files {
+            Storage::S3(storage) => {
+                let object = storage.open(name).await?;
+                let expires = Duration::from_secs(self.inner.config.sendfile.expires);
+                self.inner
+                    .sendfile
+                    .serve_object(
+                        &parts.method,
+                        &parts.headers,
+                        storage,
+                        &object,
+                        expires,
+                        options,
+                    )
+                    .await
+            }
+            Storage::Local(storage) => {
+                let file = storage.open(name).await?;
+                Ok(self
+                    .inner
+                    .sendfile
+                    .serve(&parts.method, &parts.headers, file, options)
+                    .await?)
+            }
+        }
     }
 }
 

@@ -64,10 +64,7 @@ impl TempPrivateRoot {
         match &mut config.storage {
             Some(storage) => storage.location = self.path().to_path_buf(),
             None => {
-                config.storage = Some(StorageConfig {
-                    location: self.path().to_path_buf(),
-                    base_url: "/private-media/".to_string(),
-                });
+                config.storage = Some(StorageConfig::local(self.path()));
             }
         }
         config.sendfile.root = Some(self.path().to_path_buf());

@@ -9,6 +9,11 @@
 //! 4. the object-level permission — 403;
 //! 5. the field — empty: 404;
 //! 6. sendfile — a refused name or a missing file: 404.
+//!
+//! Each view also has a share route, `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/`, that
+//! serves the same file to anyone holding a valid signed link (see [`share`](crate::share)):
+//! no login; a malformed or tampered link, an unknown object or a replaced file: 403; an
+//! expired link: 410; share links disabled (no `share.key`): 404.
 
 use std::{borrow::Cow, str::FromStr};
 
@@ -26,6 +31,7 @@ use crate::{
     permissions::ObjectRef,
     refusal::{self, COMPONENT},
     sendfile::SendfileOptions,
+    share::Verdict,
     state::Privates,
 };
 
@@ -122,6 +128,96 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         Routes::new().add(&path, self.method_router())
     }
 
+    /// The share route path, `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/`.
+    #[must_use]
+    pub fn share_path(&self) -> String {
+        format!("{}{}/", self.path(), crate::share::SHARED_SEGMENT)
+    }
+
+    /// The axum handler of the share route (GET and HEAD).
+    pub fn share_method_router(self) -> MethodRouter<AppContext> {
+        get(
+            move |State(ctx): State<AppContext>, Path(pk): Path<String>, request: Request| async move {
+                let (parts, _body) = request.into_parts();
+                self.respond_shared(&ctx, &parts, &pk).await
+            },
+        )
+    }
+
+    /// A loco [`Routes`] with the share route at [`PrivateMediaView::share_path`].
+    #[must_use]
+    pub fn share_routes(self) -> Routes {
+        let path = self.share_path();
+        Routes::new().add(&path, self.share_method_router())
+    }
+
+    /// Answers one request on the share route: the signed link decides, nobody logs in.
+    pub async fn respond_shared(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
+        let privates = match Privates::from_ctx(ctx) {
+            Ok(privates) => privates,
+            Err(err) => {
+                tracing::error!("{err}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        let Some(key) = privates.share_key() else {
+            return not_found();
+        };
+        // Every way a link can fail to match answers alike (403): a forged link learns
+        // nothing about which objects exist or hold files.
+        let Ok(pk) = M::Pk::from_str(pk) else {
+            return refusal::forbidden();
+        };
+        let object = match M::find_by_pk(ctx, &pk).await {
+            Ok(Some(object)) => object,
+            Ok(None) => return refusal::forbidden(),
+            Err(err) => return internal(err),
+        };
+        match key.check(
+            &object,
+            &self.field,
+            parts.uri.query(),
+            std::time::SystemTime::now(),
+        ) {
+            Verdict::Valid => {}
+            Verdict::Forbidden => return refusal::forbidden(),
+            Verdict::Expired => return (StatusCode::GONE, "this link has expired").into_response(),
+        }
+        let Some(name) = self.field.stored_name(&object) else {
+            return refusal::forbidden();
+        };
+        let mut response = match privates
+            .sendfile(parts, name, &self.sendfile_options())
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::warn!(
+                    app = M::APP,
+                    model = M::MODEL,
+                    field = self.field.name(),
+                    "shared download refused: {err}"
+                );
+                not_found_or_internal(&err)
+            }
+        };
+        // The signed URL must not travel on in a Referer from an inline document.
+        response.headers_mut().insert(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+        response
+    }
+
+    fn sendfile_options(&self) -> SendfileOptions {
+        SendfileOptions {
+            attachment: self.options.attachment,
+            attachment_filename: self.options.filename.map(str::to_string),
+            mimetype: self.options.mimetype.map(str::to_string),
+            encoding: None,
+        }
+    }
+
     /// Answers one request for the object whose key is `pk` (as it appeared in the path).
     pub async fn respond(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
         let privates = match Privates::from_ctx(ctx) {
@@ -180,13 +276,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         let Some(name) = self.field.stored_name(&object) else {
             return Err(not_found());
         };
-        let options = SendfileOptions {
-            attachment: self.options.attachment,
-            attachment_filename: self.options.filename.map(str::to_string),
-            mimetype: self.options.mimetype.map(str::to_string),
-            encoding: None,
-        };
-        match privates.sendfile(parts, name, &options).await {
+        match privates
+            .sendfile(parts, name, &self.sendfile_options())
+            .await
+        {
             Ok(response) => Ok(response),
             Err(err) => {
                 tracing::warn!(
@@ -202,7 +295,8 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
 }
 
 /// The download routes of every field of `M` that has one (fields marked `no_download` have
-/// none), each guarded by the field's permission.
+/// none), each guarded by the field's permission, and each field's share route (answering 404
+/// while share links are disabled).
 #[must_use]
 pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
     M::fields()
@@ -211,7 +305,10 @@ pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
         .fold(Routes::new(), |routes, field| {
             let view = PrivateMediaView::new(*field);
             let path = view.path();
-            routes.add(&path, view.method_router())
+            let share_path = view.share_path();
+            routes
+                .add(&path, view.clone().method_router())
+                .add(&share_path, view.share_method_router())
         })
 }
 

@@ -52,8 +52,8 @@ fn a_full_block_parses() {
     assert_eq!(
         config.storage,
         Some(StorageConfig {
-            location: "storage/private".into(),
-            base_url: "/protected/".to_string()
+            base_url: "/protected/".to_string(),
+            ..StorageConfig::local("storage/private")
         })
     );
     assert_eq!(config.sendfile.backend, Backend::Nginx);

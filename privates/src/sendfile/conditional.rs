@@ -39,6 +39,26 @@ impl Validators {
     }
 }
 
+impl Validators {
+    /// The validators of an object-store object: its ETag (S3 ETags are strong: they change
+    /// with every write) and its last modification.
+    pub(crate) fn from_object(etag: Option<&str>, modified: Option<SystemTime>) -> Self {
+        let etag = etag.and_then(|tag| {
+            let quoted = if tag.starts_with('"') || tag.starts_with("W/") {
+                tag.to_owned()
+            } else {
+                format!("\"{tag}\"")
+            };
+            quoted.parse::<ETag>().ok()
+        });
+        Self {
+            etag,
+            last_modified: modified.map(LastModified::from),
+            modified,
+        }
+    }
+}
+
 /// What the preconditions decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Precondition {

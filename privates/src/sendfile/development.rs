@@ -1,5 +1,6 @@
 //! The `development` backend: the app streams the file itself, with HEAD, validators,
-//! conditional requests and single byte ranges.
+//! conditional requests and single byte ranges. The `stream` backend (S3) answers through the
+//! same [`plan`] and [`finish`], with the object's ETag and a ranged GET as the body.
 
 use std::io::{Seek, SeekFrom};
 
@@ -16,32 +17,47 @@ use super::{
 };
 use crate::storage::OpenedFile;
 
-/// Answers `method` with `headers` for the open `file`.
-pub(crate) fn respond(
+/// What to send for a request on a representation of `len` bytes.
+pub(crate) enum Plan {
+    /// A complete answer without a body (304, 412, 416).
+    Done(Response),
+    /// Send `count` bytes from `start` with `status` (200 or 206); no body for HEAD
+    /// (`count` is then still the length to announce).
+    Send {
+        /// 200 or 206.
+        status: StatusCode,
+        /// First byte.
+        start: u64,
+        /// How many bytes.
+        count: u64,
+        /// Whether a body must be read at all (not for HEAD or an empty range).
+        body: bool,
+    },
+}
+
+/// Evaluates the preconditions and the `Range` header.
+pub(crate) fn plan(
     method: &Method,
     headers: &HeaderMap,
-    file: OpenedFile,
-    entity: &EntityHeaders,
-) -> Result<Response, SendfileError> {
-    let len = file.metadata.len();
-    let validators = Validators::from_metadata(&file.metadata);
-
-    match conditional::evaluate(headers, &validators) {
+    len: u64,
+    validators: &Validators,
+) -> Plan {
+    match conditional::evaluate(headers, validators) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             // RFC 9110 §15.4.5: a 304 repeats the validators and Cache-Control, nothing about
             // the body.
             let mut response = empty(StatusCode::NOT_MODIFIED);
-            apply_validators(response.headers_mut(), &validators);
-            return Ok(response);
+            apply_validators(response.headers_mut(), validators);
+            return Plan::Done(response);
         }
-        Precondition::Failed => return Ok(empty(StatusCode::PRECONDITION_FAILED)),
+        Precondition::Failed => return Plan::Done(empty(StatusCode::PRECONDITION_FAILED)),
     }
 
     // Range is only defined for GET; HEAD describes the full representation.
     let decision = match headers.get(header::RANGE) {
         Some(value)
-            if method != Method::HEAD && conditional::if_range_allows(headers, &validators) =>
+            if method != Method::HEAD && conditional::if_range_allows(headers, validators) =>
         {
             range::decide(value, len)
         }
@@ -58,13 +74,65 @@ pub(crate) fn respond(
             let out = response.headers_mut();
             out.typed_insert(ContentRange::unsatisfied_bytes(len));
             out.typed_insert(AcceptRanges::bytes());
-            return Ok(response);
+            return Plan::Done(response);
         }
     };
+    Plan::Send {
+        status,
+        start,
+        count,
+        body: method != Method::HEAD && count > 0,
+    }
+}
 
-    let body = if method == Method::HEAD || count == 0 {
-        Body::empty()
-    } else {
+/// The 200/206 answer for a [`Plan::Send`], with `body` (empty for HEAD).
+pub(crate) fn finish(
+    status: StatusCode,
+    start: u64,
+    count: u64,
+    len: u64,
+    validators: &Validators,
+    entity: &EntityHeaders,
+    body: Body,
+) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    entity.apply(out);
+    out.typed_insert(AcceptRanges::bytes());
+    apply_validators(out, validators);
+    // Set explicitly: hyper cannot know a stream's length, and HEAD must announce the length
+    // of the body a GET would get.
+    out.typed_insert(ContentLength(count));
+    if status == StatusCode::PARTIAL_CONTENT {
+        // Only fails for an unbounded end without a length, which this is not.
+        if let Ok(content_range) = ContentRange::bytes(start..start + count, len) {
+            out.typed_insert(content_range);
+        }
+    }
+    response
+}
+
+/// Answers `method` with `headers` for the open `file`.
+pub(crate) fn respond(
+    method: &Method,
+    headers: &HeaderMap,
+    file: OpenedFile,
+    entity: &EntityHeaders,
+) -> Result<Response, SendfileError> {
+    let len = file.metadata.len();
+    let validators = Validators::from_metadata(&file.metadata);
+    let (status, start, count, read) = match plan(method, headers, len, &validators) {
+        Plan::Done(response) => return Ok(response),
+        Plan::Send {
+            status,
+            start,
+            count,
+            body,
+        } => (status, start, count, body),
+    };
+
+    let body = if read {
         let OpenedFile { mut file, path, .. } = file;
         if start > 0 {
             // A seek only moves the descriptor's offset: no I/O, fine on the async thread.
@@ -75,24 +143,10 @@ pub(crate) fn respond(
                 })?;
         }
         Body::from_stream(FileStream::new(file, count, path))
+    } else {
+        Body::empty()
     };
-
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    let out = response.headers_mut();
-    entity.apply(out);
-    out.typed_insert(AcceptRanges::bytes());
-    apply_validators(out, &validators);
-    // Set explicitly: hyper cannot know a stream's length, and HEAD must announce the length
-    // of the body a GET would get.
-    out.typed_insert(ContentLength(count));
-    if status == StatusCode::PARTIAL_CONTENT {
-        // Only fails for an unbounded end without a length, which this is not.
-        if let Ok(content_range) = ContentRange::bytes(start..start + count, len) {
-            out.typed_insert(content_range);
-        }
-    }
-    Ok(response)
+    Ok(finish(status, start, count, len, &validators, entity, body))
 }
 
 fn apply_validators(headers: &mut HeaderMap, validators: &Validators) {

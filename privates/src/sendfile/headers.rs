@@ -261,6 +261,16 @@ impl EntityHeaders {
         })
     }
 
+    /// The `Content-Type` value.
+    pub(crate) fn content_type(&self) -> &HeaderValue {
+        &self.content_type
+    }
+
+    /// The `Content-Disposition` value.
+    pub(crate) fn disposition(&self) -> &HeaderValue {
+        &self.disposition
+    }
+
     /// Writes the representation headers (type, disposition, encoding, CSP) and the privacy
     /// headers.
     pub(crate) fn apply(&self, headers: &mut HeaderMap) {

@@ -9,6 +9,8 @@
 //! | [`Nginx`](Backend::Nginx) | empty, `X-Accel-Redirect: <sendfile.url><percent-encoded path under the root>` |
 //! | [`Apache`](Backend::Apache) | empty, `X-Sendfile: <absolute path>` (mod_xsendfile) |
 //! | [`Lighttpd`](Backend::Lighttpd) | empty, `X-LIGHTTPD-send-file: <absolute path>` |
+//! | [`Redirect`](Backend::Redirect) (S3) | `302` to a presigned URL expiring after `sendfile.expires` |
+//! | [`Stream`](Backend::Stream) (S3) | the object, streamed by the app, as `development` does |
 //!
 //! Every answer carries `Content-Type` (from [`SendfileOptions::mimetype`] or the name's
 //! extension; never a `Content-Encoding` guessed from `.gz`), `Content-Disposition` (see
@@ -23,6 +25,7 @@ mod conditional;
 mod development;
 mod error;
 pub mod headers;
+mod object;
 mod offload;
 mod range;
 mod stream;
@@ -63,6 +66,34 @@ pub enum Backend {
     Apache,
     /// lighttpd sends it after `X-LIGHTTPD-send-file`.
     Lighttpd,
+    /// S3 storage: a `302` to a presigned `GET` URL that expires after `sendfile.expires`
+    /// seconds, carrying the same `Content-Type` and `Content-Disposition`.
+    Redirect,
+    /// S3 storage: the app streams the object with ranges and validators (the object's ETag),
+    /// as [`Development`](Self::Development) does for local files.
+    Stream,
+}
+
+impl Backend {
+    /// Whether this backend serves from an object store (`redirect`, `stream`) rather than
+    /// from local files.
+    #[must_use]
+    pub fn is_object_store(self) -> bool {
+        matches!(self, Self::Redirect | Self::Stream)
+    }
+
+    /// The name in the config.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Nginx => "nginx",
+            Self::Apache => "apache",
+            Self::Lighttpd => "lighttpd",
+            Self::Redirect => "redirect",
+            Self::Stream => "stream",
+        }
+    }
 }
 
 /// The per-call options of django-sendfile2's `sendfile(request, filename, attachment,
@@ -192,7 +223,11 @@ impl Sendfile {
         // nginx drops CSP on X-Accel-Redirect: there, active content must be an attachment.
         let entity = EntityHeaders::new(&file.name, options, self.backend == Backend::Nginx)?;
         match self.backend {
-            Backend::Development => development::respond(method, headers, file, &entity),
+            // A local file under an object-store backend (a misconfiguration the checks
+            // refuse): stream it, as the development backend does.
+            Backend::Development | Backend::Stream | Backend::Redirect => {
+                development::respond(method, headers, file, &entity)
+            }
             Backend::Nginx => {
                 let url = self.url.as_deref().unwrap_or("/");
                 let value = accel_redirect_value(url, &relative)?;
@@ -206,6 +241,35 @@ impl Sendfile {
                 let value =
                     offload::path_value(&self.root.join(&relative), "X-LIGHTTPD-send-file")?;
                 Ok(offload::respond(X_LIGHTTPD_SEND_FILE, value, &entity))
+            }
+        }
+    }
+
+    /// The response handing the S3 `object` to the client: a redirect to a presigned URL valid
+    /// for `expires` ([`Backend::Redirect`]), or the object streamed through the app (every
+    /// other backend; the checks only allow [`Backend::Stream`] over S3).
+    ///
+    /// # Errors
+    /// [`Error::Sendfile`](crate::Error::Sendfile) for a bad option, [`Error::Storage`](crate::Error::Storage) when the object store fails
+    /// (or the object vanished: then [`StorageError::is_not_found`](crate::storage::StorageError::is_not_found)).
+    pub async fn serve_object(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        storage: &crate::storage::S3Storage,
+        object: &crate::storage::S3Object,
+        expires: std::time::Duration,
+        options: &SendfileOptions,
+    ) -> Result<Response, crate::Error> {
+        match self.backend {
+            Backend::Redirect => {
+                // S3 cannot send a CSP: active content must be an attachment there.
+                let entity = EntityHeaders::new(&object.name, options, true)?;
+                object::redirect(storage, object, expires, &entity).await
+            }
+            _ => {
+                let entity = EntityHeaders::new(&object.name, options, false)?;
+                object::stream(method, headers, storage, object, &entity).await
             }
         }
     }
@@ -341,6 +405,8 @@ mod tests {
             ("nginx", Backend::Nginx),
             ("apache", Backend::Apache),
             ("lighttpd", Backend::Lighttpd),
+            ("redirect", Backend::Redirect),
+            ("stream", Backend::Stream),
         ] {
             let parsed: Backend = serde_json::from_value(serde_json::json!(name)).unwrap();
             assert_eq!(parsed, backend);

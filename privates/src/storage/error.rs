@@ -97,6 +97,47 @@ pub enum StorageError {
     /// Any other input/output error.
     #[error("private storage I/O error: {0}")]
     Io(#[from] io::Error),
+    /// The S3 storage settings are unusable.
+    #[error("config key `{key}`: {message}")]
+    S3Config {
+        /// The key (or environment variable) to fix, e.g. `storage.bucket`.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A call to the object store failed (unreachable, timed out, refused, ...).
+    #[error(
+        "S3 {operation} of {} in bucket `{bucket}` failed: {source}; check `storage.endpoint`,          the bucket and the credentials (each call times out after {timeout} s,          `storage.timeout`)",
+        Shown(.name)
+    )]
+    ObjectStore {
+        /// `HEAD`, `GET`, `upload`, `DELETE` or `presign`.
+        operation: &'static str,
+        /// The stored name.
+        name: String,
+        /// The bucket.
+        bucket: String,
+        /// The configured timeout, in seconds.
+        timeout: u64,
+        /// opendal's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Another upload took the key between the check and the end of this upload; nothing was
+    /// overwritten and nothing stored (see [`S3Storage::save`](super::S3Storage::save)).
+    #[error("another upload took the name {} meanwhile; nothing was stored, try again", Shown(.name))]
+    NameTaken {
+        /// The key that was taken.
+        name: String,
+    },
+    /// The operation needs the other storage backend (a file path of an S3 object).
+    #[error("{operation} is not available with the `{backend}` storage backend")]
+    Unsupported {
+        /// What was asked for.
+        operation: &'static str,
+        /// The configured backend.
+        backend: &'static str,
+    },
 }
 
 impl StorageError {

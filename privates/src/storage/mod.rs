@@ -1,5 +1,6 @@
-//! Private files on the local disk: Django's `FileSystemStorage` as django-privates configures
-//! it, confined beneath one folder.
+//! Private files on the local disk (Django's `FileSystemStorage` as django-privates configures
+//! it, confined beneath one folder) or in an S3 bucket ([`S3Storage`]); [`Storage`] is
+//! whichever the config chose.
 //!
 //! - [`LocalStorage`] saves streams (temporary file, then a link that never overwrites), opens,
 //!   deletes, measures and locates stored files, and builds their URLs.
@@ -10,13 +11,16 @@
 //!   `RESOLVE_BENEATH` on Linux, through cap-std), so a symlink leading outside is refused with
 //!   [`StorageError::Escapes`] even when the name itself looks harmless.
 
+mod any;
 mod available;
 mod error;
 mod local;
 mod name;
 mod opened;
+mod s3;
 mod save;
 
+pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
 pub use error::{NameError, StorageError};
 pub use local::LocalStorage;
@@ -24,5 +28,6 @@ pub use name::{
     MAX_NAME_BYTES, MAX_SEGMENT_BYTES, get_valid_filename, valid_upload_filename, validate_name,
 };
 pub use opened::OpenedFile;
+pub use s3::{PART_SIZE, S3Object, S3Storage};
 
 pub(crate) use name::make_valid_name;

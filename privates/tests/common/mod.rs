@@ -206,11 +206,21 @@ pub struct World {
 impl World {
     /// A world with the given backend, serving `routes`.
     pub async fn start(backend: Backend, routes: loco_rs::controller::Routes) -> Self {
+        Self::start_with(backend, routes, |_| {}).await
+    }
+
+    /// A world whose config `configure` adjusts (after the temporary root is applied).
+    pub async fn start_with(
+        backend: Backend,
+        routes: loco_rs::controller::Routes,
+        configure: impl FnOnce(&mut PrivatesConfig),
+    ) -> Self {
         let ctx = loco_rs::tests_cfg::app::get_app_context().await;
         let root = TempPrivateRoot::new().unwrap();
         let mut config = PrivatesConfig::default();
         config.sendfile.backend = backend;
         root.apply(&mut config);
+        configure(&mut config);
         let privates = Privates::new(config, HeaderUsers).unwrap();
         privates.install(&ctx);
         let router = privates::testing::router(routes, &ctx);

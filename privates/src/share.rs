@@ -1,0 +1,399 @@
+//! Signed, expiring share links: a URL to one field of one object that works without logging in
+//! until it expires.
+//!
+//! Minting is an API call ([`Privates::share_url`](crate::Privates::share_url)) the app makes
+//! **after its own permission check** (typically: the user may download the file, so they may
+//! share it); privates does not check who mints. The link is
+//!
+//! ```text
+//! {URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=<unix seconds>&sig=<base64url>
+//! ```
+//!
+//! where `sig` is HMAC-SHA256, keyed with `share.key`, over the app and model labels, the
+//! primary key, the field, the **stored name** and the expiry (each length-prefixed, after a
+//! version tag). So:
+//!
+//! - changing any part of the URL (the key, the field, the expiry) gives `403 Forbidden`; the
+//!   signature is compared in constant time;
+//! - a link whose signature is valid but whose expiry has passed gives `410 Gone`;
+//! - replacing (or clearing) the file changes the stored name: every link to the old file
+//!   stops working (`403`), as does deleting the object (`403`, so a forged link cannot probe
+//!   which objects exist);
+//! - without `share.key` in the config share links are disabled: minting fails with
+//!   [`ShareError::Disabled`] and the routes answer `404`.
+//!
+//! The key is never the JWT secret: it is a separate setting, and the checks refuse a
+//! `share.key` equal to loco's `auth.jwt.secret` (`privates.E208`). Rotating it invalidates
+//! every link minted with it. A permitted download of a shared link goes through the same
+//! sendfile path (backend, headers, ranges) as the permission-checked view, with
+//! `Referrer-Policy: no-referrer` so the signed URL does not leak from an inline document.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
+};
+use hmac::{Hmac, Mac};
+use percent_encoding::utf8_percent_encode;
+use sha2::Sha256;
+
+use crate::{
+    config::ShareConfig,
+    model::{Field, PrivateMedia},
+    refusal::COMPONENT,
+};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The shortest accepted key, in bytes (the HMAC-SHA256 block of security).
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The path segment after the field that marks a share link.
+pub const SHARED_SEGMENT: &str = "shared";
+
+/// Separates this MAC from any other use of the key, and allows a new format later.
+const DOMAIN: &[u8] = b"privates-share-v1";
+
+/// Why a share link cannot be minted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShareError {
+    /// `share.key` is not configured.
+    #[error(
+        "share links are disabled: set `initializers.privates.share.key` (base64 or hex, at \
+         least 32 bytes, e.g. from `openssl rand -base64 32`)"
+    )]
+    Disabled,
+    /// `share.key` does not decode to a long enough key.
+    #[error("config key `initializers.privates.share.key`: {0}")]
+    InvalidKey(String),
+    /// The field of this object holds no file.
+    #[error("the field `{field}` holds no file to share")]
+    EmptyField {
+        /// The field.
+        field: &'static str,
+    },
+    /// The field has no download route (`no_download`), so it has no share route either.
+    #[error("the field `{field}` has no download route (`no_download`), so it cannot be shared")]
+    NoDownload {
+        /// The field.
+        field: &'static str,
+    },
+    /// The lifetime is zero or longer than `share.max_ttl`.
+    #[error("a share link must live between 1 s and {max} s (`share.max_ttl`), not {asked} s")]
+    Lifetime {
+        /// The lifetime asked for, in seconds.
+        asked: u64,
+        /// `share.max_ttl`.
+        max: u64,
+    },
+}
+
+/// The decoded share key.
+#[derive(Clone)]
+pub struct ShareKey {
+    key: Vec<u8>,
+    max_ttl: u64,
+}
+
+impl std::fmt::Debug for ShareKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareKey")
+            .field("max_ttl", &self.max_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the check of a presented link decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and not expired.
+    Valid,
+    /// Malformed, tampered, or for another file: `403`.
+    Forbidden,
+    /// Genuine but expired: `410`.
+    Expired,
+}
+
+impl ShareKey {
+    /// Decodes `share.key`.
+    ///
+    /// # Errors
+    /// [`ShareError::InvalidKey`] for a key that is not base64/hex or shorter than
+    /// [`MIN_KEY_BYTES`].
+    pub fn from_config(config: &ShareConfig) -> Result<Self, ShareError> {
+        Ok(Self {
+            key: decode_key(&config.key).map_err(ShareError::InvalidKey)?,
+            max_ttl: config.max_ttl,
+        })
+    }
+
+    /// The signature of one link.
+    fn mac(&self, parts: &LinkParts<'_>) -> HmacSha256 {
+        // HMAC takes keys of any length, so `new_from_slice` cannot fail; the fallback (an
+        // all-zero key) is unreachable and exists only to avoid a panic path.
+        let mut mac = match HmacSha256::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            Err(_) => HmacSha256::new(&Default::default()),
+        };
+        mac.update(DOMAIN);
+        for field in [
+            parts.app.as_bytes(),
+            parts.model.as_bytes(),
+            parts.pk.as_bytes(),
+            parts.field.as_bytes(),
+            parts.name.as_bytes(),
+            parts.expires.to_string().as_bytes(),
+        ] {
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field);
+        }
+        mac
+    }
+
+    /// `sig` for the link.
+    fn sign(&self, parts: &LinkParts<'_>) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(parts).finalize().into_bytes())
+    }
+
+    /// Checks a presented `sig` (base64url) in constant time, then the expiry against `now`.
+    fn verify(&self, parts: &LinkParts<'_>, sig: &str, now: SystemTime) -> Verdict {
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+            return Verdict::Forbidden;
+        };
+        if self.mac(parts).verify_slice(&sig).is_err() {
+            return Verdict::Forbidden;
+        }
+        if unix(now) >= parts.expires {
+            Verdict::Expired
+        } else {
+            Verdict::Valid
+        }
+    }
+
+    /// The share URL of `field` on `object`, valid until `expires_at` (not checked against
+    /// `max_ttl`: [`Privates::share_url`](crate::Privates::share_url) does that).
+    ///
+    /// # Errors
+    /// [`ShareError::EmptyField`], [`ShareError::NoDownload`].
+    pub fn url<M: PrivateMedia>(
+        &self,
+        object: &M,
+        field: &Field<M>,
+        expires_at: SystemTime,
+    ) -> Result<String, ShareError> {
+        if field.spec.no_download {
+            return Err(ShareError::NoDownload {
+                field: field.name(),
+            });
+        }
+        let name = field.stored_name(object).ok_or(ShareError::EmptyField {
+            field: field.name(),
+        })?;
+        let pk = object.pk().to_string();
+        let expires = unix(expires_at);
+        let sig = self.sign(&LinkParts {
+            app: M::APP,
+            model: M::MODEL,
+            pk: &pk,
+            field: field.name(),
+            name,
+            expires,
+        });
+        Ok(format!(
+            "{}/{}/{}/{}/{}/{SHARED_SEGMENT}/?expires={expires}&sig={sig}",
+            M::URL_PREFIX.trim_end_matches('/'),
+            M::APP,
+            M::MODEL,
+            utf8_percent_encode(&pk, COMPONENT),
+            field.name(),
+        ))
+    }
+
+    /// Mints with a lifetime, bounded by `share.max_ttl`.
+    pub(crate) fn url_for<M: PrivateMedia>(
+        &self,
+        object: &M,
+        field: &Field<M>,
+        ttl: Duration,
+    ) -> Result<String, ShareError> {
+        let asked = ttl.as_secs();
+        if asked == 0 || asked > self.max_ttl {
+            return Err(ShareError::Lifetime {
+                asked,
+                max: self.max_ttl,
+            });
+        }
+        self.url(object, field, SystemTime::now() + ttl)
+    }
+
+    /// Checks the query string of a presented link for `field` of `object`.
+    pub(crate) fn check<M: PrivateMedia>(
+        &self,
+        object: &M,
+        field: &Field<M>,
+        query: Option<&str>,
+        now: SystemTime,
+    ) -> Verdict {
+        let Some((expires, sig)) = query.and_then(parse_query) else {
+            return Verdict::Forbidden;
+        };
+        let Some(name) = field.stored_name(object) else {
+            return Verdict::Forbidden;
+        };
+        let pk = object.pk().to_string();
+        self.verify(
+            &LinkParts {
+                app: M::APP,
+                model: M::MODEL,
+                pk: &pk,
+                field: field.name(),
+                name,
+                expires,
+            },
+            sig,
+            now,
+        )
+    }
+}
+
+/// What a link signs.
+struct LinkParts<'a> {
+    app: &'a str,
+    model: &'a str,
+    pk: &'a str,
+    field: &'a str,
+    name: &'a str,
+    expires: u64,
+}
+
+/// `expires=<digits>&sig=<base64url>`, each exactly once; anything else is malformed.
+fn parse_query(query: &str) -> Option<(u64, &str)> {
+    let mut expires = None;
+    let mut sig = None;
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=')?;
+        let slot = match key {
+            "expires" => &mut expires,
+            "sig" => &mut sig,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return None;
+        }
+    }
+    let expires = expires?;
+    if expires.is_empty() || !expires.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((expires.parse().ok()?, sig?))
+}
+
+fn unix(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Decodes a key written in hex or base64 (standard or URL-safe, padded or not); hex wins
+/// when the text is both.
+pub(crate) fn decode_key(text: &str) -> Result<Vec<u8>, String> {
+    let text = text.trim();
+    let hex = (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+                .collect::<Option<Vec<u8>>>()
+        })
+        .flatten();
+    let key = match hex {
+        Some(key) => key,
+        None => [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or_else(|| "is neither hex nor base64".to_string())?,
+    };
+    if key.len() < MIN_KEY_BYTES {
+        return Err(format!(
+            "decodes to {} bytes, at least {MIN_KEY_BYTES} are needed (`openssl rand -base64 32`)",
+            key.len()
+        ));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(decode_key(&"ab".repeat(32)).unwrap(), vec![0xab; 32]);
+        assert_eq!(
+            decode_key(&STANDARD.encode([7u8; 40])).unwrap(),
+            vec![7; 40]
+        );
+        assert_eq!(
+            decode_key(&URL_SAFE_NO_PAD.encode([0xfbu8; 33])).unwrap(),
+            vec![0xfb; 33]
+        );
+        assert!(decode_key(&"ab".repeat(31)).is_err());
+        assert!(decode_key("not a key!").is_err());
+        assert!(decode_key("").is_err());
+    }
+
+    #[test]
+    fn queries() {
+        assert_eq!(parse_query("expires=5&sig=abc"), Some((5, "abc")));
+        assert_eq!(parse_query("sig=abc&expires=5&x=1"), Some((5, "abc")));
+        assert_eq!(parse_query("expires=5&sig=abc&sig=def"), None);
+        assert_eq!(parse_query("expires=-5&sig=abc"), None);
+        assert_eq!(parse_query("expires=5"), None);
+        assert_eq!(parse_query("expires=99999999999999999999999&sig=a"), None);
+    }
+
+    #[test]
+    fn mac_binds_every_part() {
+        let key = ShareKey {
+            key: vec![1; 32],
+            max_ttl: 60,
+        };
+        let base = LinkParts {
+            app: "docs",
+            model: "doc",
+            pk: "1",
+            field: "pdf",
+            name: "a.pdf",
+            expires: 100,
+        };
+        let sig = key.sign(&base);
+        let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+        assert_eq!(key.verify(&base, &sig, at(99)), Verdict::Valid);
+        assert_eq!(key.verify(&base, &sig, at(100)), Verdict::Expired);
+        for parts in [
+            LinkParts { pk: "2", ..base },
+            LinkParts {
+                field: "scan",
+                ..base
+            },
+            LinkParts {
+                name: "b.pdf",
+                ..base
+            },
+            LinkParts {
+                expires: 101,
+                ..base
+            },
+            LinkParts {
+                app: "doc",
+                model: "sdoc",
+                ..base
+            },
+        ] {
+            assert_eq!(key.verify(&parts, &sig, at(0)), Verdict::Forbidden);
+        }
+        assert_eq!(key.verify(&base, "!!", at(0)), Verdict::Forbidden);
+    }
+}

@@ -1,0 +1,525 @@
+//! Private files in an S3 bucket (AWS or any S3-compatible service), through opendal — the
+//! object-store client loco already ships.
+//!
+//! Why opendal directly rather than loco's `loco_rs::storage` drivers: those wrap the same
+//! opendal operator but offer neither conditional writes (`If-None-Match`, so a save never
+//! overwrites), ranged reads, nor presigned URLs with response overrides (the
+//! `Content-Disposition` and `Content-Type` the browser must get), and no per-call timeouts.
+
+use std::{
+    error::Error,
+    io::{self, Seek},
+    time::{Duration, SystemTime},
+};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
+
+use super::{
+    available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
+    error::StorageError,
+    name::{make_valid_name, valid_upload_filename, validate_name},
+};
+use crate::{
+    config::{S3Credentials, StorageConfig},
+    upload_to::UploadTo,
+};
+
+/// The part size of multipart uploads: S3 wants at least 5 MiB per part (but the last). A save
+/// holds at most one part in memory, whatever the file size.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// How many names a save tries before giving up (each taken name costs one `HEAD`).
+const MAX_ATTEMPTS: usize = 100;
+
+/// An S3 bucket (and key prefix) holding the private files.
+///
+/// Names follow the local storage's rules ([`validate_name`], Django's `get_valid_filename`,
+/// a random suffix for a taken name). Every call is bounded by `storage.timeout`, reads and
+/// writes chunk by chunk, so an unreachable server gives [`StorageError::ObjectStore`] with a
+/// timeout rather than a hang. Cloning is cheap.
+#[derive(Clone, Debug)]
+pub struct S3Storage {
+    op: Operator,
+    bucket: String,
+    max_name_length: usize,
+    timeout: Duration,
+}
+
+/// What a `HEAD` of a stored object says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Object {
+    /// The stored name.
+    pub name: String,
+    /// Its size in bytes.
+    pub len: u64,
+    /// The object's ETag, as S3 sends it (quoted).
+    pub etag: Option<String>,
+    /// Its last modification.
+    pub last_modified: Option<SystemTime>,
+}
+
+impl S3Storage {
+    /// Connects (lazily: no request is made here) to the bucket of `config` with `config`'s
+    /// credentials, or those in the environment.
+    ///
+    /// # Errors
+    /// [`StorageError::S3Config`] naming the missing or malformed key.
+    pub fn new(config: &StorageConfig) -> Result<Self, StorageError> {
+        let missing = |key: &'static str, message: &str| StorageError::S3Config {
+            key,
+            message: message.to_owned(),
+        };
+        let bucket = config
+            .bucket
+            .as_deref()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| missing("storage.bucket", "the s3 backend needs a bucket"))?;
+        let region = config
+            .region
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| missing("storage.region", "the s3 backend needs a region"))?;
+        let credentials = config
+            .credentials
+            .clone()
+            .or_else(S3Credentials::from_env)
+            .ok_or_else(|| {
+                missing(
+                    "AWS_ACCESS_KEY_ID",
+                    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment",
+                )
+            })?;
+        install_crypto_provider();
+        let mut builder = opendal::services::S3::default()
+            .bucket(bucket)
+            .region(region)
+            .root(&format!("/{}", config.prefix.as_deref().unwrap_or("")))
+            .access_key_id(&credentials.access_key_id)
+            .secret_access_key(&credentials.secret_access_key)
+            // Only what was configured: no ~/.aws files, no instance metadata lookups.
+            .disable_config_load()
+            .disable_ec2_metadata();
+        if let Some(token) = &credentials.session_token {
+            builder = builder.session_token(token);
+        }
+        if let Some(endpoint) = config.endpoint.as_deref().filter(|e| !e.is_empty()) {
+            builder = builder.endpoint(endpoint.trim_end_matches('/'));
+        }
+        let timeout = Duration::from_secs(config.timeout.max(1));
+        let op = Operator::new(builder)
+            .map_err(|err| missing("storage", &err.to_string()))?
+            .layer(
+                TimeoutLayer::new()
+                    .with_timeout(timeout)
+                    .with_io_timeout(timeout),
+            );
+        Ok(Self {
+            op,
+            bucket: bucket.to_owned(),
+            max_name_length: DEFAULT_MAX_NAME_LENGTH,
+            timeout,
+        })
+    }
+
+    /// Sets the limit on whole stored names, in characters (default
+    /// [`DEFAULT_MAX_NAME_LENGTH`]).
+    #[must_use]
+    pub fn with_max_name_length(mut self, max_name_length: usize) -> Self {
+        self.max_name_length = max_name_length;
+        self
+    }
+
+    /// The limit on whole stored names, in characters.
+    #[must_use]
+    pub fn max_name_length(&self) -> usize {
+        self.max_name_length
+    }
+
+    /// The bucket.
+    #[must_use]
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The opendal operator (rooted at the prefix), for anything this type does not offer.
+    #[must_use]
+    pub fn operator(&self) -> &Operator {
+        &self.op
+    }
+
+    /// Saves `stream` under `name` or, when that key is taken, a free variant of it
+    /// (`name_XXXXXXX.ext`), and returns the stored name. The bytes go straight to S3 in
+    /// [`PART_SIZE`] parts (a multipart upload beyond one part): memory stays constant.
+    ///
+    /// No overwrite: each candidate is checked with `HEAD`, then written with
+    /// `If-None-Match: *`, which S3 (and most compatible servers) refuse when the key appeared
+    /// in between. The stream cannot be replayed, so losing that race fails the save with
+    /// [`StorageError::NameTaken`] (nothing is overwritten); [`save_checked`](Self::save_checked)
+    /// spools to disk first and retries instead. On a server that ignores `If-None-Match` the
+    /// window between the `HEAD` and the end of the upload is unprotected.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::NoAvailableName`],
+    /// [`StorageError::Stream`], [`StorageError::NameTaken`], [`StorageError::ObjectStore`].
+    pub async fn save<S, E>(&self, name: &str, stream: S) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        let (mut candidates, first) = self.candidates(name)?;
+        let key = self.free_key(&mut candidates, first).await?;
+        let mut writer = self.writer(&key).await?;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(err) => {
+                    let _ = writer.abort().await;
+                    return Err(StorageError::Stream(err.into()));
+                }
+            };
+            if let Err(err) = writer.write(chunk).await {
+                let _ = writer.abort().await;
+                return Err(self.map_err("upload", &key, err));
+            }
+        }
+        match writer.close().await {
+            Ok(_) => Ok(key),
+            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
+                Err(StorageError::NameTaken { name: key })
+            }
+            Err(err) => Err(self.map_err("upload", &key, err)),
+        }
+    }
+
+    /// [`save`](Self::save), with `check` run on the complete file before anything is sent to
+    /// the bucket: the stream is spooled to an anonymous temporary file (constant memory),
+    /// checked, then uploaded from it; a key taken meanwhile makes it retry under the next free
+    /// name.
+    ///
+    /// # Errors
+    /// [`StorageError::Rejected`] with `check`'s error (nothing is stored), and those of
+    /// [`save`](Self::save) but [`StorageError::NameTaken`].
+    pub async fn save_checked<S, E, C>(
+        &self,
+        name: &str,
+        stream: S,
+        check: C,
+    ) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+    {
+        let (mut candidates, first) = self.candidates(name)?;
+        let spool = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|err| StorageError::Io(io::Error::other(err)))??;
+        let mut file = tokio::fs::File::from_std(spool);
+        let mut stream = std::pin::pin!(stream);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|err| StorageError::Stream(err.into()))?;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file).await?;
+        let mut spool = file.into_std().await;
+        let spool = tokio::task::spawn_blocking(move || {
+            spool.rewind()?;
+            let checked = spool.try_clone()?;
+            check(checked).map_err(StorageError::Rejected)?;
+            spool.rewind()?;
+            Ok::<_, StorageError>(spool)
+        })
+        .await
+        .map_err(|err| StorageError::Io(io::Error::other(err)))??;
+
+        let mut spool = tokio::fs::File::from_std(spool);
+        let mut next = Some(first);
+        for _ in 0..MAX_ATTEMPTS {
+            let file_name = match next.take() {
+                Some(first) => first,
+                None => candidates.next_file_name()?,
+            };
+            let key = self.free_key(&mut candidates, file_name).await?;
+            match self.upload_file(&key, &mut spool).await {
+                Ok(()) => return Ok(key),
+                Err(StorageError::NameTaken { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Err(StorageError::NoAvailableName {
+            name: name.to_owned(),
+            max_length: self.max_name_length,
+        })
+    }
+
+    /// Saves an upload as Django's `FileField` does (see
+    /// [`LocalStorage::save_upload`](super::LocalStorage::save_upload)).
+    ///
+    /// # Errors
+    /// [`StorageError::UploadTo`], and those of [`save`](Self::save).
+    pub async fn save_upload<S, E>(
+        &self,
+        upload_to: &UploadTo,
+        original_filename: &str,
+        stream: S,
+    ) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        let file_name = valid_upload_filename(original_filename)?;
+        let name = upload_to.expand(&file_name)?;
+        self.save(&name, stream).await
+    }
+
+    /// [`save_upload`](Self::save_upload) with a `check`, as [`save_checked`](Self::save_checked).
+    ///
+    /// # Errors
+    /// As [`save_checked`](Self::save_checked), plus [`StorageError::UploadTo`].
+    pub async fn save_upload_checked<S, E, C>(
+        &self,
+        upload_to: &UploadTo,
+        original_filename: &str,
+        stream: S,
+        check: C,
+    ) -> Result<String, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<Box<dyn Error + Send + Sync>>,
+        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+    {
+        let file_name = valid_upload_filename(original_filename)?;
+        let name = upload_to.expand(&file_name)?;
+        self.save_checked(&name, stream, check).await
+    }
+
+    /// The object stored under `name` (a `HEAD`): size, ETag, last modification.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::NotFound`], [`StorageError::ObjectStore`].
+    pub async fn open(&self, name: &str) -> Result<S3Object, StorageError> {
+        let name = validate_name(name)?;
+        let meta = self
+            .op
+            .stat(name)
+            .await
+            .map_err(|err| self.map_err("HEAD", name, err))?;
+        if meta.is_dir() {
+            return Err(StorageError::NotAFile {
+                name: name.to_owned(),
+            });
+        }
+        Ok(S3Object {
+            name: name.to_owned(),
+            len: meta.content_length(),
+            etag: meta.etag().map(str::to_owned),
+            last_modified: meta.last_modified().map(SystemTime::from),
+        })
+    }
+
+    /// Bytes `start..start + len` of `object`, as a stream of chunks (a ranged `GET`, read
+    /// chunk by chunk). The read is conditional on the object's ETag when it has one, so a
+    /// file replaced meanwhile fails rather than mixing two versions.
+    ///
+    /// # Errors
+    /// [`StorageError::NotFound`] (deleted meanwhile), [`StorageError::ObjectStore`].
+    pub async fn read(
+        &self,
+        object: &S3Object,
+        start: u64,
+        len: u64,
+    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static, StorageError> {
+        let mut reader = self.op.reader_with(&object.name).chunk(PART_SIZE);
+        if let Some(etag) = &object.etag {
+            reader = reader.if_match(etag);
+        }
+        let reader = reader
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))?;
+        reader
+            .into_bytes_stream(start..start + len)
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))
+    }
+
+    /// Deletes `name`; a missing object is not an error.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::ObjectStore`].
+    pub async fn delete(&self, name: &str) -> Result<(), StorageError> {
+        let name = validate_name(name)?;
+        self.op
+            .delete(name)
+            .await
+            .map_err(|err| self.map_err("DELETE", name, err))
+    }
+
+    /// Whether an object is stored under `name`.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::ObjectStore`].
+    pub async fn exists(&self, name: &str) -> Result<bool, StorageError> {
+        match self.open(name).await {
+            Ok(_) => Ok(true),
+            Err(StorageError::NotFound { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The size in bytes of the object `name`.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub async fn size(&self, name: &str) -> Result<u64, StorageError> {
+        Ok(self.open(name).await?.len)
+    }
+
+    /// The last modification of the object `name`.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), or [`StorageError::Io`] when the server sent none.
+    pub async fn modified(&self, name: &str) -> Result<SystemTime, StorageError> {
+        self.open(name).await?.last_modified.ok_or_else(|| {
+            StorageError::Io(io::Error::other("the object store sent no Last-Modified"))
+        })
+    }
+
+    /// A presigned `GET` URL of `name`, valid for `expires`, whose response carries the given
+    /// `Content-Type`, `Content-Disposition` and `Cache-Control` (S3's `response-*` query
+    /// overrides, covered by the signature). Makes no request.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::ObjectStore`].
+    pub async fn presign_get(
+        &self,
+        name: &str,
+        expires: Duration,
+        content_type: &str,
+        content_disposition: &str,
+        cache_control: &str,
+    ) -> Result<http::Uri, StorageError> {
+        let name = validate_name(name)?;
+        let request = self
+            .op
+            .presign_read_with(name, expires)
+            .override_content_type(content_type)
+            .override_content_disposition(content_disposition)
+            .override_cache_control(cache_control)
+            .await
+            .map_err(|err| self.map_err("presign", name, err))?;
+        Ok(request.uri().clone())
+    }
+
+    fn candidates(&self, name: &str) -> Result<(Candidates, String), StorageError> {
+        let name = make_valid_name(name)?;
+        let (folder, file_name) = name.rsplit_once('/').unwrap_or(("", &name));
+        let mut candidates = Candidates::new(folder, file_name, self.max_name_length);
+        let first = candidates.next_file_name()?;
+        Ok((candidates, first))
+    }
+
+    /// The first candidate from `first` on whose key is free (by `HEAD`).
+    async fn free_key(
+        &self,
+        candidates: &mut Candidates,
+        first: String,
+    ) -> Result<String, StorageError> {
+        let mut file_name = first;
+        for _ in 0..MAX_ATTEMPTS {
+            let key = candidates.full_name(&file_name);
+            match self.op.stat(&key).await {
+                Err(err) if err.kind() == ErrorKind::NotFound => return Ok(key),
+                Err(err) => return Err(self.map_err("HEAD", &key, err)),
+                Ok(_) => file_name = candidates.next_file_name()?,
+            }
+        }
+        Err(StorageError::NoAvailableName {
+            name: candidates.full_name(&file_name),
+            max_length: self.max_name_length,
+        })
+    }
+
+    async fn writer(&self, key: &str) -> Result<opendal::Writer, StorageError> {
+        let content_type = mime_guess::from_path(key).first_or_octet_stream();
+        let mut writer = self
+            .op
+            .writer_with(key)
+            .chunk(PART_SIZE)
+            .content_type(content_type.essence_str());
+        if self.op.info().capability().write_with_if_not_exists {
+            writer = writer.if_not_exists(true);
+        }
+        writer.await.map_err(|err| self.map_err("upload", key, err))
+    }
+
+    /// Uploads the whole spooled `file` (from its start) under `key`.
+    async fn upload_file(&self, key: &str, file: &mut tokio::fs::File) -> Result<(), StorageError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        file.rewind().await?;
+        let mut writer = self.writer(key).await?;
+        loop {
+            let mut buffer = bytes::BytesMut::with_capacity(PART_SIZE);
+            while buffer.len() < PART_SIZE {
+                match file.read_buf(&mut buffer).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(err) => {
+                        let _ = writer.abort().await;
+                        return Err(StorageError::Io(err));
+                    }
+                }
+            }
+            if buffer.is_empty() {
+                break;
+            }
+            if let Err(err) = writer.write(buffer.freeze()).await {
+                let _ = writer.abort().await;
+                return Err(self.map_err("upload", key, err));
+            }
+        }
+        match writer.close().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
+                Err(StorageError::NameTaken {
+                    name: key.to_owned(),
+                })
+            }
+            Err(err) => Err(self.map_err("upload", key, err)),
+        }
+    }
+
+    /// Gives an opendal error its storage meaning; the message names the operation, the key,
+    /// the bucket and, for timeouts, the configured limit.
+    fn map_err(&self, operation: &'static str, name: &str, err: opendal::Error) -> StorageError {
+        match err.kind() {
+            ErrorKind::NotFound => StorageError::NotFound {
+                name: name.to_owned(),
+            },
+            ErrorKind::ConditionNotMatch if operation == "GET" => StorageError::NotFound {
+                name: name.to_owned(),
+            },
+            _ => StorageError::ObjectStore {
+                operation,
+                name: name.to_owned(),
+                bucket: self.bucket.clone(),
+                timeout: self.timeout.as_secs(),
+                source: Box::new(err),
+            },
+        }
+    }
+}
+
+/// opendal's HTTP client (reqwest with rustls, no provider compiled in) uses the process-wide
+/// rustls provider: install ring's, which the rest of the dependency tree already uses, unless
+/// the app installed one. Then install opendal's reqwest transport as its default (first
+/// installer wins: an app that installed its own keeps it). Its client is built lazily.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race against another installer is fine: one provider is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    opendal_http_transport_reqwest::install_default();
+}

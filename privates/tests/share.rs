@@ -1,0 +1,272 @@
+//! Signed share links through real HTTP: anonymous access with a valid link, 403 for every
+//! tampering, 410 once expired, 403 once the file is replaced.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::{Doc, World};
+use privates::{
+    Error, PrivatesConfig,
+    config::ShareConfig,
+    sendfile::Backend,
+    share::{ShareError, ShareKey},
+    view::model_routes,
+};
+use reqwest::StatusCode;
+
+const KEY: &str = "k7Hn3yq0m1ZbQeX9vR2tLw8sJc4uA6dPfG5hB0nM1oI=";
+const PDF_BYTES: &[u8] = b"%PDF-1.7 shared passport";
+
+fn share_config(config: &mut PrivatesConfig) {
+    config.share = Some(ShareConfig {
+        key: KEY.to_string(),
+        max_ttl: 3600,
+    });
+}
+
+fn doc(id: i32, pdf: &str) -> (String, Doc) {
+    (
+        id.to_string(),
+        Doc {
+            id,
+            pdf: Some(pdf.to_string()),
+            scan: "scans/1.png".to_string(),
+            secret: "secret.txt".to_string(),
+        },
+    )
+}
+
+async fn world() -> World {
+    let world = World::start_with(Backend::Development, model_routes::<Doc>(), share_config).await;
+    world.write("docs/passport.pdf", PDF_BYTES);
+    world.write("docs/other.pdf", b"%PDF other");
+    world.write("scans/1.png", b"\x89PNG scan");
+    world.table(vec![doc(1, "docs/passport.pdf"), doc(2, "docs/other.pdf")]);
+    world
+}
+
+fn the_doc(world: &World, id: i32) -> Doc {
+    let _ = world;
+    doc(
+        id,
+        if id == 1 {
+            "docs/passport.pdf"
+        } else {
+            "docs/other.pdf"
+        },
+    )
+    .1
+}
+
+/// Replaces one query parameter's value.
+fn with_param(url: &str, name: &str, value: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap();
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap();
+            if k == name {
+                format!("{k}={value}")
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+#[tokio::test]
+async fn a_valid_link_works_anonymously_with_the_same_headers() {
+    let world = world().await;
+    let url = world
+        .privates
+        .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .unwrap();
+    assert!(
+        url.starts_with("/admin/docs/iddocument/1/pdf/shared/?expires="),
+        "{url}"
+    );
+    let response = world.get(&url, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "inline; filename=\"passport.pdf\""
+    );
+    assert_eq!(response.headers()["cache-control"], "private");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), PDF_BYTES);
+    // Ranges work as on the view.
+    let response = world.get(&url, None, &[("range", "bytes=0-3")]).await;
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"%PDF");
+    // The link does not open the permission-checked view.
+    let plain = url.split("shared/").next().unwrap();
+    assert_eq!(
+        world.get(plain, None, &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn tampering_gives_403() {
+    let world = world().await;
+    let url = world
+        .privates
+        .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .unwrap();
+    let sig = url.split("sig=").nth(1).unwrap().to_string();
+    let expires: u64 = url
+        .split("expires=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut flipped = sig.clone().into_bytes();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let tampered = [
+        with_param(&url, "sig", &flipped),
+        with_param(&url, "sig", ""),
+        with_param(&url, "sig", "%%%"),
+        with_param(&url, "expires", &(expires + 3600).to_string()),
+        with_param(&url, "expires", &(expires - 1).to_string()),
+        with_param(&url, "expires", "0"),
+        url.replace("/1/pdf/", "/2/pdf/"),
+        url.replace("/1/pdf/", "/999/pdf/"),
+        url.replace("/1/pdf/", "/x/pdf/"),
+        url.replace("/pdf/shared/", "/scan/shared/"),
+        url.split('?').next().unwrap().to_string(),
+        format!("{url}&sig={sig}"),
+    ];
+    for url in tampered {
+        let response = world.get(&url, None, &[]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{url}");
+        let body = response.bytes().await.unwrap();
+        assert!(!body.windows(4).any(|w| w == b"%PDF"), "{url} leaked bytes");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_link_gives_410() {
+    let world = world().await;
+    let key = ShareKey::from_config(&ShareConfig {
+        key: KEY.to_string(),
+        max_ttl: 3600,
+    })
+    .unwrap();
+    let past = SystemTime::now() - Duration::from_secs(5);
+    let url = key.url(&the_doc(&world, 1), &Doc::PDF, past).unwrap();
+    let response = world.get(&url, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    // Expired and tampered is still 403: the signature is checked first.
+    let response = world
+        .get(&url.replace("/1/pdf/", "/2/pdf/"), None, &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A link minted for one second stops working once it has passed.
+    let url = world
+        .privates
+        .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn replacing_the_file_invalidates_old_links() {
+    let world = world().await;
+    let url = world
+        .privates
+        .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .unwrap();
+    assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
+    world.write("docs/passport_v2.pdf", b"%PDF v2");
+    world.table(vec![
+        doc(1, "docs/passport_v2.pdf"),
+        doc(2, "docs/other.pdf"),
+    ]);
+    assert_eq!(
+        world.get(&url, None, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // A new link to the new file works.
+    let new = world
+        .privates
+        .share_url(
+            &doc(1, "docs/passport_v2.pdf").1,
+            &Doc::PDF,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    let response = world.get(&new, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"%PDF v2");
+}
+
+#[tokio::test]
+async fn minting_errors_are_clear() {
+    let world = world().await;
+    let doc1 = the_doc(&world, 1);
+    let err = world
+        .privates
+        .share_url(&doc1, &Doc::PDF, Duration::from_secs(7200))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Share(ShareError::Lifetime {
+            asked: 7200,
+            max: 3600
+        })
+    ));
+    let empty = Doc {
+        pdf: None,
+        ..doc1.clone()
+    };
+    assert!(matches!(
+        world
+            .privates
+            .share_url(&empty, &Doc::PDF, Duration::from_secs(60)),
+        Err(Error::Share(ShareError::EmptyField { field: "pdf" }))
+    ));
+
+    // Without a key: minting fails naming the key, the route answers 404.
+    let plain = World::start(Backend::Development, model_routes::<Doc>()).await;
+    plain.write("docs/passport.pdf", PDF_BYTES);
+    plain.table(vec![doc(1, "docs/passport.pdf")]);
+    let err = plain
+        .privates
+        .share_url(&doc1, &Doc::PDF, Duration::from_secs(60))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("initializers.privates.share.key"),
+        "{err}"
+    );
+    let url = world
+        .privates
+        .share_url(&doc1, &Doc::PDF, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        plain.get(&url, None, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_short_key_stops_the_boot() {
+    let root = privates::testing::TempPrivateRoot::new().unwrap();
+    let mut config = PrivatesConfig::default();
+    root.apply(&mut config);
+    config.share = Some(ShareConfig {
+        key: "c2hvcnQ=".to_string(),
+        max_ttl: 60,
+    });
+    let err = privates::Privates::new(config, common::HeaderUsers).unwrap_err();
+    assert!(err.to_string().contains("privates.E207"), "{err}");
+}
