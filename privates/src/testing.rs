@@ -16,7 +16,7 @@ use crate::{
     config::{PrivatesConfig, StorageConfig},
     error::Error,
     sendfile::{
-        Backend, X_ACCEL_REDIRECT, X_LIGHTTPD_SEND_FILE, X_SENDFILE, accel_redirect_value,
+        Backend, X_ACCEL_REDIRECT, X_SENDFILE, accel_redirect_value, lighttpd_sendfile_value,
         xsendfile_value,
     },
     state::Privates,
@@ -164,14 +164,14 @@ pub async fn expected_offload_header(
             Some((X_ACCEL_REDIRECT, accel_redirect_value(url, relative)?))
         }
         Backend::Apache => Some((X_SENDFILE, xsendfile_value(&path)?)),
-        Backend::Lighttpd => Some((X_LIGHTTPD_SEND_FILE, xsendfile_value(&path)?)),
+        Backend::Lighttpd => Some((X_SENDFILE, lighttpd_sendfile_value(&path)?)),
         _ => None,
     })
 }
 
 /// Asserts that `response` hands the stored file `name` to the web server through the
 /// configured offloading backend: status 200 and exactly the `X-Accel-Redirect` (nginx),
-/// `X-Sendfile` (Apache) or `X-LIGHTTPD-send-file` (lighttpd) header for that file.
+/// `X-Sendfile` (Apache, lighttpd) header for that file.
 ///
 /// # Panics
 /// When it does not — it is an assertion.

@@ -691,27 +691,30 @@ async fn apache_and_lighttpd_send_the_absolute_path() {
     let server = Server::start().await;
     let root = server.root();
     let root = root.to_str().unwrap();
-    for (name, expected_suffix) in [
-        ("scan.pdf", "/scan.pdf"),
-        ("docs/2024/my scan.pdf", "/docs/2024/my scan.pdf"),
-        ("café 日本.pdf", "/café 日本.pdf"),
-        ("100%.txt", "/100%25.txt"),
-        ("a#b?c.txt", "/a#b?c.txt"),
+    // Apache's mod_xsendfile 0.12 takes the path byte for byte; lighttpd percent-decodes it,
+    // so only `%` is written as `%25` for it. Both read `X-Sendfile` from a proxied app.
+    for (name, apache_suffix, lighttpd_suffix) in [
+        ("scan.pdf", "/scan.pdf", "/scan.pdf"),
+        (
+            "docs/2024/my scan.pdf",
+            "/docs/2024/my scan.pdf",
+            "/docs/2024/my scan.pdf",
+        ),
+        ("café 日本.pdf", "/café 日本.pdf", "/café 日本.pdf"),
+        ("100%.txt", "/100%.txt", "/100%25.txt"),
+        ("a#b?c.txt", "/a#b?c.txt", "/a#b?c.txt"),
     ] {
         server.put(name, b"0123456789");
-        for (backend, header, other) in [
-            ("apache", "x-sendfile", "x-lighttpd-send-file"),
-            ("lighttpd", "x-lighttpd-send-file", "x-sendfile"),
-        ] {
+        for (backend, suffix) in [("apache", apache_suffix), ("lighttpd", lighttpd_suffix)] {
             let reply = server.get(backend, name, &[]).await;
             assert_eq!(reply.status, StatusCode::OK, "{backend} {name}");
-            let expected = format!("{root}{expected_suffix}");
+            let expected = format!("{root}{suffix}");
             assert_eq!(
-                reply.header(header),
+                reply.header("x-sendfile"),
                 Some(expected.as_bytes()),
                 "{backend} {name}"
             );
-            assert_eq!(reply.header(other), None);
+            assert_eq!(reply.header("x-lighttpd-send-file"), None);
             assert_eq!(reply.text("x-accel-redirect"), None);
             assert!(reply.body.is_empty());
             assert_eq!(reply.text("content-length"), Some("0"));
@@ -744,7 +747,6 @@ async fn offload_refuses_unrepresentable_paths() {
                 .await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{backend} {name:?}");
             assert_eq!(reply.header("x-sendfile"), None);
-            assert_eq!(reply.header("x-lighttpd-send-file"), None);
         }
     }
 }

@@ -292,7 +292,7 @@ async fn offloading_backends_answer_with_their_header() {
             "/private-media/docs/passport%201.pdf".to_string(),
         ),
         (Backend::Apache, "x-sendfile", String::new()),
-        (Backend::Lighttpd, "x-lighttpd-send-file", String::new()),
+        (Backend::Lighttpd, "x-sendfile", String::new()),
     ];
     for (backend, header, expected) in cases {
         let world = world(backend).await;

@@ -245,6 +245,13 @@ impl Deployment {
             if !self.expect_status(status, StatusCode::OK, &context, &headers) {
                 continue;
             }
+            if body.is_empty() {
+                self.fail(format!(
+                    "{context}: an empty 200: the server did not act on the app's sendfile \
+                     header ({headers:?})"
+                ));
+                continue;
+            }
             check_eq!(
                 self,
                 sha256(&body),
@@ -496,7 +503,7 @@ impl Deployment {
             self,
             status,
             StatusCode::RANGE_NOT_SATISFIABLE,
-            "{:?}: {headers:?}",
+            "{:?}: a range beyond the end of the file: {headers:?}",
             self.server
         );
         // Without the permission a range gets nothing either.

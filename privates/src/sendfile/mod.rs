@@ -8,7 +8,7 @@
 //! | [`Development`](Backend::Development) | the bytes, streamed by the app, with HEAD, `ETag`/`Last-Modified`, 304/412 and single byte ranges (206/416) |
 //! | [`Nginx`](Backend::Nginx) | empty, `X-Accel-Redirect: <sendfile.url><percent-encoded path under the root>` |
 //! | [`Apache`](Backend::Apache) | empty, `X-Sendfile: <absolute path>` (mod_xsendfile) |
-//! | [`Lighttpd`](Backend::Lighttpd) | empty, `X-LIGHTTPD-send-file: <absolute path>` |
+//! | [`Lighttpd`](Backend::Lighttpd) | empty, `X-Sendfile: <absolute path, `%` as `%25`>` (what lighttpd honours from a proxied app) |
 //! | [`Redirect`](Backend::Redirect) (S3) | `302` to a presigned URL expiring after `sendfile.expires` |
 //! | [`Stream`](Backend::Stream) (S3) | the object, streamed by the app, as `development` does |
 //!
@@ -44,7 +44,8 @@ pub use self::{
     error::SendfileError,
     headers::{SANDBOX_CSP, content_disposition, is_active_content},
     offload::{
-        X_ACCEL_REDIRECT, X_LIGHTTPD_SEND_FILE, X_SENDFILE, accel_redirect_value, xsendfile_value,
+        X_ACCEL_REDIRECT, X_SENDFILE, accel_redirect_value, lighttpd_sendfile_value,
+        xsendfile_value,
     },
 };
 use crate::storage::OpenedFile;
@@ -64,7 +65,8 @@ pub enum Backend {
     /// Apache with mod_xsendfile sends it after `X-Sendfile`
     /// (`django_sendfile.backends.xsendfile`).
     Apache,
-    /// lighttpd sends it after `X-LIGHTTPD-send-file`.
+    /// lighttpd sends it after `X-Sendfile` (what it honours from an app behind `mod_proxy`;
+    /// `X-LIGHTTPD-send-file` works for FastCGI backends only).
     Lighttpd,
     /// S3 storage: a `302` to a presigned `GET` URL that expires after `sendfile.expires`
     /// seconds, carrying the same `Content-Type` and `Content-Disposition`.
@@ -234,13 +236,12 @@ impl Sendfile {
                 Ok(offload::respond(X_ACCEL_REDIRECT, value, &entity))
             }
             Backend::Apache => {
-                let value = offload::path_value(&self.root.join(&relative), "X-Sendfile")?;
+                let value = xsendfile_value(&self.root.join(&relative))?;
                 Ok(offload::respond(X_SENDFILE, value, &entity))
             }
             Backend::Lighttpd => {
-                let value =
-                    offload::path_value(&self.root.join(&relative), "X-LIGHTTPD-send-file")?;
-                Ok(offload::respond(X_LIGHTTPD_SEND_FILE, value, &entity))
+                let value = lighttpd_sendfile_value(&self.root.join(&relative))?;
+                Ok(offload::respond(X_SENDFILE, value, &entity))
             }
         }
     }

@@ -13,19 +13,20 @@
 //!   `Content-Security-Policy` must be added in the internal location (`add_header ... always`),
 //!   which is why active content goes out as an attachment on this backend (see
 //!   [`EntityHeaders`](super::headers::EntityHeaders)).
-//! - **Apache mod_xsendfile** (`X-Sendfile`) percent-decodes the value by default
-//!   (`XSendFileUnescape On`) and otherwise takes the absolute path as is; it keeps the other
-//!   response headers, but drops `Content-Encoding`.
-//! - **lighttpd** (`X-LIGHTTPD-send-file`) always percent-decodes the path and answers 502 when
-//!   the result is not UTF-8.
+//! - **Apache mod_xsendfile** (`X-Sendfile`): Debian's and most distributions' package is
+//!   version 0.12, which takes the absolute path byte for byte (1.0's `XSendFileUnescape On`
+//!   would percent-decode it: set `XSendFileUnescape Off` there). So the value is the raw UTF-8
+//!   path. It keeps the other response headers, but drops `Content-Encoding`.
+//! - **lighttpd** acts on `X-LIGHTTPD-send-file` only for FastCGI backends; from an app behind
+//!   `mod_proxy` — every loco app — it honours `X-Sendfile` (with `proxy.header =
+//!   ("x-sendfile" => "enable")` or `"allow-x-send-file"`). It percent-decodes the path and
+//!   answers 502 when the result is not UTF-8, so its value is the UTF-8 path with only `%`
+//!   written as `%25`.
 //!
-//! Both take the absolute path raw apart from that decoding, so their value is the UTF-8 path
-//! with only `%` written as `%25`: readable in logs, and decoded back to the exact path. Non-ASCII
-//! names are sent as their UTF-8 bytes, which HTTP allows in a field value (`obs-text`,
-//! RFC 9110 §5.5) and both servers pass through to `open()` unchanged. A path that is not UTF-8
-//! or that contains a control character (CR, LF, TAB, NUL, ...) cannot be written into the
-//! header safely and is refused with [`SendfileError::Unrepresentable`]. (With
-//! `XSendFileUnescape Off` only names containing `%` would then be missed.)
+//! Non-ASCII names are sent as their UTF-8 bytes, which HTTP allows in a field value
+//! (`obs-text`, RFC 9110 §5.5) and both servers pass through to `open()` unchanged. A path that
+//! is not UTF-8 or that contains a control character (CR, LF, TAB, NUL, ...) cannot be written
+//! into the header safely and is refused with [`SendfileError::Unrepresentable`].
 //!
 //! `Content-Length` is not set: the server computes it from the file (django-sendfile2 sets it to
 //! the file size on these empty responses, which would make a client that reaches the app
@@ -42,10 +43,8 @@ use super::{SendfileError, headers::EntityHeaders};
 
 /// nginx's header.
 pub const X_ACCEL_REDIRECT: HeaderName = HeaderName::from_static("x-accel-redirect");
-/// Apache mod_xsendfile's header.
+/// The header of Apache's mod_xsendfile, also honoured by lighttpd from proxied apps.
 pub const X_SENDFILE: HeaderName = HeaderName::from_static("x-sendfile");
-/// lighttpd's header (HTTP header names are case-insensitive: this is `X-LIGHTTPD-send-file`).
-pub const X_LIGHTTPD_SEND_FILE: HeaderName = HeaderName::from_static("x-lighttpd-send-file");
 
 /// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is percent-encoded in
 /// a path segment.
@@ -121,15 +120,15 @@ fn segment_bytes<'a>(segment: &'a std::ffi::OsStr, path: &Path) -> Result<&'a [u
         })
 }
 
-/// The `X-Sendfile` / `X-LIGHTTPD-send-file` value for an absolute path: the UTF-8 path with `%`
-/// written as `%25` (both servers percent-decode it; see the module docs).
+/// Apache's `X-Sendfile` value for an absolute path: the raw UTF-8 path (mod_xsendfile 0.12
+/// does not decode it; see the module docs).
 ///
 /// ```
 /// use std::path::Path;
 /// use privates::sendfile::xsendfile_value;
 ///
 /// let value = xsendfile_value(Path::new("/srv/private/100% café.pdf")).unwrap();
-/// assert_eq!(value.as_bytes(), "/srv/private/100%25 café.pdf".as_bytes());
+/// assert_eq!(value.as_bytes(), "/srv/private/100% café.pdf".as_bytes());
 /// assert!(xsendfile_value(Path::new("/srv/private/a\r\nb")).is_err());
 /// ```
 ///
@@ -137,20 +136,40 @@ fn segment_bytes<'a>(segment: &'a std::ffi::OsStr, path: &Path) -> Result<&'a [u
 /// [`SendfileError::Unrepresentable`] when the path is not UTF-8 or contains a control
 /// character.
 pub fn xsendfile_value(path: &Path) -> Result<HeaderValue, SendfileError> {
-    path_value(path, "X-Sendfile")
+    path_value(path, |text| text.to_owned())
 }
 
-/// [`xsendfile_value`], naming `header` in the error.
-pub(crate) fn path_value(path: &Path, header: &'static str) -> Result<HeaderValue, SendfileError> {
+/// lighttpd's `X-Sendfile` value for an absolute path: the UTF-8 path with `%` written as
+/// `%25` (lighttpd percent-decodes it; see the module docs).
+///
+/// ```
+/// use std::path::Path;
+/// use privates::sendfile::lighttpd_sendfile_value;
+///
+/// let value = lighttpd_sendfile_value(Path::new("/srv/private/100% café.pdf")).unwrap();
+/// assert_eq!(value.as_bytes(), "/srv/private/100%25 café.pdf".as_bytes());
+/// ```
+///
+/// # Errors
+/// As [`xsendfile_value`].
+pub fn lighttpd_sendfile_value(path: &Path) -> Result<HeaderValue, SendfileError> {
+    path_value(path, |text| text.replace('%', "%25"))
+}
+
+/// The header value of `path` written by `write`, refusing what no header can carry.
+fn path_value(
+    path: &Path,
+    write: impl FnOnce(&str) -> String,
+) -> Result<HeaderValue, SendfileError> {
     let refuse = || SendfileError::Unrepresentable {
-        header,
+        header: "X-Sendfile",
         path: path.to_path_buf(),
     };
     let text = path.to_str().ok_or_else(refuse)?;
     if text.chars().any(char::is_control) {
         return Err(refuse());
     }
-    HeaderValue::from_bytes(text.replace('%', "%25").as_bytes()).map_err(|_| refuse())
+    HeaderValue::from_bytes(write(text).as_bytes()).map_err(|_| refuse())
 }
 
 /// The empty response carrying `header: value` and the entity headers (no `Content-Length`).
