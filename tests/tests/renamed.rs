@@ -20,6 +20,12 @@ fn renamed_dependency() {
         Some("/admin/billing/invoice/9/pdf/")
     );
     let routes = Invoice::private_media_routes();
-    assert_eq!(routes.handlers.len(), 1);
-    assert_eq!(routes.handlers[0].uri, "/admin/billing/invoice/{pk}/pdf/");
+    let uris: Vec<&str> = routes.handlers.iter().map(|h| h.uri.as_str()).collect();
+    assert_eq!(
+        uris,
+        [
+            "/admin/billing/invoice/{pk}/pdf/",
+            "/admin/billing/invoice/{pk}/pdf/shared/"
+        ]
+    );
 }
