@@ -11,7 +11,7 @@ use crate::{
     checks::{self, CheckReport, StaticAssets},
     config::{PrivatesConfig, StorageBackend},
     error::Error,
-    permissions::{Authorizer, DynAuthorizer},
+    permissions::{AnyUser, Authorizer, DynAuthorizer},
     refusal::Decision,
     sendfile::{Sendfile, SendfileOptions},
     share::ShareKey,
@@ -211,15 +211,29 @@ impl Privates {
         ctx: &AppContext,
         permission: &str,
     ) -> loco_rs::Result<Decision> {
+        Ok(match self.authorize(parts, ctx, permission).await? {
+            Ok(_) => Decision::Allowed,
+            Err(refused) => refused,
+        })
+    }
+
+    /// The first two steps of every check: who asks, and do they hold `permission`. The user
+    /// when they do (the view goes on to the object-level check with it), else why not.
+    pub(crate) async fn authorize(
+        &self,
+        parts: &Parts,
+        ctx: &AppContext,
+        permission: &str,
+    ) -> loco_rs::Result<Result<AnyUser, Decision>> {
         let authorizer = self.authorizer();
         let Some(user) = authorizer.authenticate(parts, ctx).await? else {
-            return Ok(Decision::Anonymous);
+            return Ok(Err(Decision::Anonymous));
         };
         Ok(
             if authorizer.has_permission(&user, permission, ctx).await? {
-                Decision::Allowed
+                Ok(user)
             } else {
-                Decision::Forbidden
+                Err(Decision::Forbidden)
             },
         )
     }

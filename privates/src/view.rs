@@ -239,21 +239,18 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         parts: &Parts,
         pk: &str,
     ) -> Result<Response, Response> {
-        let authorizer = privates.authorizer();
-        let Some(user) = authorizer
-            .authenticate(parts, ctx)
-            .await
-            .map_err(internal)?
-        else {
-            return Err(refusal::anonymous(parts, &privates.config().login_url));
-        };
-        if !authorizer
-            .has_permission(&user, &self.permission, ctx)
+        let user = match privates
+            .authorize(parts, ctx, &self.permission)
             .await
             .map_err(internal)?
         {
-            return Err(refusal::forbidden());
-        }
+            Ok(user) => user,
+            Err(refused) => {
+                return Err(refused
+                    .refusal(parts, &privates.config().login_url)
+                    .unwrap_or_else(refusal::forbidden));
+            }
+        };
         let Ok(pk) = M::Pk::from_str(pk) else {
             return Err(not_found());
         };
@@ -266,7 +263,8 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             field: self.field.name(),
             object: &object,
         };
-        if !authorizer
+        if !privates
+            .authorizer()
             .has_object_permission(&user, &self.permission, object_ref, ctx)
             .await
             .map_err(internal)?
