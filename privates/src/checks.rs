@@ -19,7 +19,7 @@
 //! | `privates.E206` | error | `sendfile.expires` is 0 or over 604800 s (SigV4's limit) |
 //! | `privates.E207` | error | `share.key` is not base64/hex or shorter than 32 bytes |
 //! | `privates.E208` | error | `share.key` is loco's JWT secret (`auth.jwt.secret`) |
-//! | `privates.E209` | error | `storage.endpoint` is not an `http://` or `https://` URL |
+//! | `privates.E209` | error | `storage.endpoint` is set but not an `http://` or `https://` URL |
 //!
 //! The E2xx checks read the environment (for the credentials) when they run.
 //!
@@ -356,7 +356,9 @@ fn check_s3(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
                 .to_string(),
         ));
     }
-    if let Some(endpoint) = &storage.endpoint
+    // A blank endpoint means AWS itself, as for the storage (an env-templated default of "").
+    if let Some(endpoint) = storage.endpoint.as_deref().map(str::trim)
+        && !endpoint.is_empty()
         && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
     {
         out.push(error(

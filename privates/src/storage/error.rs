@@ -107,7 +107,7 @@ pub enum StorageError {
     },
     /// A call to the object store failed (unreachable, timed out, refused, ...).
     #[error(
-        "S3 {operation} of {} in bucket `{bucket}` failed: {source}; check `storage.endpoint`,          the bucket and the credentials (each call times out after {timeout} s,          `storage.timeout`)",
+        "S3 {operation} of {} in bucket `{bucket}` failed: {source}; check `storage.endpoint`, the bucket and the credentials (each call times out after {timeout} s, `storage.timeout`)",
         Shown(.name)
     )]
     ObjectStore {

@@ -104,7 +104,12 @@ impl S3Storage {
         if let Some(token) = &credentials.session_token {
             builder = builder.session_token(token);
         }
-        if let Some(endpoint) = config.endpoint.as_deref().filter(|e| !e.is_empty()) {
+        if let Some(endpoint) = config
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             builder = builder.endpoint(endpoint.trim_end_matches('/'));
         }
         let timeout = Duration::from_secs(config.timeout.max(1));
