@@ -5,13 +5,13 @@
 //! replaces the generic one. From it come the download routes, the widgets and the upload
 //! handling of the model's admin pages.
 
-use std::{borrow::Cow, fmt, sync::Arc};
+use std::{borrow::Cow, fmt, sync::Arc, time::Duration};
 
 use askama::filters::HtmlSafe;
 use axum::{extract::Multipart, response::Response, routing::MethodRouter};
 use http::request::Parts;
 use loco_rs::{app::AppContext, controller::Routes};
-use privates::{Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions};
+use privates::{Decision, Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions};
 
 use crate::{
     markup::Markup,
@@ -250,6 +250,15 @@ impl<M: PrivateMedia> ModelAdmin<M> {
             && !self.no_download.contains(&field.name())
     }
 
+    /// Whether `field` can be shared with a signed link from this admin: it is downloadable
+    /// here and served by the generic view. A field with a custom [`view`](Self::view) has no
+    /// share route: the custom view decides what its download is, and a share link would
+    /// bypass it.
+    #[must_use]
+    pub fn is_shareable(&self, field: Field<M>) -> bool {
+        self.is_downloadable(field) && !self.views.iter().any(|(name, _)| *name == field.name())
+    }
+
     /// The permission guarding `field`'s downloads.
     #[must_use]
     pub fn permission_for(&self, field: Field<M>) -> Cow<'static, str> {
@@ -289,6 +298,56 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     ) -> loco_rs::Result<Option<Response>> {
         let privates = Privates::from_ctx(ctx)?;
         privates.require(parts, ctx, self.page_permission()).await
+    }
+
+    /// Whether the user of `parts` may share `field` of `object` with a signed link: share
+    /// links are enabled (`share.key`), the field [is shareable](Self::is_shareable) and holds
+    /// a file, and the user may download it (authenticated, holding
+    /// [`permission_for`](Self::permission_for) the field, and passing the authorizer's
+    /// object-level check; see [`Privates::decide_download`]). Ask it before showing a share
+    /// button and again before minting with [`share_url`](Self::share_url).
+    ///
+    /// # Errors
+    /// When privates is not initialised, or the app's user or permission store fails.
+    pub async fn may_share(
+        &self,
+        ctx: &AppContext,
+        parts: &Parts,
+        object: &M,
+        field: Field<M>,
+    ) -> loco_rs::Result<bool> {
+        let privates = Privates::from_ctx(ctx)?;
+        if privates.config().share.is_none()
+            || !self.is_shareable(field)
+            || field.stored_name(object).is_none()
+        {
+            return Ok(false);
+        }
+        let decision = privates
+            .decide_download(parts, ctx, &self.permission_for(field), object, &field)
+            .await?;
+        Ok(decision == Decision::Allowed)
+    }
+
+    /// A share link to `field` of `object`, valid for `ttl` (see [`Privates::share_url`]),
+    /// served by [`share_routes`](Self::share_routes); `Ok(None)` when the field [is not
+    /// shareable](Self::is_shareable) here. No permission is checked: call
+    /// [`may_share`](Self::may_share) first.
+    ///
+    /// # Errors
+    /// Those of [`Privates::share_url`]: share links disabled, an empty field, a lifetime
+    /// over `share.max_ttl`.
+    pub fn share_url(
+        &self,
+        privates: &Privates,
+        object: &M,
+        field: Field<M>,
+        ttl: Duration,
+    ) -> Result<Option<String>, privates::Error> {
+        if !self.is_shareable(field) {
+            return Ok(None);
+        }
+        privates.share_url(object, &field, ttl).map(Some)
     }
 
     /// The route path of `field`'s downloads, with the `{pk}` parameter.
@@ -356,8 +415,9 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     }
 
     /// Receives a change form of this model (see [`upload::receive`]) into the private
-    /// storage installed in `ctx`. `current` is the object being changed, `None` on an add
-    /// form.
+    /// storage installed in `ctx` ([`Privates::files`]: local disk or S3). `current` is the
+    /// object being changed, `None` on an add form. Finish it with
+    /// [`Submission::commit`] or [`Submission::rollback`] on the same `files()`.
     ///
     /// # Errors
     /// As [`upload::receive`], and [`UploadError::Privates`] when privates is not initialised.
@@ -369,7 +429,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     ) -> Result<Submission, UploadError> {
         let privates = Privates::from_ctx(ctx)?;
         upload::receive(
-            privates.storage(),
+            privates.files(),
             multipart,
             &self.fields,
             current,
@@ -421,6 +481,25 @@ impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
                     },
                 };
                 routes.add(&self.route_path(*field), router)
+            })
+    }
+
+    /// The share routes `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/` of every
+    /// [shareable](Self::is_shareable) field, where the links of
+    /// [`share_url`](Self::share_url) lead: no login, the signed link decides (see
+    /// [`privates::share`]); each sends the file with the field's view options here. They
+    /// live under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX), whatever this admin's
+    /// [`prefix`](Self::prefix), because that is where links are minted. While share links
+    /// are disabled they answer 404. Register them once per model: they are the same paths
+    /// as the share routes of [`privates::view::model_routes`].
+    #[must_use]
+    pub fn share_routes(&self) -> Routes {
+        self.fields
+            .iter()
+            .filter(|field| self.is_shareable(**field))
+            .filter_map(|field| self.download_view(*field))
+            .fold(Routes::new(), |routes, view| {
+                routes.add(&view.share_path(), view.share_method_router())
             })
     }
 }

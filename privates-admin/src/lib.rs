@@ -6,16 +6,19 @@
 //! - [`ModelAdmin`] registers a model: which fields are private, which may not be downloaded,
 //!   the permission, per-field view options, custom views and widgets. It yields the download
 //!   routes `/{prefix}/{app}/{model}/{pk}/{field}/` behind the runtime's permission-checked
-//!   view.
+//!   view, and the signed share links of the files a user may download
+//!   ([`ModelAdmin::may_share`], [`ModelAdmin::share_url`], [`ModelAdmin::share_routes`]).
 //! - [`FileWidget`] renders a field: the clearable private file input ("Currently: <link>",
 //!   "Clear", "Change:"), its no-download, read-only and image (thumbnail) variants. Widgets
 //!   implement askama's `HtmlSafe`, so `{{ doc.widget(Doc::PDF) }}` ([`WidgetExt`]) in your
 //!   own askama template is written as HTML, not escaped twice.
 //! - [`upload`] receives `multipart/form-data` change forms: streams each file into the private
-//!   storage, enforcing `max_size`, content types by sniffed bytes and real image validation,
-//!   handles the clear checkboxes and replaced files, and returns validation messages.
-//! - [`pages`] is a small admin page set (layout, list, change form, login, error) to use or
-//!   copy; the templates are in this crate's `templates/privates/`.
+//!   storage (local disk or S3, [`Privates::files`](privates::Privates::files)), enforcing
+//!   `max_size`, content types by sniffed bytes and real image validation, handles the clear
+//!   checkboxes and replaced files, and returns validation messages.
+//! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
+//!   a share button, login, error) to use or copy; the templates are in this crate's
+//!   `templates/privates/`.
 //!
 //! ## Using a widget in your own askama template
 //!

@@ -16,6 +16,7 @@
 //!     errors: vec![],
 //!     rows: vec![FormRow::new("title", "Title", Markup::text_input("title", "<b>"))],
 //!     submit_label: "Save",
+//!     tools: vec![],
 //! };
 //! let html = page.render().unwrap();
 //! assert!(html.contains(r#"enctype="multipart/form-data""#));
@@ -190,7 +191,79 @@ pub struct ChangeFormPage<'a> {
     pub rows: Vec<FormRow>,
     /// The submit button's text.
     pub submit_label: &'a str,
+    /// Object tools shown above the form (Django's `object-tools`): buttons with small forms
+    /// of their own, such as [`ShareButton`], and the results of their actions, such as
+    /// [`SharedLink`]. Never inside the change form (forms do not nest).
+    pub tools: Vec<Markup>,
 }
+
+/// A button that POSTs to `action` to mint a share link for one field
+/// (`templates/privates/admin/share_button.html`): a small form of its own, for
+/// [`ChangeFormPage::tools`]. The form's id is `share_{field}_form`.
+///
+/// ```
+/// use privates_admin::{Markup, pages::ShareButton};
+///
+/// let button = ShareButton {
+///     action: "/admin/docs/iddocument/1/share/pdf/",
+///     field: "pdf",
+///     label: "PDF",
+///     button_label: "Share for 10 minutes",
+///     csrf_token: None,
+/// };
+/// let html = Markup::render(&button).unwrap();
+/// assert!(html.as_str().contains(r#"<form method="post" action="/admin/docs/iddocument/1/share/pdf/""#));
+/// assert!(html.as_str().contains(r#"<button type="submit">Share for 10 minutes</button>"#));
+/// ```
+#[derive(Template)]
+#[template(path = "privates/admin/share_button.html")]
+pub struct ShareButton<'a> {
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The field's name (in the form's id).
+    pub field: &'a str,
+    /// The field's label, shown before the button.
+    pub label: &'a str,
+    /// The button's text ("Share for 10 minutes").
+    pub button_label: &'a str,
+    /// A CSRF token, sent as the hidden `csrf_token` field.
+    pub csrf_token: Option<&'a str>,
+}
+
+/// A minted share link, shown in a read-only text input ready to be copied
+/// (`templates/privates/admin/shared_link.html`), for [`ChangeFormPage::tools`]. The input's
+/// id is `shared_{field}_url`.
+///
+/// ```
+/// use privates_admin::{Markup, pages::SharedLink};
+///
+/// let link = SharedLink {
+///     field: "pdf",
+///     label: "Share link for PDF",
+///     url: "http://example.com/admin/docs/iddocument/1/pdf/shared/?expires=9&sig=x",
+///     help: "Anyone with this link can download the file for 10 minutes.",
+/// };
+/// let html = Markup::render(&link).unwrap();
+/// assert!(html.as_str().contains(r#"value="http://example.com/admin/docs/iddocument/1/pdf/shared/?expires=9&#38;sig=x" readonly"#));
+/// ```
+#[derive(Template)]
+#[template(path = "privates/admin/shared_link.html")]
+pub struct SharedLink<'a> {
+    /// The field's name (in the input's id).
+    pub field: &'a str,
+    /// The input's label.
+    pub label: &'a str,
+    /// The link (absolute, so that it can be sent anywhere).
+    pub url: &'a str,
+    /// Help text under the link (how long it works, who can use it).
+    pub help: &'a str,
+}
+
+/// Both templates escape every value.
+impl HtmlSafe for ShareButton<'_> {}
+
+/// Both templates escape every value.
+impl HtmlSafe for SharedLink<'_> {}
 
 /// The login page (`templates/privates/admin/login.html`): fields `email`, `password`, and
 /// `next` when given.

@@ -10,6 +10,7 @@ use privates_admin::{
     AdminWidget, FileWidget, Markup, ModelAdmin, WidgetExt, WidgetLabels,
     pages::{
         ChangeFormPage, ChangeListPage, ErrorPage, FormRow, ListRow, LoginPage, Page as Layout,
+        ShareButton, SharedLink,
     },
 };
 
@@ -375,9 +376,42 @@ fn admin_pages_render_and_escape() {
             FormRow::new("title", "Title", Markup::text_input("title", "\"><script>")),
         ],
         submit_label: "Save",
+        tools: vec![
+            Markup::render(&ShareButton {
+                action: "/admin/docs/iddocument/1/share/pdf/?a=1&b=\"2",
+                field: "pdf",
+                label: "<PDF>",
+                button_label: "Share for 10 minutes",
+                csrf_token: Some("t\"k"),
+            })
+            .unwrap(),
+            Markup::render(&SharedLink {
+                field: "pdf",
+                label: "Share link for <PDF>",
+                url: "http://h/admin/docs/iddocument/1/pdf/shared/?expires=1&sig=\"><script>",
+                help: "Valid <10> minutes.",
+            })
+            .unwrap(),
+        ],
     }
     .render()
     .unwrap();
+    // The object tools come before the change form, each share button a form of its own.
+    let tools = form.find(r#"<div class="object-tools">"#).unwrap();
+    let change_form = form.find(r#"id="iddocument_form""#).unwrap();
+    assert!(tools < change_form, "{form}");
+    assert!(form.contains(concat!(
+        r#"<form method="post" action="/admin/docs/iddocument/1/share/pdf/?a=1&#38;b=&#34;2" class="share-form" id="share_pdf_form">"#,
+        r#"<input type="hidden" name="csrf_token" value="t&#34;k">"#,
+        "\n<span class=\"share-label\">&#60;PDF&#62;</span> <button type=\"submit\">Share for 10 minutes</button>\n</form>"
+    )), "{form}");
+    assert!(form.contains(concat!(
+        r#"<label for="shared_pdf_url">Share link for &#60;PDF&#62;</label>"#,
+        "\n",
+        r#"<input type="text" id="shared_pdf_url" value="http://h/admin/docs/iddocument/1/pdf/shared/?expires=1&#38;sig=&#34;&#62;&#60;script&#62;" readonly size="80">"#,
+        "\n",
+        r#"<div class="help">Valid &#60;10&#62; minutes.</div>"#,
+    )), "{form}");
     assert!(form.contains(r#"<form method="post" action="/admin/docs/iddocument/1/change/" enctype="multipart/form-data" id="iddocument_form" novalidate>"#), "{form}");
     assert!(form.contains(r#"<ul class="errorlist" id="pdf_errors">"#));
     assert!(form.contains("<li>Files of type &#60;x&#62; are not accepted.</li>"));

@@ -10,12 +10,12 @@ use loco_rs::app::AppContext;
 use crate::{
     checks::{self, CheckReport, StaticAssets},
     config::{PrivatesConfig, StorageBackend},
-    error::Error,
+    error::{ConfigError, Error},
     permissions::{AnyUser, Authorizer, DynAuthorizer},
     refusal::Decision,
     sendfile::{Sendfile, SendfileOptions},
     share::ShareKey,
-    storage::{LocalStorage, S3Storage, Storage},
+    storage::{LocalStorage, S3Storage, Storage, StorageError},
 };
 
 /// Everything a request needs, behind one `Arc`: cloning is a reference-count bump.
@@ -26,14 +26,11 @@ pub struct Privates {
 
 struct Inner {
     config: PrivatesConfig,
-    /// The local storage; with the S3 backend, a private staging folder (see
-    /// [`Privates::storage`]).
-    storage: LocalStorage,
     files: Storage,
     sendfile: Sendfile,
     authorizer: Arc<dyn DynAuthorizer>,
     share: Option<ShareKey>,
-    /// The staging folder of the S3 backend, removed with the handle.
+    /// The S3 backend's empty stand-in for a sendfile root, removed with the handle.
     _staging: Option<tempfile::TempDir>,
 }
 
@@ -97,39 +94,46 @@ impl Privates {
             .as_ref()
             .map(ShareKey::from_config)
             .transpose()?;
-        let (storage, files, sendfile, staging) = match storage_config.backend {
+        let (files, sendfile, staging) = match storage_config.backend {
             StorageBackend::S3 => {
                 let s3 = S3Storage::new(storage_config)?;
                 let staging = tempfile::Builder::new()
-                    .prefix("privates-staging-")
+                    .prefix("privates-s3-")
                     .tempdir()
                     .map_err(|source| crate::storage::StorageError::Location {
                         location: std::env::temp_dir(),
                         source,
                     })?;
-                let local = LocalStorage::new(staging.path(), &storage_config.base_url)?;
+                // The object backends never read local files; the sendfile root only has to
+                // exist, and nothing is ever written to it.
                 let sendfile = Sendfile::new(config.sendfile.backend, staging.path(), None)?;
                 tracing::info!(bucket = s3.bucket(), "privates: files are stored in S3");
-                (local, Storage::S3(s3), sendfile, Some(staging))
+                (Storage::S3(s3), sendfile, Some(staging))
             }
             _ => {
                 let Some(root) = &config.sendfile.root else {
                     return Err(Error::Checks(checks::run(&config, None)));
                 };
-                let storage =
-                    LocalStorage::new(&storage_config.location, &storage_config.base_url)?;
+                let storage = LocalStorage::new(&storage_config.location, &storage_config.base_url)
+                    .map_err(|err| match err {
+                        // Boot errors name the key to fix, as every other config error does.
+                        StorageError::Location { .. } => Error::Config(ConfigError::Invalid {
+                            key: "initializers.privates.storage.location".into(),
+                            message: err.to_string(),
+                        }),
+                        other => Error::Storage(other),
+                    })?;
                 let sendfile = Sendfile::new(
                     config.sendfile.backend,
                     root.clone(),
                     config.sendfile.url.clone(),
                 )?;
-                (storage.clone(), Storage::Local(storage), sendfile, None)
+                (Storage::Local(storage), sendfile, None)
             }
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                storage,
                 files,
                 sendfile,
                 authorizer,
@@ -168,17 +172,8 @@ impl Privates {
         &self.inner.config
     }
 
-    /// The local private storage (`storage.backend: local`).
-    ///
-    /// With `storage.backend: s3` this is an empty staging folder private to this handle,
-    /// **not** the bucket: nothing saved here is ever served. Code that must work with both
-    /// backends uses [`files`](Self::files).
-    #[must_use]
-    pub fn storage(&self) -> &LocalStorage {
-        &self.inner.storage
-    }
-
-    /// The configured private storage, local or S3: save, delete and inspect files here.
+    /// The configured private storage, local or S3: save, delete and inspect files here
+    /// (`storage.backend` decides; both behave alike, see [`Storage`]).
     #[must_use]
     pub fn files(&self) -> &Storage {
         &self.inner.files
@@ -215,6 +210,44 @@ impl Privates {
             Ok(_) => Decision::Allowed,
             Err(refused) => refused,
         })
+    }
+
+    /// Whether the request may download `field` of `object` under `permission`: the checks
+    /// of the download view before the file is looked at (authenticate, the permission, then
+    /// the authorizer's [object-level check](crate::permissions::Authorizer::has_object_permission)).
+    /// What an app asks before it offers a share link ([`share_url`](Self::share_url)).
+    ///
+    /// # Errors
+    /// When the app's user or permission store fails.
+    pub async fn decide_download<M: crate::PrivateMedia>(
+        &self,
+        parts: &Parts,
+        ctx: &AppContext,
+        permission: &str,
+        object: &M,
+        field: &crate::Field<M>,
+    ) -> loco_rs::Result<Decision> {
+        let user = match self.authorize(parts, ctx, permission).await? {
+            Ok(user) => user,
+            Err(refused) => return Ok(refused),
+        };
+        let object = crate::permissions::ObjectRef {
+            app: M::APP,
+            model: M::MODEL,
+            field: field.name(),
+            object,
+        };
+        Ok(
+            if self
+                .authorizer()
+                .has_object_permission(&user, permission, object, ctx)
+                .await?
+            {
+                Decision::Allowed
+            } else {
+                Decision::Forbidden
+            },
+        )
     }
 
     /// The first two steps of every check: who asks, and do they hold `permission`. The user
@@ -258,10 +291,13 @@ impl Privates {
     /// [`PrivateMediaView::share_routes`](crate::PrivateMediaView::share_routes).
     ///
     /// **No permission is checked here**: call it after the app's own check that the current
-    /// user may share this file (see [`share`](crate::share)).
+    /// user may share this file, typically that they may download it
+    /// ([`decide_download`](Self::decide_download); see [`share`](crate::share)).
     ///
     /// ```ignore
-    /// if privates.decide(&parts, &ctx, IdDocument::PERMISSION).await? == Decision::Allowed {
+    /// let permission = IdDocument::permission_for(&IdDocument::PDF);
+    /// let decision = privates.decide_download(&parts, &ctx, permission, &doc, &IdDocument::PDF).await?;
+    /// if decision == Decision::Allowed {
     ///     let url = privates.share_url(&doc, &IdDocument::PDF, Duration::from_secs(600))?;
     /// }
     /// ```

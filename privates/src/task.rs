@@ -1,4 +1,8 @@
-//! `cargo loco task privates_check`: the configuration checks, on demand.
+//! The loco tasks: `cargo loco task privates_check` (the configuration checks, on demand) and
+//! `cargo loco task privates_clean_temp` (removes the temporary files of uploads a killed
+//! process left behind).
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use loco_rs::{
@@ -6,7 +10,11 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{checks, config::PrivatesConfig};
+use crate::{
+    Privates, checks,
+    config::{PrivatesConfig, StorageBackend},
+    storage::LocalStorage,
+};
 
 /// Runs the checks and prints the findings; fails when any is an error. Register it in
 /// `Hooks::register_tasks`: `tasks.register(privates::task::PrivatesCheck);`.
@@ -39,5 +47,239 @@ impl Task for PrivatesCheck {
             return Err(crate::Error::Checks(report).into());
         }
         Ok(())
+    }
+}
+
+/// Removes the hidden temporary files (`.<name>.<random>.part`) that uploads interrupted by a
+/// killed process left in the local storage: `cargo loco task privates_clean_temp`, with
+/// `age:<duration>` (default `1h`; `90s`, `15m`, `2h`, `1d` or plain seconds) for how long a
+/// file must have gone unwritten, so uploads still in flight are left alone, and
+/// `dry_run:true` to only list them. Stored files are never touched and symlinks never
+/// followed (see [`LocalStorage::remove_stale_temp_files`]).
+///
+/// Register it in `Hooks::register_tasks`:
+/// `tasks.register(privates::task::PrivatesCleanTemp::default());`.
+#[derive(Clone, Copy, Debug)]
+pub struct PrivatesCleanTemp {
+    /// The age used when the command line gives none.
+    pub default_age: Duration,
+}
+
+impl Default for PrivatesCleanTemp {
+    fn default() -> Self {
+        Self {
+            default_age: Self::DEFAULT_AGE,
+        }
+    }
+}
+
+impl PrivatesCleanTemp {
+    /// The task's name on the command line.
+    pub const NAME: &'static str = "privates_clean_temp";
+    /// The default age: one hour without a write.
+    pub const DEFAULT_AGE: Duration = Duration::from_secs(3600);
+}
+
+/// A malformed argument of a privates task.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskArgError {
+    /// `age:` is not a duration.
+    #[error(
+        "task argument `age:{value}` is not a duration: write seconds (`3600`) or a number with \
+         s, m, h or d (`90s`, `15m`, `2h`, `1d`)"
+    )]
+    Age {
+        /// The value given.
+        value: String,
+    },
+    /// `dry_run:` is not a boolean.
+    #[error("task argument `dry_run:{value}` must be `true` or `false`")]
+    DryRun {
+        /// The value given.
+        value: String,
+    },
+}
+
+impl From<TaskArgError> for loco_rs::Error {
+    fn from(err: TaskArgError) -> Self {
+        Self::Message(err.to_string())
+    }
+}
+
+/// `90s`, `15m`, `2h`, `1d`, or plain seconds.
+fn parse_age(value: &str) -> Result<Duration, TaskArgError> {
+    let error = || TaskArgError::Age {
+        value: value.to_owned(),
+    };
+    let trimmed = value.trim();
+    let (number, unit) = match trimmed.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => trimmed.split_at(at),
+        None => (trimmed, "s"),
+    };
+    let number: u64 = number.parse().map_err(|_| error())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(error()),
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(error)
+}
+
+/// `1h 2m 3s` (whole seconds).
+fn show_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = Vec::new();
+    if h > 0 {
+        out.push(format!("{h}h"));
+    }
+    if m > 0 {
+        out.push(format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push(format!("{s}s"));
+    }
+    out.join(" ")
+}
+
+#[async_trait]
+impl Task for PrivatesCleanTemp {
+    fn task(&self) -> TaskInfo {
+        TaskInfo {
+            name: Self::NAME.to_string(),
+            detail: format!(
+                "Remove temporary upload files left by a killed process (age:{} dry_run:false)",
+                show_duration(self.default_age)
+            ),
+        }
+    }
+
+    async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
+        let age = match vars.cli.get("age") {
+            Some(value) => parse_age(value)?,
+            None => self.default_age,
+        };
+        let dry_run = match vars.cli.get("dry_run").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(TaskArgError::DryRun {
+                    value: other.to_owned(),
+                }
+                .into());
+            }
+        };
+        let Some(storage) = local_storage(ctx)? else {
+            report(format_args!(
+                "privates: the storage is s3; nothing to clean locally (incomplete multipart \
+                 uploads are the bucket's: add an AbortIncompleteMultipartUpload lifecycle rule)"
+            ));
+            return Ok(());
+        };
+        let location = storage.location().display().to_string();
+        if dry_run {
+            let now = std::time::SystemTime::now();
+            let files = storage.temp_files().await.map_err(crate::Error::from)?;
+            let (stale, young): (Vec<_>, Vec<_>) =
+                files.into_iter().partition(|file| file.age(now) >= age);
+            for file in &stale {
+                report(format_args!(
+                    "would remove {} ({} bytes, unwritten for {})",
+                    file.name,
+                    file.size,
+                    show_duration(file.age(now))
+                ));
+            }
+            report(format_args!(
+                "privates: {} temporary file(s) in {location} unwritten for {} or more; {} \
+                 younger kept (dry run, nothing removed)",
+                stale.len(),
+                show_duration(age),
+                young.len()
+            ));
+            return Ok(());
+        }
+        let cleanup = storage
+            .remove_stale_temp_files(age)
+            .await
+            .map_err(crate::Error::from)?;
+        for file in &cleanup.removed {
+            report(format_args!("removed {} ({} bytes)", file.name, file.size));
+        }
+        for (file, err) in &cleanup.failed {
+            report(format_args!("could not remove {}: {err}", file.name));
+        }
+        report(format_args!(
+            "privates: removed {} temporary file(s) ({} bytes) in {location} unwritten for {} or \
+             more; kept {} younger (uploads possibly in flight)",
+            cleanup.removed.len(),
+            cleanup.removed_bytes(),
+            show_duration(age),
+            cleanup.kept.len()
+        ));
+        if cleanup.failed.is_empty() {
+            Ok(())
+        } else {
+            Err(loco_rs::Error::Message(format!(
+                "privates: {} stale temporary file(s) could not be removed",
+                cleanup.failed.len()
+            )))
+        }
+    }
+}
+
+/// The app's local storage: the installed handle if there is one, else built from the config
+/// (tasks run without the initializers). `None` for S3.
+fn local_storage(ctx: &AppContext) -> loco_rs::Result<Option<LocalStorage>> {
+    if let Ok(privates) = Privates::from_ctx(ctx) {
+        return Ok(privates.files().as_local().cloned());
+    }
+    let config = PrivatesConfig::from_loco(&ctx.config).map_err(crate::Error::from)?;
+    match config.storage {
+        Some(storage) if storage.backend == StorageBackend::S3 => Ok(None),
+        Some(storage) if !storage.location.as_os_str().is_empty() => Ok(Some(
+            LocalStorage::new(&storage.location, &storage.base_url).map_err(crate::Error::from)?,
+        )),
+        _ => {
+            let report = checks::run_loco(&config, &ctx.config);
+            Err(crate::Error::Checks(report).into())
+        }
+    }
+}
+
+/// A task talks to the terminal that started it.
+#[allow(clippy::print_stdout)]
+fn report(line: std::fmt::Arguments<'_>) {
+    println!("{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::{parse_age, show_duration};
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("3600").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_age("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_age("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_age("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_age("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_age("0").unwrap(), Duration::ZERO);
+        for bad in ["", "h", "1w", "-1", "1.5h", "99999999999999999999d", "1 h"] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+        assert_eq!(show_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(show_duration(Duration::from_secs(3723)), "1h 2m 3s");
+        assert_eq!(show_duration(Duration::ZERO), "0s");
     }
 }

@@ -18,10 +18,12 @@
 use std::{borrow::Cow, str::FromStr};
 
 use axum::{
-    extract::{Path, Request, State},
+    extract::{FromRequestParts, Path, Request},
+    handler::Handler,
     response::{IntoResponse, Response},
     routing::{MethodRouter, get},
 };
+use futures_util::future::BoxFuture;
 use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes};
 use percent_encoding::utf8_percent_encode;
@@ -113,12 +115,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     /// The axum handler for GET and HEAD (axum answers HEAD through the GET route, without a
     /// body).
     pub fn method_router(self) -> MethodRouter<AppContext> {
-        get(
-            move |State(ctx): State<AppContext>, Path(pk): Path<String>, request: Request| async move {
-                let (parts, _body) = request.into_parts();
-                self.respond(&ctx, &parts, &pk).await
-            },
-        )
+        get(Handle {
+            view: self,
+            route: Route::Download,
+        })
     }
 
     /// A loco [`Routes`] with this view at [`PrivateMediaView::path`].
@@ -136,12 +136,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
 
     /// The axum handler of the share route (GET and HEAD).
     pub fn share_method_router(self) -> MethodRouter<AppContext> {
-        get(
-            move |State(ctx): State<AppContext>, Path(pk): Path<String>, request: Request| async move {
-                let (parts, _body) = request.into_parts();
-                self.respond_shared(&ctx, &parts, &pk).await
-            },
-        )
+        get(Handle {
+            view: self,
+            route: Route::Shared,
+        })
     }
 
     /// A loco [`Routes`] with the share route at [`PrivateMediaView::share_path`].
@@ -342,5 +340,49 @@ fn not_found_or_internal(err: &crate::Error) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         _ => not_found(),
+    }
+}
+
+/// Which answer a [`Handle`] gives.
+#[derive(Clone, Copy, Debug)]
+enum Route {
+    /// [`PrivateMediaView::respond`].
+    Download,
+    /// [`PrivateMediaView::respond_shared`].
+    Shared,
+}
+
+/// The view as an axum handler that takes the app context by value. A closure with axum's
+/// `State` extractor would clone the `AppContext` (loco's whole config) once more on every
+/// request, on top of the clone axum's router makes for each handler call.
+struct Handle<M: PrivateMedia> {
+    view: PrivateMediaView<M>,
+    route: Route,
+}
+
+impl<M: PrivateMedia> Clone for Handle<M> {
+    fn clone(&self) -> Self {
+        Self {
+            view: self.view.clone(),
+            route: self.route,
+        }
+    }
+}
+
+impl<M: PrivateMedia + FindByPk> Handler<(), AppContext> for Handle<M> {
+    type Future = BoxFuture<'static, Response>;
+
+    fn call(self, request: Request, ctx: AppContext) -> Self::Future {
+        Box::pin(async move {
+            let (mut parts, _body) = request.into_parts();
+            let pk = match Path::<String>::from_request_parts(&mut parts, &ctx).await {
+                Ok(Path(pk)) => pk,
+                Err(rejection) => return rejection.into_response(),
+            };
+            match self.route {
+                Route::Download => self.view.respond(&ctx, &parts, &pk).await,
+                Route::Shared => self.view.respond_shared(&ctx, &parts, &pk).await,
+            }
+        })
     }
 }

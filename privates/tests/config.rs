@@ -210,7 +210,7 @@ async fn boot_installs_the_handle() {
         .unwrap();
     let privates = Privates::from_ctx(&ctx).unwrap();
     assert_eq!(privates.config().sendfile.backend, Backend::Apache);
-    assert_eq!(privates.storage().location(), dir.path());
+    assert_eq!(privates.files().as_local().unwrap().location(), dir.path());
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@
 //! loopback that verifies SigV4 signatures and the expiry of presigned URLs: s3s-fs (crates.io,
 //! `cargo install s3s-fs@0.14.1 --locked --features binary --root .tools`, which
 //! `scripts/test` runs). Each test starts its own server in a temporary folder with
-//! authentication on; the binary is `$S3S_FS`, else `.tools/bin/s3s-fs` of the workspace,
-//! else `s3s-fs` on the PATH.
+//! authentication on, through `privates::testing::S3TestServer` (the binary is `$S3S_FS`, else
+//! `.tools/bin/s3s-fs` of the workspace, else `s3s-fs` on the PATH).
 //!
 //! Run with `cargo test -p privates --test s3 -- --include-ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,9 +11,7 @@
 mod common;
 
 use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::PathBuf,
     time::{Duration, Instant},
 };
 
@@ -22,6 +20,7 @@ use privates::{
     config::{S3Credentials, StorageBackend, StorageConfig},
     sendfile::Backend,
     storage::{S3Storage, StorageError},
+    testing::S3TestServer,
     view::model_routes,
 };
 use reqwest::{StatusCode, header::HeaderMap};
@@ -30,102 +29,23 @@ const BUCKET: &str = "privates-test";
 const ACCESS_KEY: &str = "privates-test-key";
 const SECRET_KEY: &str = "privates-test-secret";
 
-/// The s3s-fs binary: `$S3S_FS`, the workspace's `.tools/bin/s3s-fs`, or `s3s-fs` on the PATH.
-fn s3s_fs_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("S3S_FS") {
-        return path.into();
-    }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/s3s-fs");
-    if local.is_file() {
-        return local;
-    }
-    "s3s-fs".into()
+/// The prefix of every key the storages of these tests write.
+const PREFIX: &str = "media/";
+
+/// A server of the test's own, with `BUCKET` and authentication on: every request must carry
+/// a valid SigV4 signature for `ACCESS_KEY` / `SECRET_KEY`. Killed on drop.
+async fn s3s_fs() -> S3TestServer {
+    S3TestServer::builder()
+        .bucket(BUCKET)
+        .credentials(ACCESS_KEY, SECRET_KEY)
+        .start_async()
+        .await
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
-/// An s3s-fs server on a free loopback port (it binds port 0 and logs the address), serving
-/// the folders of a temporary directory as buckets (`BUCKET` exists), with authentication on:
-/// every request must carry a valid SigV4 signature for `ACCESS_KEY` / `SECRET_KEY`. Killed
-/// on drop.
-struct S3sFs {
-    child: Child,
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl S3sFs {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        // Each folder of the root is a bucket (unsigned `PUT /bucket` is refused).
-        std::fs::create_dir_all(data.join(BUCKET)).unwrap();
-        let log_path = dir.path().join("s3s-fs.log");
-        // A file, not a pipe: the server logs every refused request, a pipe nobody reads
-        // would fill up and stall it.
-        let log = std::fs::File::create(&log_path).unwrap();
-        let program = s3s_fs_binary();
-        let mut child = Command::new(&program)
-            .args(["--host", "127.0.0.1", "--port", "0"])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-            .arg(&data)
-            .env("RUST_LOG", "s3s_fs=info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "cannot start {} ({err}): run `cargo install s3s-fs@0.14.1 --locked \
-                     --features binary --root .tools` in the workspace, or set S3S_FS",
-                    program.display()
-                )
-            });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-            if let Some(addr) = text
-                .split("server is running at http://")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|addr| addr.parse::<SocketAddr>().ok())
-            {
-                break addr;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("s3s-fs exited ({status}):\n{text}");
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("s3s-fs did not start within 30 s:\n{text}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        Self { child, addr, dir }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Where the server keeps the object of the stored `name` (under the `media/` prefix).
-    fn object_path(&self, name: &str) -> PathBuf {
-        self.dir
-            .path()
-            .join("data")
-            .join(BUCKET)
-            .join("media")
-            .join(name)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for S3sFs {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Where `server` keeps the object of the stored `name` (under `PREFIX`).
+fn object_path(server: &S3TestServer, name: &str) -> PathBuf {
+    server.object_path(&format!("{PREFIX}{name}"))
 }
 
 fn credentials(secret: &str) -> S3Credentials {
@@ -136,17 +56,15 @@ fn credentials(secret: &str) -> S3Credentials {
     }
 }
 
-fn s3_config(server: &S3sFs, timeout: u64) -> StorageConfig {
+fn s3_config(server: &S3TestServer, timeout: u64) -> StorageConfig {
     StorageConfig {
-        endpoint: Some(server.endpoint()),
-        prefix: Some("media/".into()),
+        prefix: Some(PREFIX.into()),
         timeout,
-        credentials: Some(credentials(SECRET_KEY)),
-        ..StorageConfig::s3(BUCKET, "us-east-1")
+        ..server.storage_config()
     }
 }
 
-async fn world(server: &S3sFs, backend: Backend, expires: u64) -> World {
+async fn world(server: &S3TestServer, backend: Backend, expires: u64) -> World {
     let storage = s3_config(server, 3);
     World::start_with(backend, model_routes::<Doc>(), move |config| {
         config.storage = Some(storage);
@@ -201,6 +119,13 @@ fn location(response: &reqwest::Response) -> String {
     header(response.headers(), "location").to_string()
 }
 
+/// Asserts that `ours` has the same value as `theirs` for each header of `names`.
+fn assert_same_headers(ours: &HeaderMap, theirs: &HeaderMap, names: &[&str]) {
+    for name in names {
+        assert_eq!(header(ours, name), header(theirs, name), "{name}");
+    }
+}
+
 /// `url` with the first occurrence of `from` replaced by `to` (which must be there).
 fn tamper(url: &str, from: &str, to: &str) -> String {
     assert!(url.contains(from), "{from} not in {url}");
@@ -210,7 +135,7 @@ fn tamper(url: &str, from: &str, to: &str) -> String {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn saves_stream_in_parts_and_never_overwrite() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let world = world(&server, Backend::Stream, 60).await;
     let files = world.privates.files();
     assert!(files.as_s3().is_some());
@@ -226,9 +151,9 @@ async fn saves_stream_in_parts_and_never_overwrite() {
     assert!(files.exists(&name).await.unwrap());
     assert!(files.modified(&name).await.is_ok());
     // The key lives under the prefix, with the very bytes sent.
-    assert!(std::fs::read(server.object_path(&name)).unwrap() == big);
+    assert!(std::fs::read(object_path(&server, &name)).unwrap() == big);
     // The bucket is private: an unsigned GET of the object is refused.
-    let raw = reqwest::get(format!("{}/{BUCKET}/media/{name}", server.endpoint()))
+    let raw = reqwest::get(format!("{}/{BUCKET}/{PREFIX}{name}", server.endpoint()))
         .await
         .unwrap();
     assert_eq!(raw.status(), StatusCode::FORBIDDEN);
@@ -245,7 +170,7 @@ async fn saves_stream_in_parts_and_never_overwrite() {
     );
     assert_eq!(files.size(&name).await.unwrap(), big.len() as u64);
     assert_eq!(
-        std::fs::read(server.object_path(&second)).unwrap(),
+        std::fs::read(object_path(&server, &second)).unwrap(),
         b"small"
     );
 
@@ -264,13 +189,13 @@ async fn saves_stream_in_parts_and_never_overwrite() {
         .unwrap();
     assert_ne!(checked, name);
     assert_eq!(
-        std::fs::read(server.object_path(&checked)).unwrap(),
+        std::fs::read(object_path(&server, &checked)).unwrap(),
         b"checked"
     );
 
     files.delete(&second).await.unwrap();
     assert!(!files.exists(&second).await.unwrap());
-    assert!(!server.object_path(&second).exists());
+    assert!(!object_path(&server, &second).exists());
     files.delete(&second).await.unwrap();
     // Names are checked as on the local storage.
     assert!(files.exists("../etc/passwd").await.is_err());
@@ -279,7 +204,7 @@ async fn saves_stream_in_parts_and_never_overwrite() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn calls_signed_with_a_wrong_secret_are_refused() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let good = S3Storage::new(&s3_config(&server, 3)).unwrap();
     let name = good.save("docs/a.pdf", once(pattern(100))).await.unwrap();
     let bad = S3Storage::new(&StorageConfig {
@@ -300,7 +225,7 @@ async fn calls_signed_with_a_wrong_secret_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::ObjectStore { .. }), "{err:?}");
-    assert!(!server.object_path("docs/b.pdf").exists());
+    assert!(!object_path(&server, "docs/b.pdf").exists());
     bad.delete(&name).await.unwrap_err();
     assert!(good.exists(&name).await.unwrap());
     // A URL presigned with the wrong secret is refused too.
@@ -321,7 +246,7 @@ async fn calls_signed_with_a_wrong_secret_are_refused() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn stream_backend_serves_ranges_and_validators() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let world = world(&server, Backend::Stream, 60).await;
     let body = pattern(300_000);
     let name = world
@@ -482,7 +407,7 @@ async fn stream_backend_serves_ranges_and_validators() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn redirect_sends_the_same_bytes_and_headers_as_the_local_backends() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let world = world(&server, Backend::Redirect, 60).await;
     let local = World::start(Backend::Development, model_routes::<Doc>()).await;
     let nginx = World::start(Backend::Nginx, model_routes::<Doc>()).await;
@@ -541,13 +466,11 @@ async fn redirect_sends_the_same_bytes_and_headers_as_the_local_backends() {
         .get("/admin/docs/iddocument/1/pdf/", Some("clerk"), &[])
         .await;
     assert_eq!(from_local.status(), StatusCode::OK);
-    for name in ["content-type", "content-disposition", "cache-control"] {
-        assert_eq!(
-            header(&from_s3, name),
-            header(from_local.headers(), name),
-            "{name}"
-        );
-    }
+    assert_same_headers(
+        &from_s3,
+        from_local.headers(),
+        &["content-type", "content-disposition", "cache-control"],
+    );
     assert_eq!(
         header(&from_s3, "content-disposition"),
         "inline; filename=\"r_sum__1.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9_1.pdf"
@@ -565,13 +488,11 @@ async fn redirect_sends_the_same_bytes_and_headers_as_the_local_backends() {
     let from_local = local
         .get("/admin/docs/iddocument/1/scan/", Some("root"), &[])
         .await;
-    for name in ["content-type", "content-disposition"] {
-        assert_eq!(
-            header(&from_s3, name),
-            header(from_local.headers(), name),
-            "{name}"
-        );
-    }
+    assert_same_headers(
+        &from_s3,
+        from_local.headers(),
+        &["content-type", "content-disposition"],
+    );
     assert_eq!(
         header(&from_s3, "content-disposition"),
         "attachment; filename=\"scan.png\""
@@ -588,13 +509,11 @@ async fn redirect_sends_the_same_bytes_and_headers_as_the_local_backends() {
         .get("/admin/docs/iddocument/3/pdf/", Some("clerk"), &[])
         .await;
     assert!(from_nginx.headers().contains_key("x-accel-redirect"));
-    for name in ["content-type", "content-disposition"] {
-        assert_eq!(
-            header(object.headers(), name),
-            header(from_nginx.headers(), name),
-            "{name}"
-        );
-    }
+    assert_same_headers(
+        object.headers(),
+        from_nginx.headers(),
+        &["content-type", "content-disposition"],
+    );
     assert_eq!(header(object.headers(), "content-type"), "text/html");
     assert!(
         header(object.headers(), "content-disposition").starts_with("attachment;"),
@@ -621,7 +540,7 @@ async fn redirect_sends_the_same_bytes_and_headers_as_the_local_backends() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn a_presigned_url_stops_working_after_it_expires() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let world = world(&server, Backend::Redirect, 2).await;
     let body = pattern(10_000);
     let name = world
@@ -665,7 +584,7 @@ async fn a_presigned_url_stops_working_after_it_expires() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn a_tampered_presigned_url_is_refused() {
-    let server = S3sFs::start().await;
+    let server = s3s_fs().await;
     let world = world(&server, Backend::Redirect, 60).await;
     let files = world.privates.files();
     let name = files.save("docs/a.pdf", once(pattern(1000))).await.unwrap();
@@ -728,7 +647,7 @@ async fn a_tampered_presigned_url_is_refused() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn a_dead_server_is_a_clear_error_not_a_hang() {
-    let mut server = S3sFs::start().await;
+    let mut server = s3s_fs().await;
     let stream = world(&server, Backend::Stream, 60).await;
     let redirect = world(&server, Backend::Redirect, 60).await;
     let name = stream
@@ -770,7 +689,7 @@ async fn a_dead_server_is_a_clear_error_not_a_hang() {
 #[tokio::test]
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn a_server_dying_mid_stream_aborts_the_download() {
-    let mut server = S3sFs::start().await;
+    let mut server = s3s_fs().await;
     let world = world(&server, Backend::Stream, 60).await;
     // Four parts of 8 MiB: the app reads them one ranged GET at a time.
     let body = pattern(32 * 1024 * 1024);

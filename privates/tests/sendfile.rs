@@ -882,21 +882,21 @@ async fn errors_are_typed() {
     assert!(matches!(
         Sendfile::new(Backend::Nginx, tmp.path(), None),
         Err(SendfileError::InvalidConfig {
-            key: "sendfile.url",
+            key: "initializers.privates.sendfile.url",
             ..
         })
     ));
     assert!(matches!(
         Sendfile::new(Backend::Nginx, tmp.path(), Some("private/".into())),
         Err(SendfileError::InvalidConfig {
-            key: "sendfile.url",
+            key: "initializers.privates.sendfile.url",
             ..
         })
     ));
     assert!(matches!(
         Sendfile::new(Backend::Apache, "", None),
         Err(SendfileError::InvalidConfig {
-            key: "sendfile.root",
+            key: "initializers.privates.sendfile.root",
             ..
         })
     ));

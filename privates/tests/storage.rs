@@ -642,7 +642,7 @@ async fn a_save_dropped_mid_way_leaves_no_file_behind() {
         }
         if let [only] = fx.files().as_slice() {
             assert!(
-                only.starts_with("up/.file.txt.") && only.ends_with(".part"),
+                only.starts_with("up/.file.txt~") && only.ends_with(".part"),
                 "{only}"
             );
             saw_temp_file = true;
@@ -906,6 +906,35 @@ async fn missing_names_and_folders_are_not_found() {
         Err(StorageError::NotAFile { .. })
     ));
     assert!(fx.root().join("dir/f.txt").exists());
+}
+
+/// A named pipe planted in the storage is refused at once: `open` runs on the caller's thread,
+/// and opening a FIFO for reading would otherwise wait for a writer forever.
+#[test]
+fn a_named_pipe_is_not_a_file_and_does_not_block() {
+    let fx = Fixture::new();
+    let status = std::process::Command::new("mkfifo")
+        .arg(fx.root().join("pipe.pdf"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo failed");
+    // On a thread of its own, so that a blocked open fails the test instead of hanging it
+    // (a blocked thread does not keep the test process alive).
+    let storage = fx.storage.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _ = tx.send(runtime.block_on(storage.open("pipe.pdf")));
+    });
+    let opened = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("opening a FIFO must not wait for a writer");
+    assert!(
+        matches!(opened, Err(StorageError::NotAFile { .. })),
+        "{opened:?}"
+    );
 }
 
 #[tokio::test]

@@ -64,14 +64,19 @@ async fn install_moves_the_installed_handle_into_the_root() {
 
     let second = TempPrivateRoot::new().unwrap();
     let moved = second.install(&ctx).unwrap();
-    assert_eq!(moved.storage().location(), second.path());
+    assert_eq!(moved.files().as_local().unwrap().location(), second.path());
     assert_eq!(moved.config().sendfile.backend, Backend::Nginx);
     assert_eq!(
-        Privates::from_ctx(&ctx).unwrap().storage().location(),
+        Privates::from_ctx(&ctx)
+            .unwrap()
+            .files()
+            .as_local()
+            .unwrap()
+            .location(),
         second.path()
     );
     let saved = moved
-        .storage()
+        .files()
         .save(
             "a.txt",
             futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(

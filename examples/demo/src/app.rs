@@ -7,14 +7,14 @@ use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
     bgworker::Queue,
-    boot::{BootResult, StartMode, create_app},
+    boot::{BootResult, ServeParams, StartMode, create_app},
     config::Config,
     controller::AppRoutes,
     environment::Environment,
     task::Tasks,
 };
 
-use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, seed};
+use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, tuning};
 
 /// The demo app.
 pub struct App;
@@ -37,6 +37,20 @@ impl Hooks for App {
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 
+    async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
+        if let Some(db) = tuning::database(&ctx).await? {
+            ctx.db = db;
+        }
+        if let Some(reads) = Reads::for_uri(&ctx.config.database.uri) {
+            reads.install(&ctx);
+        }
+        Ok(ctx)
+    }
+
+    async fn serve(app: axum::Router, ctx: &AppContext, params: &ServeParams) -> Result<()> {
+        tuning::serve::<Self>(app, ctx, params).await
+    }
+
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
         Ok(vec![
             Box::new(privates::PrivatesInitializer::new(DemoAuthorizer)),
@@ -57,6 +71,7 @@ impl Hooks for App {
 
     fn register_tasks(tasks: &mut Tasks) {
         tasks.register(privates::task::PrivatesCheck);
+        tasks.register(privates::task::PrivatesCleanTemp::default());
     }
 
     async fn truncate(_ctx: &AppContext) -> Result<()> {

@@ -16,4 +16,6 @@ pub mod auth;
 pub mod controllers;
 pub mod migration;
 pub mod models;
+pub mod reads;
 pub mod seed;
+pub mod tuning;

@@ -17,7 +17,8 @@ pub const USERS: [(&str, &str, bool, &[&str]); 3] = [
         "clerk@example.com",
         "clerk",
         false,
-        &[iddocuments::Model::PERMISSION],
+        // The model's permission, and the mugshot's own (a per-field `permission`).
+        &[iddocuments::Model::PERMISSION, "docs.view_mugshot"],
     ),
     ("viewer@example.com", "viewer", false, &[]),
 ];
@@ -67,7 +68,7 @@ impl Initializer for SeedOnFirstStart {
                 .await?;
             }
         }
-        let storage = Privates::from_ctx(ctx)?.storage().clone();
+        let storage = Privates::from_ctx(ctx)?.files().clone();
         let once = |bytes: &'static [u8]| {
             futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(bytes))])
         };

@@ -1,25 +1,16 @@
 //! Every admin route of the demo over real HTTP, against the real binary: login and logout,
 //! the list, the add and change forms (uploads, replacing, clearing, validation, size limits),
-//! the downloads, the 403 page, and the escaping of hostile stored names.
+//! the downloads, the share button and its links, the 403 page, and the escaping of hostile
+//! stored names.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{Demo, client, pdf, pdf_of_size, png, session_cookie};
-use reqwest::{
-    StatusCode, header,
-    multipart::{Form, Part},
-};
+use common::{Demo, client, file, pdf, pdf_of_size, png, session_cookie, shared_link};
+use reqwest::{StatusCode, header, multipart::Form};
 
 const LIST: &str = "/admin/docs/iddocument/";
 const ADD: &str = "/admin/docs/iddocument/add/";
-
-fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
-    Part::bytes(bytes)
-        .file_name(name.to_owned())
-        .mime_str(mime)
-        .unwrap()
-}
 
 /// A form with a title, a PDF and a PNG.
 fn full_form(title: &str, pdf_bytes: Vec<u8>, png_bytes: Vec<u8>) -> Form {
@@ -29,43 +20,11 @@ fn full_form(title: &str, pdf_bytes: Vec<u8>, png_bytes: Vec<u8>) -> Form {
         .part("mugshot", file(png_bytes, "face.png", "image/png"))
 }
 
-async fn post(demo: &Demo, cookie: &str, path: &str, form: Form) -> reqwest::Response {
-    client()
-        .post(demo.url(path))
-        .header(header::COOKIE, cookie)
-        .header(header::ACCEPT, "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(demo: &Demo, cookie: Option<&str>, path: &str) -> reqwest::Response {
-    let mut request = client()
-        .get(demo.url(path))
-        .header(header::ACCEPT, "text/html,*/*;q=0.8");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.send().await.unwrap()
-}
-
 fn location(response: &reqwest::Response) -> String {
     response.headers()[header::LOCATION]
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-/// The id in `/admin/docs/iddocument/{id}/change/?saved=1`.
-fn saved_id(response: &reqwest::Response) -> i32 {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = location(response);
-    let id = location
-        .strip_prefix("/admin/docs/iddocument/")
-        .and_then(|rest| rest.strip_suffix("/change/?saved=1"))
-        .unwrap_or_else(|| panic!("unexpected redirect {location}"));
-    id.parse().unwrap()
 }
 
 fn is_html(response: &reqwest::Response) -> bool {
@@ -79,7 +38,9 @@ fn is_html(response: &reqwest::Response) -> bool {
 async fn login_next_and_logout() {
     let demo = Demo::start();
 
-    let page = get(&demo, None, "/login/?next=/admin/docs/iddocument/add/").await;
+    let page = demo
+        .get(None, "/login/?next=/admin/docs/iddocument/add/")
+        .await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<form method="post" action="/login" id="login-form">"#));
@@ -122,14 +83,11 @@ async fn login_next_and_logout() {
             set.contains("HttpOnly") && set.contains("SameSite=Lax"),
             "{set}"
         );
-        assert_eq!(
-            get(&demo, Some(&cookie), LIST).await.status(),
-            StatusCode::OK
-        );
+        assert_eq!(demo.get(Some(&cookie), LIST).await.status(), StatusCode::OK);
     }
 
     // The anonymous browser is sent to the login page with `next`; an API client gets 401.
-    let anonymous = get(&demo, None, "/admin/docs/iddocument/1/change/").await;
+    let anonymous = demo.get(None, "/admin/docs/iddocument/1/change/").await;
     assert_eq!(anonymous.status(), StatusCode::FOUND);
     assert_eq!(
         location(&anonymous),
@@ -167,22 +125,22 @@ async fn pages_require_the_permission() {
     ];
     for path in pages {
         for cookie in [&clerk, &admin] {
-            let response = get(&demo, Some(cookie), path).await;
+            let response = demo.get(Some(cookie), path).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");
         }
         // Without a trailing slash too (loco strips them; privates answers both).
-        let bare = get(&demo, Some(&clerk), path.trim_end_matches('/')).await;
+        let bare = demo.get(Some(&clerk), path.trim_end_matches('/')).await;
         assert_eq!(bare.status(), StatusCode::OK, "{path} without the slash");
 
-        let forbidden = get(&demo, Some(&viewer), path).await;
+        let forbidden = demo.get(Some(&viewer), path).await;
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{path}");
-        let anonymous = get(&demo, None, path).await;
+        let anonymous = demo.get(None, path).await;
         assert_eq!(anonymous.status(), StatusCode::FOUND, "{path}");
         assert!(location(&anonymous).starts_with("/login?next=%2Fadmin%2F"));
     }
 
     // The pages' 403 is an HTML page in the layout, naming the user.
-    let forbidden = get(&demo, Some(&viewer), LIST).await;
+    let forbidden = demo.get(Some(&viewer), LIST).await;
     assert!(is_html(&forbidden));
     let html = forbidden.text().await.unwrap();
     assert!(html.contains("<h1>Permission denied</h1>"), "{html}");
@@ -192,15 +150,17 @@ async fn pages_require_the_permission() {
 
     // A viewer's upload is refused before anything is read or stored.
     let before = demo.files();
-    let refused = post(&demo, &viewer, ADD, full_form("x", pdf(), png(4, 4))).await;
+    let refused = demo
+        .submit(&viewer, ADD, full_form("x", pdf(), png(4, 4)))
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let refused = post(
-        &demo,
-        &viewer,
-        "/admin/docs/iddocument/1/change/",
-        full_form("x", pdf(), png(4, 4)),
-    )
-    .await;
+    let refused = demo
+        .submit(
+            &viewer,
+            "/admin/docs/iddocument/1/change/",
+            full_form("x", pdf(), png(4, 4)),
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(demo.files(), before);
     assert_eq!(demo.doc(1).await.title, "Sample passport");
@@ -210,7 +170,7 @@ async fn pages_require_the_permission() {
 async fn list_shows_the_documents_with_their_protected_links() {
     let demo = Demo::start();
     let clerk = demo.login("clerk@example.com", "clerk").await;
-    let response = get(&demo, Some(&clerk), LIST).await;
+    let response = demo.get(Some(&clerk), LIST).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(is_html(&response));
     let html = response.text().await.unwrap();
@@ -230,7 +190,7 @@ async fn add_change_replace_clear_and_download() {
     let demo = Demo::start();
     let clerk = demo.login("clerk@example.com", "clerk").await;
 
-    let form = get(&demo, Some(&clerk), ADD).await;
+    let form = demo.get(Some(&clerk), ADD).await;
     assert_eq!(form.status(), StatusCode::OK);
     let html = form.text().await.unwrap();
     assert!(html.contains(r#"enctype="multipart/form-data""#));
@@ -241,14 +201,15 @@ async fn add_change_replace_clear_and_download() {
 
     // Add: a PDF and a PNG.
     let face = png(48, 32);
-    let created = post(
-        &demo,
-        &clerk,
-        ADD,
-        full_form("Passport of Ada", pdf(), face.clone()),
-    )
-    .await;
-    let id = saved_id(&created);
+    let id = demo
+        .save(
+            &clerk,
+            ADD,
+            full_form("Passport of Ada", pdf(), face.clone()),
+        )
+        .await;
+    let change = format!("/admin/docs/iddocument/{id}/change/");
+    let download = format!("/admin/docs/iddocument/{id}/pdf/");
     let doc = demo.doc(id).await;
     assert_eq!(doc.title, "Passport of Ada");
     let pdf_name = doc.pdf.clone().unwrap();
@@ -259,12 +220,12 @@ async fn add_change_replace_clear_and_download() {
     assert_eq!(demo.read(&doc.mugshot), face);
 
     // The change page shows the widgets: links and the thumbnail through the protected URLs.
-    let page = get(
-        &demo,
-        Some(&clerk),
-        &format!("/admin/docs/iddocument/{id}/change/?saved=1"),
-    )
-    .await;
+    let page = demo
+        .get(
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{id}/change/?saved=1"),
+        )
+        .await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("The ID document “Passport of Ada” was saved."));
@@ -285,12 +246,12 @@ async fn add_change_replace_clear_and_download() {
         ("pdf", pdf(), "application/pdf"),
         ("mugshot", face.clone(), "image/png"),
     ] {
-        let response = get(
-            &demo,
-            Some(&clerk),
-            &format!("/admin/docs/iddocument/{id}/{field}/"),
-        )
-        .await;
+        let response = demo
+            .get(
+                Some(&clerk),
+                &format!("/admin/docs/iddocument/{id}/{field}/"),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{field}");
         assert_eq!(response.headers()[header::CONTENT_TYPE], mime);
         assert!(
@@ -307,41 +268,22 @@ async fn add_change_replace_clear_and_download() {
     let form = Form::new()
         .text("title", "Passport of Ada Lovelace")
         .part("pdf", file(second.clone(), "scan.pdf", "application/pdf"));
-    let changed = post(
-        &demo,
-        &clerk,
-        &format!("/admin/docs/iddocument/{id}/change/"),
-        form,
-    )
-    .await;
-    assert_eq!(saved_id(&changed), id);
+    assert_eq!(demo.save(&clerk, &change, form).await, id);
     let doc = demo.doc(id).await;
     assert_eq!(doc.title, "Passport of Ada Lovelace");
     let new_pdf = doc.pdf.clone().unwrap();
     assert_ne!(new_pdf, pdf_name, "a taken name gets a suffix");
     assert!(!demo.stored(&pdf_name), "the replaced file is gone");
     assert_eq!(demo.read(&new_pdf), second);
-    let download = get(
-        &demo,
-        Some(&clerk),
-        &format!("/admin/docs/iddocument/{id}/pdf/"),
-    )
-    .await;
-    assert_eq!(download.bytes().await.unwrap().to_vec(), second);
+    let downloaded = demo.get(Some(&clerk), &download).await;
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), second);
 
     // Replace the mugshot.
     let face2 = png(20, 20);
     let form = Form::new()
         .text("title", "Passport of Ada Lovelace")
         .part("mugshot", file(face2.clone(), "face.png", "image/png"));
-    let changed = post(
-        &demo,
-        &clerk,
-        &format!("/admin/docs/iddocument/{id}/change/"),
-        form,
-    )
-    .await;
-    assert_eq!(saved_id(&changed), id);
+    assert_eq!(demo.save(&clerk, &change, form).await, id);
     let after = demo.doc(id).await;
     assert_ne!(after.mugshot, doc.mugshot);
     assert!(!demo.stored(&doc.mugshot));
@@ -351,38 +293,17 @@ async fn add_change_replace_clear_and_download() {
     let form = Form::new()
         .text("title", "Passport of Ada Lovelace")
         .text("pdf-clear", "on");
-    let cleared = post(
-        &demo,
-        &clerk,
-        &format!("/admin/docs/iddocument/{id}/change/"),
-        form,
-    )
-    .await;
-    assert_eq!(saved_id(&cleared), id);
+    assert_eq!(demo.save(&clerk, &change, form).await, id);
     let doc = demo.doc(id).await;
     assert_eq!(doc.pdf, None);
     assert!(!demo.stored(&new_pdf), "the cleared file is gone");
     assert_eq!(
-        get(
-            &demo,
-            Some(&clerk),
-            &format!("/admin/docs/iddocument/{id}/pdf/")
-        )
-        .await
-        .status(),
+        demo.get(Some(&clerk), &download).await.status(),
         StatusCode::NOT_FOUND
     );
-    let html = get(
-        &demo,
-        Some(&clerk),
-        &format!("/admin/docs/iddocument/{id}/change/"),
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
-    assert!(!html.contains(&format!("/admin/docs/iddocument/{id}/pdf/")));
-    let list = get(&demo, Some(&clerk), LIST).await.text().await.unwrap();
+    let html = demo.get(Some(&clerk), &change).await.text().await.unwrap();
+    assert!(!html.contains(&download));
+    let list = demo.get(Some(&clerk), LIST).await.text().await.unwrap();
     assert!(list.contains("<td>-</td>"), "an empty field shows -");
 
     // Only the files the rows name are left.
@@ -406,7 +327,7 @@ async fn validation_errors_show_the_form_again() {
         .text("title", "  ")
         .part("pdf", file(png(4, 4), "scan.pdf", "application/pdf"))
         .part("mugshot", file(pdf(), "face.png", "image/png"));
-    let response = post(&demo, &clerk, ADD, form).await;
+    let response = demo.submit(&clerk, ADD, form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(is_html(&response));
     let html = response.text().await.unwrap();
@@ -423,7 +344,7 @@ async fn validation_errors_show_the_form_again() {
     let form = Form::new()
         .text("title", "Half <done>")
         .part("pdf", file(pdf(), "scan.pdf", "application/pdf"));
-    let response = post(&demo, &clerk, ADD, form).await;
+    let response = demo.submit(&clerk, ADD, form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"value="Half &#60;done&#62;""#));
@@ -437,7 +358,9 @@ async fn validation_errors_show_the_form_again() {
         .text("title", "Sample passport")
         .text("pdf-clear", "on")
         .part("pdf", file(pdf(), "other.pdf", "application/pdf"));
-    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    let response = demo
+        .submit(&clerk, "/admin/docs/iddocument/1/change/", form)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let html = response.text().await.unwrap();
     assert!(html.contains("Please either submit a file or check the clear checkbox, not both."));
@@ -459,7 +382,9 @@ async fn validation_errors_show_the_form_again() {
             "application/pdf",
         ),
     );
-    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    let response = demo
+        .submit(&clerk, "/admin/docs/iddocument/1/change/", form)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(
         response
@@ -486,7 +411,7 @@ async fn validation_errors_show_the_form_again() {
         "/admin/docs/iddocument/999/change/",
         "/admin/docs/iddocument/abc/change/",
     ] {
-        let response = get(&demo, Some(&clerk), path).await;
+        let response = demo.get(Some(&clerk), path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(is_html(&response));
     }
@@ -500,7 +425,9 @@ async fn upload_size_limits() {
 
     // Over the PDF field's 20 MiB: 413, the form with the message, no file left behind.
     let big = pdf_of_size(20 * 1024 * 1024 + 1);
-    let response = post(&demo, &clerk, ADD, full_form("Too big", big, png(4, 4))).await;
+    let response = demo
+        .submit(&clerk, ADD, full_form("Too big", big, png(4, 4)))
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(is_html(&response));
     assert!(response.text().await.unwrap().contains("too large"));
@@ -512,20 +439,21 @@ async fn upload_size_limits() {
     let form = Form::new()
         .text("title", "Sample passport")
         .part("mugshot", file(huge_png, "face.png", "image/png"));
-    let response = post(&demo, &clerk, "/admin/docs/iddocument/1/change/", form).await;
+    let response = demo
+        .submit(&clerk, "/admin/docs/iddocument/1/change/", form)
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(demo.files(), before);
 
     // Above loco's default 2 MB payload limit but within the field's: accepted.
     let three_mb = pdf_of_size(3_000_000);
-    let response = post(
-        &demo,
-        &clerk,
-        ADD,
-        full_form("Large scan", three_mb.clone(), png(4, 4)),
-    )
-    .await;
-    let id = saved_id(&response);
+    let id = demo
+        .save(
+            &clerk,
+            ADD,
+            full_form("Large scan", three_mb.clone(), png(4, 4)),
+        )
+        .await;
     let doc = demo.doc(id).await;
     assert_eq!(demo.read(doc.pdf.as_deref().unwrap()), three_mb);
 }
@@ -545,7 +473,7 @@ async fn hostile_stored_names_are_escaped() {
         LIST.to_owned(),
         format!("/admin/docs/iddocument/{id}/change/"),
     ] {
-        let response = get(&demo, Some(&clerk), &path).await;
+        let response = demo.get(Some(&clerk), &path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let html = response.text().await.unwrap();
         assert!(!html.contains("<script>"), "{path}");
@@ -566,12 +494,12 @@ async fn hostile_stored_names_are_escaped() {
     }
     // The hostile names are no paths into the storage either.
     for field in ["pdf", "mugshot"] {
-        let response = get(
-            &demo,
-            Some(&clerk),
-            &format!("/admin/docs/iddocument/{id}/{field}/"),
-        )
-        .await;
+        let response = demo
+            .get(
+                Some(&clerk),
+                &format!("/admin/docs/iddocument/{id}/{field}/"),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{field}");
     }
 }
@@ -586,12 +514,12 @@ async fn storage_url_is_not_served_by_the_app() {
         "/storage/private/docs/sample_passport.pdf",
     ] {
         assert_eq!(
-            get(&demo, None, path).await.status(),
+            demo.get(None, path).await.status(),
             StatusCode::NOT_FOUND,
             "{path}"
         );
         assert_eq!(
-            get(&demo, Some(&clerk), path).await.status(),
+            demo.get(Some(&clerk), path).await.status(),
             StatusCode::NOT_FOUND,
             "{path}"
         );
@@ -600,12 +528,186 @@ async fn storage_url_is_not_served_by_the_app() {
     let viewer = demo.login("viewer@example.com", "viewer").await;
     let path = "/admin/docs/iddocument/1/pdf/";
     assert_eq!(
-        get(&demo, Some(&viewer), path).await.status(),
+        demo.get(Some(&viewer), path).await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
         client().get(demo.url(path)).send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
+    );
+}
+
+/// `url` with one signed part changed: `what` is `sig` or `expires`.
+fn tamper(url: &str, what: &str) -> String {
+    let marker = format!("{what}=");
+    let start = url.find(&marker).unwrap() + marker.len();
+    let mut out = url.to_owned();
+    let first = out[start..].chars().next().unwrap();
+    let other = match first {
+        '1' => "2",
+        _ if what == "expires" => "1",
+        'A' => "B",
+        _ => "A",
+    };
+    out.replace_range(start..start + first.len_utf8(), other);
+    out
+}
+
+/// The demo's share key, as the test config gives it to the demo (the same environment).
+fn share_key() -> privates::share::ShareKey {
+    let config = loco_rs::environment::Environment::Test
+        .load_from_folder(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"))
+        .unwrap();
+    let privates = privates::PrivatesConfig::from_loco(&config).unwrap();
+    privates::share::ShareKey::from_config(&privates.share.expect("a share section")).unwrap()
+}
+
+#[tokio::test]
+async fn share_button_mints_links_that_work_without_a_session() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let admin = demo.login("admin@example.com", "admin").await;
+    let viewer = demo.login("viewer@example.com", "viewer").await;
+    let change = "/admin/docs/iddocument/1/change/";
+    let share_pdf = "/admin/docs/iddocument/1/share/pdf/";
+    let button = format!(
+        r#"<form method="post" action="{share_pdf}" class="share-form" id="share_pdf_form">"#
+    );
+
+    // Users who may download the files see a button per file; the viewer sees none.
+    for cookie in [&clerk, &admin] {
+        let html = demo.get(Some(cookie), change).await.text().await.unwrap();
+        assert!(html.contains(&button), "{html}");
+        assert!(html.contains(r#"id="share_mugshot_form""#));
+        assert!(html.contains(r#"<button type="submit">Share for 10 minutes</button>"#));
+        assert!(
+            !html.contains("shared_pdf_url"),
+            "no link before the button is pressed"
+        );
+    }
+    let forbidden = demo.get(Some(&viewer), change).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let html = forbidden.text().await.unwrap();
+    assert!(
+        !html.contains("/share/") && !html.contains("Share for"),
+        "{html}"
+    );
+
+    // Pressing it is refused to the viewer and to anonymous clients, too.
+    let press = |cookie: Option<&str>| {
+        let mut request = client()
+            .post(demo.url(share_pdf))
+            .header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie.to_owned());
+        }
+        request.send()
+    };
+    let refused = press(Some(&viewer)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(shared_link(&refused.text().await.unwrap(), "pdf").is_none());
+    let anonymous = press(None).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::FOUND);
+    assert!(location(&anonymous).starts_with("/login?next="));
+
+    // The clerk presses it: the page shows an absolute link, ready to copy.
+    let pressed = press(Some(&clerk)).await.unwrap();
+    assert_eq!(pressed.status(), StatusCode::OK);
+    let html = pressed.text().await.unwrap();
+    assert!(html.contains("A share link for the PDF of “Sample passport” was created."));
+    assert!(html.contains(r#"<label for="shared_pdf_url">Share link for PDF</label>"#));
+    assert!(html.contains("readonly"));
+    let link = shared_link(&html, "pdf").expect("the minted link");
+    let prefix = demo.url("/admin/docs/iddocument/1/pdf/shared/?expires=");
+    assert!(link.starts_with(&prefix), "{link}");
+    let expires: u64 = link[prefix.len()..]
+        .split('&')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (now + 590..=now + 610).contains(&expires),
+        "10 minutes: {expires} vs {now}"
+    );
+
+    // The link downloads the exact bytes without a session, and nothing else does.
+    let stored = demo.doc(1).await.pdf.unwrap();
+    let response = client().get(&link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), demo.read(&stored));
+    for bad in [tamper(&link, "sig"), tamper(&link, "expires")] {
+        let response = client().get(&bad).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{bad}");
+    }
+    let other_field = link.replace("/pdf/shared/", "/mugshot/shared/");
+    assert_eq!(
+        client().get(&other_field).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // A genuine link past its expiry: 410.
+    let doc = demo.doc(1).await;
+    let key = share_key();
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(5);
+    let expired = key
+        .url(&doc, &demo::models::iddocuments::Model::PDF, past)
+        .unwrap();
+    let response = client().get(demo.url(&expired)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
+    let future = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    let fresh = key
+        .url(&doc, &demo::models::iddocuments::Model::PDF, future)
+        .unwrap();
+    assert_eq!(
+        client()
+            .get(demo.url(&fresh))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK,
+        "the test's key is the demo's"
+    );
+
+    // Replacing the file ends the old link; a new one serves the new bytes.
+    let second = pdf_of_size(5000);
+    let form = Form::new()
+        .text("title", "Sample passport")
+        .part("pdf", file(second.clone(), "new.pdf", "application/pdf"));
+    assert_eq!(demo.save(&clerk, change, form).await, 1);
+    assert_eq!(
+        client().get(&link).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let html = press(Some(&clerk)).await.unwrap().text().await.unwrap();
+    let renewed = shared_link(&html, "pdf").unwrap();
+    assert_ne!(renewed, link);
+    let response = client().get(&renewed).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().to_vec(), second);
+
+    // Clearing it: no button for the empty field, pressing it anyway is a 404, the link dies.
+    let form = Form::new()
+        .text("title", "Sample passport")
+        .text("pdf-clear", "on");
+    assert_eq!(demo.save(&clerk, change, form).await, 1);
+    let html = demo.get(Some(&clerk), change).await.text().await.unwrap();
+    assert!(!html.contains(&button));
+    assert!(html.contains(r#"id="share_mugshot_form""#));
+    assert_eq!(
+        press(Some(&clerk)).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client().get(&renewed).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
     );
 }
 

@@ -3,24 +3,27 @@
 //! `cargo test -p demo --test browser -- --include-ignored`.
 //!
 //! A clerk logs in, creates a document with a PDF and a PNG, sees the widget's link and
-//! thumbnail, follows the links and gets the stored bytes, clears the PDF (gone from disk); a
-//! viewer gets the 403 page; after logging out the admin sends the browser to the login page
-//! with `next`. A screenshot of the change form goes to `target/browser-screenshots/`.
+//! thumbnail, follows the links and gets the stored bytes, shares the PDF (the link works
+//! without cookies), clears the PDF (gone from disk, the share link dead); a viewer gets the
+//! 403 page; after logging out the admin sends the browser to the login page with `next`.
+//! Screenshots of the change form and the shared link go to `target/browser-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::{
     fs,
-    net::{Ipv4Addr, SocketAddr, TcpStream},
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use common::{Demo, free_port, pdf, png};
-use fantoccini::{Client, ClientBuilder, Locator};
+use common::{Demo, NotListening, free_port, pdf, png, wait_for_port};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
+
+/// The submit button of the change form.
+const SUBMIT: &str = "#iddocument_form button[type=submit]";
 
 /// chromedriver on a free port, stopped on drop.
 struct Driver {
@@ -39,19 +42,11 @@ impl Driver {
             .spawn()
             .expect("chromedriver (Debian package chromium-driver)");
         let mut driver = Self { child, port };
-        let started = Instant::now();
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            if let Some(status) = driver.child.try_wait().unwrap() {
-                panic!("chromedriver exited: {status}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "chromedriver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        match wait_for_port(&mut driver.child, port, Duration::from_secs(30)) {
+            Ok(()) => driver,
+            Err(NotListening::Exited(status)) => panic!("chromedriver exited: {status}"),
+            Err(NotListening::TimedOut) => panic!("chromedriver did not start"),
         }
-        driver
     }
 
     /// A new headless Chromium session, with its own profile folder under `profile`.
@@ -132,15 +127,16 @@ async fn wait_for_js(browser: &Client, expression: &str) -> Value {
     }
 }
 
-/// The bytes at `url`, fetched by the page itself (with the browser's session cookie).
-async fn fetch_bytes(browser: &Client, url: &str) -> (u64, Vec<u8>) {
+/// The status and bytes at `url`, fetched by the page itself with `credentials` (`fetch`'s
+/// option: `same-origin` sends the browser's session cookie, `omit` none).
+async fn fetch(browser: &Client, url: &str, credentials: &str) -> (u64, Vec<u8>) {
     let value = browser
         .execute_async(
-            "const [url, done] = arguments;
-             fetch(url, {credentials: 'same-origin'})
+            "const [url, credentials, done] = arguments;
+             fetch(url, {credentials})
                .then(r => r.arrayBuffer().then(b => done([r.status, Array.from(new Uint8Array(b))])))
                .catch(e => done([0, String(e)]));",
-            vec![json!(url)],
+            vec![json!(url), json!(credentials)],
         )
         .await
         .unwrap();
@@ -154,6 +150,36 @@ async fn fetch_bytes(browser: &Client, url: &str) -> (u64, Vec<u8>) {
     (status, bytes)
 }
 
+/// The status and bytes at `url`, fetched by the page with the browser's session cookie.
+async fn fetch_bytes(browser: &Client, url: &str) -> (u64, Vec<u8>) {
+    fetch(browser, url, "same-origin").await
+}
+
+/// The status and bytes at `url`, fetched by the page without cookies (as a stranger would).
+async fn fetch_anonymously(browser: &Client, url: &str) -> (u64, Vec<u8>) {
+    fetch(browser, url, "omit").await
+}
+
+/// The element `css` of the current page.
+async fn element(browser: &Client, css: &str) -> Element {
+    browser.find(Locator::Css(css)).await.unwrap()
+}
+
+/// Clicks the element `css`.
+async fn click(browser: &Client, css: &str) {
+    element(browser, css).await.click().await.unwrap();
+}
+
+/// Types `text` into the element `css`.
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    element(browser, css).await.send_keys(text).await.unwrap();
+}
+
+/// The text of the element `css`.
+async fn text_of(browser: &Client, css: &str) -> String {
+    element(browser, css).await.text().await.unwrap()
+}
+
 /// Logs in through the login page the browser is on.
 async fn log_in(browser: &Client, email: &str, password: &str) {
     browser
@@ -161,38 +187,14 @@ async fn log_in(browser: &Client, email: &str, password: &str) {
         .for_element(Locator::Css("#login-form"))
         .await
         .unwrap();
-    browser
-        .find(Locator::Css("#id_email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#id_password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#login-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(browser, "#id_email", email).await;
+    type_into(browser, "#id_password", password).await;
+    click(browser, "#login-form button[type=submit]").await;
     wait_for_location(browser, |location| !location.starts_with("/login")).await;
 }
 
 async fn heading(browser: &Client) -> String {
-    browser
-        .find(Locator::Css("#content h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text_of(browser, "#content h1").await
 }
 
 /// Where the screenshots go: `target/browser-screenshots/`.
@@ -203,6 +205,15 @@ fn screenshot_dir() -> PathBuf {
         .join("browser-screenshots");
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Saves a screenshot of the browser as `target/browser-screenshots/<name>`.
+async fn screenshot(browser: &Client, name: &str) {
+    fs::write(
+        screenshot_dir().join(name),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -233,34 +244,10 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     let face = png(120, 90);
     fs::write(&pdf_path, pdf()).unwrap();
     fs::write(&png_path, &face).unwrap();
-    browser
-        .find(Locator::Css("#id_title"))
-        .await
-        .unwrap()
-        .send_keys("Passport of Ada")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#id_pdf"))
-        .await
-        .unwrap()
-        .send_keys(pdf_path.to_str().unwrap())
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#id_mugshot"))
-        .await
-        .unwrap()
-        .send_keys(png_path.to_str().unwrap())
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#iddocument_form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#id_title", "Passport of Ada").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    type_into(&browser, "#id_mugshot", png_path.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
     let location = wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
     let id: i32 = location
         .trim_start_matches("/admin/docs/iddocument/")
@@ -277,11 +264,8 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     // The widget: "Currently: <link>" and the thumbnail, loaded through the protected URL.
     let pdf_url = format!("/admin/docs/iddocument/{id}/pdf/");
     let mugshot_url = format!("/admin/docs/iddocument/{id}/mugshot/");
-    let link = browser
-        .find(Locator::Css(&format!(".field-pdf a[href=\"{pdf_url}\"]")))
-        .await
-        .unwrap();
-    assert_eq!(link.text().await.unwrap(), "passport-scan.pdf");
+    let link = text_of(&browser, &format!(".field-pdf a[href=\"{pdf_url}\"]")).await;
+    assert_eq!(link, "passport-scan.pdf");
     let width = wait_for_js(
         &browser,
         "(() => { const img = document.querySelector('.field-mugshot img.privates-thumbnail');
@@ -289,17 +273,14 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     )
     .await;
     assert_eq!(width, json!(120));
-    let src = browser
-        .find(Locator::Css(".field-mugshot img.privates-thumbnail"))
+    let src = element(&browser, ".field-mugshot img.privates-thumbnail")
         .await
-        .unwrap()
         .attr("src")
         .await
         .unwrap();
     assert_eq!(src.as_deref(), Some(mugshot_url.as_str()));
 
-    let screenshot = screenshot_dir().join("change_form.png");
-    fs::write(&screenshot, browser.screenshot().await.unwrap()).unwrap();
+    screenshot(&browser, "change_form.png").await;
 
     // The links give the stored bytes (fetched by the page, with the browser's session).
     let (status, bytes) = fetch_bytes(&browser, &pdf_url).await;
@@ -307,15 +288,11 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     let (status, bytes) = fetch_bytes(&browser, &mugshot_url).await;
     assert_eq!((status, bytes), (200, face.clone()));
     // Following the mugshot's link shows the image itself.
-    browser
-        .find(Locator::Css(&format!(
-            ".field-mugshot a[href=\"{mugshot_url}\"]:not(.privates-thumbnail-link)"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        &format!(".field-mugshot a[href=\"{mugshot_url}\"]:not(.privates-thumbnail-link)"),
+    )
+    .await;
     wait_for_location(&browser, |l| l == mugshot_url).await;
     let width = wait_for_js(
         &browser,
@@ -326,29 +303,34 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     browser.back().await.unwrap();
     wait_for_location(&browser, |l| l.contains("/change/")).await;
 
+    // Share the PDF: the page shows a link in a read-only input, which works without cookies.
+    let (status, _) = fetch_anonymously(&browser, &pdf_url).await;
+    assert_eq!(status, 401, "the protected URL needs the session");
+    click(&browser, "#share_pdf_form button[type=submit]").await;
+    wait_for_location(&browser, |l| l.ends_with("/share/pdf/")).await;
+    let input = browser
+        .wait()
+        .for_element(Locator::Css("#shared_pdf_url"))
+        .await
+        .unwrap();
+    assert_eq!(
+        input.prop("readOnly").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let shared = input.prop("value").await.unwrap().unwrap();
+    assert!(
+        shared.starts_with(&demo.url(&format!("{pdf_url}shared/?expires="))),
+        "{shared}"
+    );
+    let (status, bytes) = fetch_anonymously(&browser, &shared).await;
+    assert_eq!((status, bytes), (200, pdf()));
+    screenshot(&browser, "share_link.png").await;
+
     // Clear the PDF: the file is gone from disk, the link from the page.
-    browser
-        .find(Locator::Css("#pdf-clear_id"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#iddocument_form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#pdf-clear_id").await;
+    click(&browser, SUBMIT).await;
     wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
-    let message = browser
-        .find(Locator::Css(".messagelist li"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let message = text_of(&browser, ".messagelist li").await;
     assert_eq!(message, "The ID document “Passport of Ada” was saved.");
     assert_eq!(demo.doc(id).await.pdf, None);
     assert!(
@@ -362,6 +344,8 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     assert!(links.is_empty());
     let (status, _) = fetch_bytes(&browser, &pdf_url).await;
     assert_eq!(status, 404);
+    let (status, _) = fetch_anonymously(&browser, &shared).await;
+    assert_eq!(status, 403, "clearing the file ends its share link");
 
     browser.close().await.unwrap();
 }
@@ -378,13 +362,7 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
     let location = wait_for_location(&browser, |l| l.starts_with("/admin/")).await;
     assert_eq!(location, "/admin/docs/iddocument/");
     assert_eq!(heading(&browser).await, "Permission denied");
-    let message = browser
-        .find(Locator::Css(".error-message"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let message = text_of(&browser, ".error-message").await;
     assert_eq!(
         message,
         "You do not have permission to manage ID documents."
@@ -397,23 +375,13 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
         .await,
         json!("403")
     );
-    fs::write(
-        screenshot_dir().join("forbidden.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "forbidden.png").await;
     // The thumbnail URL refuses the viewer too.
     let (status, _) = fetch_bytes(&browser, "/admin/docs/iddocument/1/mugshot/").await;
     assert_eq!(status, 403);
 
     // Log out from the header; the admin then sends the browser to the login page with next.
-    browser
-        .find(Locator::Css("#logout-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#logout-form button").await;
     let location = wait_for_location(&browser, |l| l.starts_with("/login")).await;
     assert_eq!(location, "/login");
     browser
@@ -425,10 +393,8 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
         location,
         "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F1%2Fchange%2F"
     );
-    let next = browser
-        .find(Locator::Css("#login-form input[name=next]"))
+    let next = element(&browser, "#login-form input[name=next]")
         .await
-        .unwrap()
         .attr("value")
         .await
         .unwrap();

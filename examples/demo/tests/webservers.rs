@@ -14,6 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod support;
 
 use std::time::Duration;
@@ -22,7 +23,8 @@ use http::{HeaderMap, StatusCode, header};
 use reqwest::{Client, Method, redirect::Policy};
 use sha2::{Digest, Sha256};
 
-use support::{PREFIX, Process, Server, Site, free_port, start_demo, start_server};
+use common::{Demo, free_port};
+use support::{PREFIX, Process, Server, Site, start_server};
 
 /// Records a failed expectation and goes on, so one run shows every problem of a server.
 macro_rules! check {
@@ -105,15 +107,17 @@ struct Deployment {
     failures: std::sync::Mutex<Vec<String>>,
     // Dropped in reverse order: the server, then the demo, then the folder.
     _front: Process,
-    _demo: Process,
+    _demo: Demo,
     _site: Site,
 }
 
 impl Deployment {
     async fn start(server: Server) -> Self {
         let site = Site::new();
-        let app_port = free_port();
-        let demo = start_demo(&site, app_port, server.backend());
+        let demo = Demo::start_in(
+            site.private.clone(),
+            &[("DEMO_SENDFILE_BACKEND", server.backend())],
+        );
 
         let specs: [(&str, &str, usize); 4] = [
             ("ASCII name", "docs/scan-2024_01.pdf", 300 * 1024 + 17),
@@ -125,7 +129,7 @@ impl Deployment {
         for (seed, (what, name, len)) in (1u64..).zip(specs) {
             let bytes = pseudo_random(len, seed);
             site.put_file(name, &bytes);
-            let id = site.add_document(what, name).await;
+            let id = demo.insert_doc(what, Some(name), "").await;
             files.push(Seeded {
                 what,
                 name,
@@ -137,11 +141,13 @@ impl Deployment {
             "docs/drawing.svg",
             b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
         );
-        let svg = site.add_document("SVG", "docs/drawing.svg").await;
-        let missing = site.add_document("missing file", "docs/gone.pdf").await;
+        let svg = demo.insert_doc("SVG", Some("docs/drawing.svg"), "").await;
+        let missing = demo
+            .insert_doc("missing file", Some("docs/gone.pdf"), "")
+            .await;
 
         let port = free_port();
-        let front = start_server(server, &site, port, app_port);
+        let front = start_server(server, &site, port, demo.port);
         let client = Client::builder()
             .redirect(Policy::none())
             .no_proxy()

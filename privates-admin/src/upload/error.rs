@@ -50,7 +50,8 @@ pub enum UploadError {
     /// body limit (400, or 413 for the limit).
     #[error("malformed multipart body: {0}")]
     Multipart(#[from] MultipartError),
-    /// The private storage failed (500).
+    /// The private storage failed: 507 when its disk (or the user's quota) is full, see
+    /// [`is_storage_full`](Self::is_storage_full); 500 otherwise.
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// privates is not initialised in the app context (500).
@@ -65,6 +66,9 @@ impl UploadError {
     /// The HTTP status to answer with.
     #[must_use]
     pub fn status(&self) -> StatusCode {
+        if self.is_storage_full() {
+            return StatusCode::INSUFFICIENT_STORAGE;
+        }
         match self {
             Self::TooLarge { .. } | Self::TextTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyParts { .. } => StatusCode::BAD_REQUEST,
@@ -72,6 +76,19 @@ impl UploadError {
             Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+
+    /// Whether the storage ran out of space (`ENOSPC`) or quota (`EDQUOT`) while writing the
+    /// file: answered with 507 Insufficient Storage and a message saying so. Nothing of the
+    /// upload is left behind (its temporary file is removed), and the field's previous file
+    /// is untouched.
+    #[must_use]
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Storage(StorageError::Io(err)) => is_full(err),
+            Self::Privates(privates::Error::Storage(StorageError::Io(err))) => is_full(err),
+            _ => false,
         }
     }
 
@@ -86,11 +103,23 @@ impl UploadError {
             Self::TextTooLarge { .. } | Self::TooManyParts { .. } | Self::Multipart(_) => {
                 format!("The form could not be read: {self}.")
             }
+            _ if self.is_storage_full() => "The file could not be stored: the server's storage \
+                                            is full. Nothing was changed; please try again \
+                                            later or tell the site's administrators."
+                .to_owned(),
             Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
                 "The file could not be stored; please try again later.".to_owned()
             }
         }
     }
+}
+
+/// `ENOSPC` or `EDQUOT`, also when wrapped in another I/O error with the same kind.
+fn is_full(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 /// The status with [`UploadError::public_message`] as plain text; server errors are logged.
@@ -124,7 +153,33 @@ pub fn human_size(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human_size;
+    use http::StatusCode;
+    use privates::storage::StorageError;
+
+    use super::{UploadError, human_size};
+
+    #[test]
+    fn full_disk_is_507_with_a_message() {
+        const ENOSPC: i32 = 28;
+        const EDQUOT: i32 = 122;
+        for code in [ENOSPC, EDQUOT] {
+            let err = UploadError::from(StorageError::Io(std::io::Error::from_raw_os_error(code)));
+            assert!(err.is_storage_full());
+            assert_eq!(err.status(), StatusCode::INSUFFICIENT_STORAGE);
+            let message = err.public_message();
+            assert!(message.contains("storage is full"), "{message}");
+            assert!(!message.contains("os error"), "{message}");
+        }
+        // Wrapped with context, as the storage does for folders it cannot create.
+        let wrapped = std::io::Error::new(std::io::ErrorKind::StorageFull, "cannot create docs");
+        let err = UploadError::from(privates::Error::from(StorageError::Io(wrapped)));
+        assert_eq!(err.status(), StatusCode::INSUFFICIENT_STORAGE);
+
+        let other = UploadError::from(StorageError::Io(std::io::Error::from_raw_os_error(5)));
+        assert!(!other.is_storage_full());
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!other.public_message().contains("full"));
+    }
 
     #[test]
     fn sizes() {

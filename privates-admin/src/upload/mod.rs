@@ -9,11 +9,13 @@
 //!    must the file name's extension;
 //! 3. for `image` fields the header is decoded with [`::image::Limits`] ([`ImageRules`]):
 //!    decompression bombs are refused here, before anything is stored;
-//! 4. the bytes stream into the storage (a hidden temporary file, linked under a free name at
-//!    the end); more than the field's `max_size` stops the stream, removes the temporary file
-//!    and answers [`UploadError::TooLarge`] (413);
+//! 4. the bytes stream into the configured storage ([`Privates::files`](privates::Privates::files):
+//!    on local disk a hidden temporary file linked under a free name at the end; with S3 a
+//!    temporary file uploaded once checked); more than the field's `max_size` stops the stream,
+//!    removes the temporary file and answers [`UploadError::TooLarge`] (413);
 //! 5. for `image` fields the whole image is decoded ([`ImageRules::verify_pixels`]) from the
-//!    temporary file, before it is published: a corrupt image never appears under a real name.
+//!    temporary file, before it is published: a corrupt image never appears under a real name
+//!    (nor in the bucket).
 //!
 //! The `<field>-clear` checkbox of an optional field clears it; a new file and a ticked clear
 //! box together are a validation error, as in Django. A required field left without a file is
@@ -42,7 +44,7 @@
 //!
 //! async fn change(State(ctx): State<AppContext>, Path(pk): Path<i32>, form: Multipart) -> Response {
 //!     let Ok(privates) = Privates::from_ctx(&ctx) else { return http::StatusCode::INTERNAL_SERVER_ERROR.into_response() };
-//!     let storage = privates.storage();
+//!     let storage = privates.files();
 //!     let mut doc = load(pk).await;
 //!     let submission = match receive(storage, form, Doc::fields(), Some(&doc), &UploadOptions::default()).await {
 //!         Ok(submission) => submission,
@@ -69,7 +71,7 @@ use axum::extract::{Multipart, multipart::Field as Part};
 use bytes::BytesMut;
 use privates::{
     Field, FieldKind, PrivateMedia,
-    storage::{LocalStorage, StorageError, valid_upload_filename},
+    storage::{Storage, StorageError, valid_upload_filename},
 };
 
 pub use self::{
@@ -154,7 +156,7 @@ impl UploadOptions {
 /// left in the storage then, and the rest of the body is read (up to the route's body limit)
 /// so that the browser sees the answer.
 pub async fn receive<M: PrivateMedia>(
-    storage: &LocalStorage,
+    storage: &Storage,
     mut multipart: Multipart,
     fields: &[Field<M>],
     current: Option<&M>,
@@ -191,7 +193,7 @@ pub async fn receive<M: PrivateMedia>(
 
 /// The state of one form being received.
 struct Receiver<'a, M: 'static> {
-    storage: &'a LocalStorage,
+    storage: &'a Storage,
     fields: &'a [Field<M>],
     options: &'a UploadOptions,
     submission: Submission,
@@ -210,7 +212,7 @@ struct Receiver<'a, M: 'static> {
 /// Deletes the files of a request whose handler was dropped midway (the client went away
 /// while a later part was streaming): they were stored, but no row will ever name them.
 struct OrphanGuard {
-    storage: LocalStorage,
+    storage: Storage,
     names: Vec<String>,
 }
 

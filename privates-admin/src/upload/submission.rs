@@ -1,7 +1,10 @@
 //! The outcome of a received change form, and the two ways to finish it: [`Submission::commit`]
 //! once the row is saved, [`Submission::rollback`] when it could not be.
 
-use privates::{Field, PrivateMedia, storage::LocalStorage, storage::StorageError};
+use privates::{
+    Field, PrivateMedia,
+    storage::{Storage, StorageError},
+};
 
 use super::error::FieldError;
 
@@ -131,11 +134,12 @@ impl Submission {
 
     /// Finishes a saved form: deletes the files the row no longer refers to (the previous
     /// files of replaced and cleared fields), unless replaced files are kept. Call it after the
-    /// row was written. Every deletion is attempted.
+    /// row was written. `storage` is where the form was received: the configured
+    /// [`Privates::files`](privates::Privates::files). Every deletion is attempted.
     ///
     /// # Errors
     /// The first failed deletion (the others are logged); the row is saved either way.
-    pub async fn commit(self, storage: &LocalStorage) -> Result<(), StorageError> {
+    pub async fn commit(self, storage: &Storage) -> Result<(), StorageError> {
         if self.keep_replaced {
             return Ok(());
         }
@@ -147,11 +151,12 @@ impl Submission {
     }
 
     /// Abandons the form: deletes the files it stored, keeping the previous ones. Call it when
-    /// the row could not be written.
+    /// the row could not be written. `storage` is where the form was received (see
+    /// [`commit`](Self::commit)).
     ///
     /// # Errors
     /// The first failed deletion (the others are logged).
-    pub async fn rollback(self, storage: &LocalStorage) -> Result<(), StorageError> {
+    pub async fn rollback(self, storage: &Storage) -> Result<(), StorageError> {
         delete_all(storage, stored_names(self.changes)).await
     }
 }
@@ -168,7 +173,7 @@ pub(crate) fn stored_names(changes: Vec<Change>) -> impl Iterator<Item = String>
 
 /// Deletes every name, logging failures; returns the first.
 pub(crate) async fn delete_all(
-    storage: &LocalStorage,
+    storage: &Storage,
     names: impl Iterator<Item = String>,
 ) -> Result<(), StorageError> {
     let mut first = None;

@@ -25,7 +25,9 @@ use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes};
 use privates::{
     Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, Privates, PrivatesConfig, UploadTo,
-    model::UploadLimits, permissions::Authorizer, testing::TempPrivateRoot,
+    model::UploadLimits,
+    permissions::{Authorizer, ObjectRef},
+    testing::TempPrivateRoot,
 };
 use privates_admin::{ModelAdmin, upload::FileChange};
 
@@ -210,7 +212,9 @@ impl<T: Clone> Table<T> {
 // Users
 
 /// Users by the `x-user` header: `root` holds everything, `clerk` holds
-/// `docs.can_change_iddocument`, `auditor` holds `docs.audit`, `viewer` holds nothing.
+/// `docs.can_change_iddocument`, `auditor` holds `docs.audit`, `viewer` holds nothing;
+/// `clerk-1` holds `docs.can_change_iddocument` but reaches document 1 only (the object-level
+/// check).
 pub struct HeaderUsers;
 
 #[async_trait::async_trait]
@@ -237,10 +241,24 @@ impl Authorizer for HeaderUsers {
     ) -> loco_rs::Result<bool> {
         Ok(match user.as_str() {
             "root" => true,
-            "clerk" => permission == "docs.can_change_iddocument",
+            "clerk" | "clerk-1" => permission == "docs.can_change_iddocument",
             "auditor" => permission == "docs.audit",
             _ => false,
         })
+    }
+
+    async fn has_object_permission(
+        &self,
+        user: &String,
+        _permission: &str,
+        object: ObjectRef<'_>,
+        _ctx: &AppContext,
+    ) -> loco_rs::Result<bool> {
+        Ok(user != "clerk-1"
+            || object
+                .object
+                .downcast_ref::<Doc>()
+                .is_some_and(|doc| doc.id == 1))
     }
 }
 
@@ -261,10 +279,20 @@ impl World {
     /// A world serving `admin`'s download routes, its change form at
     /// `POST /admin/docs/iddocument/{pk}/change/` (pk `0`: an add form), and `extra` routes.
     pub async fn start(admin: ModelAdmin<Doc>, extra: Routes) -> Self {
+        Self::start_with(admin, extra, |_| {}).await
+    }
+
+    /// [`World::start`] with `configure` applied to the privates config (after the root).
+    pub async fn start_with(
+        admin: ModelAdmin<Doc>,
+        extra: Routes,
+        configure: impl FnOnce(&mut PrivatesConfig),
+    ) -> Self {
         let ctx = loco_rs::tests_cfg::app::get_app_context().await;
         let root = TempPrivateRoot::new().unwrap();
         let mut config = PrivatesConfig::default();
         root.apply(&mut config);
+        configure(&mut config);
         let privates = Privates::new(config, HeaderUsers).unwrap();
         privates.install(&ctx);
         let docs = Table::<Doc>::new([]);
@@ -419,11 +447,11 @@ async fn change_form(
     let storage = Privates::from_ctx(ctx).unwrap();
     // The title "fail" plays a database that refuses the row.
     if submission.text("title") == Some("fail") {
-        submission.rollback(storage.storage()).await.unwrap();
+        submission.rollback(storage.files()).await.unwrap();
         return (StatusCode::INTERNAL_SERVER_ERROR, "the row was not saved").into_response();
     }
     docs.put(pk.to_string(), doc);
-    submission.commit(storage.storage()).await.unwrap();
+    submission.commit(storage.files()).await.unwrap();
     (StatusCode::OK, body).into_response()
 }
 

@@ -16,7 +16,7 @@ pub enum SendfileError {
     /// The `Sendfile` settings are unusable (checked once, at construction).
     #[error("config key `{key}`: {message}")]
     InvalidConfig {
-        /// The key to fix, e.g. `sendfile.url`.
+        /// The full key to fix, e.g. `initializers.privates.sendfile.url`.
         key: &'static str,
         /// What is wrong with it.
         message: String,

@@ -150,21 +150,21 @@ impl Sendfile {
         let root = root.as_ref();
         if root.as_os_str().is_empty() {
             return Err(SendfileError::InvalidConfig {
-                key: "sendfile.root",
+                key: "initializers.privates.sendfile.root",
                 message: "must not be empty".into(),
             });
         }
         let root = std::path::absolute(root)
             .map(|root| normalize(&root))
             .map_err(|err| SendfileError::InvalidConfig {
-                key: "sendfile.root",
+                key: "initializers.privates.sendfile.root",
                 message: format!("cannot be made absolute: {err}"),
             })?;
         if let Some(url) = &url {
             validate_url(url)?;
         } else if backend == Backend::Nginx {
             return Err(SendfileError::InvalidConfig {
-                key: "sendfile.url",
+                key: "initializers.privates.sendfile.url",
                 message: "the nginx backend needs the internal location's URL prefix, e.g. \
                           `/private-media/`"
                     .into(),
@@ -375,7 +375,7 @@ fn normalize(path: &Path) -> PathBuf {
 
 fn validate_url(url: &str) -> Result<(), SendfileError> {
     let invalid = |message: &str| SendfileError::InvalidConfig {
-        key: "sendfile.url",
+        key: "initializers.privates.sendfile.url",
         message: format!("{url:?} {message}"),
     };
     if !url.starts_with('/') || !url.ends_with('/') {

@@ -3,7 +3,9 @@
 //! whichever the config chose.
 //!
 //! - [`LocalStorage`] saves streams (temporary file, then a link that never overwrites), opens,
-//!   deletes, measures and locates stored files, and builds their URLs.
+//!   deletes, measures and locates stored files, and builds their URLs; it also finds and
+//!   removes the temporary files a killed process left behind
+//!   ([`LocalStorage::remove_stale_temp_files`]).
 //! - [`validate_name`] is the gate for stored names read from untrusted places (the database,
 //!   a URL); [`get_valid_filename`] and [`valid_upload_filename`] make user-supplied file names
 //!   valid as Django does.
@@ -19,6 +21,7 @@ mod name;
 mod opened;
 mod s3;
 mod save;
+mod temp;
 
 pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
@@ -29,5 +32,6 @@ pub use name::{
 };
 pub use opened::OpenedFile;
 pub use s3::{PART_SIZE, S3Object, S3Storage};
+pub use temp::{TempCleanup, TempFileEntry};
 
 pub(crate) use name::make_valid_name;

@@ -34,7 +34,7 @@ impl LocalStorage {
     ///   [`get_valid_filename`](super::get_valid_filename); missing folders are created
     ///   beneath the root.
     /// - The stream is written chunk by chunk (memory use does not grow with the file) to a
-    ///   hidden `.name.XXXXXXXX.part` file in the destination folder, then flushed to disk.
+    ///   hidden `.name~XXXXXXXX.part` file in the destination folder, then flushed to disk.
     /// - The file never replaces an existing one: a taken name, or one longer than
     ///   [`max_name_length`](Self::max_name_length), becomes `stem_XXXXXXX.ext` (7 random
     ///   letters and digits, the stem cut to fit), as Django's `get_available_name` does.
@@ -218,7 +218,9 @@ impl TempFile {
         options.read(true).write(true).create_new(true);
         let mut last_error = None;
         for _ in 0..MAX_PUBLISH_ATTEMPTS {
-            let name = format!(".{prefix}.{}.part", random_alphanumeric(8));
+            // `~` never survives `get_valid_filename`, which every saved name passes: no
+            // stored file can look like a temporary one (the cleanup task relies on it).
+            let name = format!(".{prefix}~{}.part", random_alphanumeric(8));
             match dir.open_with(&name, &options) {
                 Ok(file) => return Ok((Self { dir, name }, file.into_std())),
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => last_error = Some(err),

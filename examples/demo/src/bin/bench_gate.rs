@@ -10,32 +10,22 @@
 //!   once its form is parsed; the benchmark samples the app's peak memory during a 256 MiB
 //!   upload with it when the demo has no admin change form.
 //!
-//! Everything else (config, initializers, routes, middlewares) is the demo's [`App`].
-//!
-//! Two experiment knobs, off by default (the benchmark measures the demo as it ships):
-//!
-//! - `BENCH_DB_PING_ON_ACQUIRE=0` rebuilds the database pool from the same settings but
-//!   without sqlx's ping on every checkout (`test_before_acquire`, on by default and left on by
-//!   loco), which costs SQLite one more round trip to its worker thread per query.
-//! - `BENCH_TCP_NODELAY=1` serves with `TCP_NODELAY` on the accepted sockets (loco's `serve`
-//!   leaves Nagle's algorithm on: a streamed body written after its headers can then wait for
-//!   the proxy's delayed ACK).
+//! Everything else (config, initializers, routes, middlewares, serving) is the demo's [`App`].
 
-use std::{net::SocketAddr, path::Path as FsPath};
+use std::path::Path as FsPath;
 
 use async_trait::async_trait;
 use axum::{
     body::Body,
     extract::{Path, State},
     response::{IntoResponse, Response},
-    serve::ListenerExt,
 };
 use http::{HeaderValue, StatusCode, header};
 use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
     bgworker::Queue,
-    boot::{BootResult, ServeParams, StartMode, create_app, shutdown_signal},
+    boot::{BootResult, ServeParams, StartMode, create_app},
     config::Config,
     controller::{AppRoutes, Routes, middleware::MiddlewareLayer},
     environment::Environment,
@@ -74,27 +64,7 @@ impl Hooks for BenchApp {
     }
 
     async fn serve(app: axum::Router, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        if !std::env::var("BENCH_TCP_NODELAY").is_ok_and(|v| v == "1") {
-            return App::serve(app, ctx, params).await;
-        }
-        let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port))
-            .await?
-            .tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::warn!("bench: TCP_NODELAY: {err}");
-                }
-            });
-        let ctx = ctx.clone();
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            App::on_shutdown(&ctx).await;
-        })
-        .await?;
-        Ok(())
+        App::serve(app, ctx, params).await
     }
 
     async fn load_config(env: &Environment) -> Result<Config> {
@@ -102,21 +72,7 @@ impl Hooks for BenchApp {
     }
 
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
-        let mut ctx = App::after_context(ctx).await?;
-        if std::env::var("BENCH_DB_PING_ON_ACQUIRE").is_ok_and(|v| v == "0") {
-            let settings = &ctx.config.database;
-            let mut options = sea_orm::ConnectOptions::new(settings.uri.clone());
-            options
-                .max_connections(settings.max_connections)
-                .min_connections(settings.min_connections)
-                .connect_timeout(std::time::Duration::from_millis(settings.connect_timeout))
-                .idle_timeout(std::time::Duration::from_millis(settings.idle_timeout))
-                .sqlx_logging(settings.enable_logging)
-                .test_before_acquire(false);
-            ctx.db = sea_orm::Database::connect(options).await?;
-            tracing::warn!("bench: database pool without the ping on every acquire");
-        }
-        Ok(ctx)
+        App::after_context(ctx).await
     }
 
     async fn initializers(ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
@@ -192,7 +148,7 @@ async fn upload(
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Response> {
-    let storage = Privates::from_ctx(&ctx)?.storage().clone();
+    let storage = Privates::from_ctx(&ctx)?.files().clone();
     let stored = storage
         .save(&name, body.into_data_stream())
         .await

@@ -5,17 +5,24 @@
 //! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
 //! user without the permission gets the HTML 403 page. Forms are CSRF-safe through the
 //! `SameSite=Lax` session cookie (see the [module docs](super)).
+//!
+//! The change page offers a "Share for 10 minutes" button for each file the user may
+//! download ([`ModelAdmin::may_share`]): it POSTs to [`share_url`], which mints a signed link
+//! ([`ModelAdmin::share_url`]) and shows it, ready to be copied. The link works without
+//! logging in until it expires, or until the file is replaced (see [`privates::share`]).
+
+use std::time::Duration;
 
 use axum::{
     extract::{FromRequest, Multipart, Path, Request, State},
     response::{IntoResponse, Redirect, Response},
 };
-use http::{StatusCode, request::Parts};
+use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates::{Field, Privates};
 use privates_admin::{
     Markup, ModelAdmin, Submission,
-    pages::{ChangeFormPage, ChangeListPage, FormRow, ListRow},
+    pages::{ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink},
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 
@@ -42,6 +49,27 @@ pub fn admin() -> ModelAdmin<Doc> {
 #[must_use]
 pub fn change_url(pk: i32) -> String {
     format!("/admin/docs/iddocument/{pk}/change/")
+}
+
+/// How long a link minted with the share button works.
+pub const SHARE_TTL: Duration = Duration::from_secs(600);
+
+/// The share button's text.
+pub const SHARE_LABEL: &str = "Share for 10 minutes";
+
+/// Where the share button of `field` on document `pk` posts.
+#[must_use]
+pub fn share_url(pk: i32, field: &str) -> String {
+    format!("/admin/docs/iddocument/{pk}/share/{field}/")
+}
+
+/// The label of a private field in the forms.
+fn label(field: Field<Doc>) -> &'static str {
+    if field.name() == Doc::MUGSHOT.name() {
+        "Mugshot"
+    } else {
+        "PDF"
+    }
 }
 
 /// The logged-in user holding the admin's permission, or the refusal to answer with.
@@ -147,6 +175,8 @@ struct FormState<'a> {
     submission: Option<&'a Submission>,
     /// Messages at the top of the page.
     messages: Vec<String>,
+    /// Object tools above the form: share buttons, a minted link.
+    tools: Vec<Markup>,
 }
 
 fn form_page(
@@ -162,18 +192,17 @@ fn form_page(
             .map(|s| s.field_errors(name).map(str::to_owned).collect())
             .unwrap_or_default()
     };
-    let file_row = |field: Field<Doc>, label: &str, help: &str| {
-        FormRow::widget(field.name(), label, &admin.widget(field, doc))
+    let file_row = |field: Field<Doc>, help: &str| {
+        FormRow::widget(field.name(), label(field), &admin.widget(field, doc))
             .map(|row| row.errors(field_errors(field.name())).help(help))
             .map_err(|err| Error::Message(format!("rendering a widget failed: {err}")))
     };
     let rows = vec![
         FormRow::new("title", "Title", Markup::text_input("title", state.title))
             .errors(field_errors("title")),
-        file_row(Doc::PDF, "PDF", "A PDF file, at most 20 MiB.")?,
+        file_row(Doc::PDF, "A PDF file, at most 20 MiB.")?,
         file_row(
             Doc::MUGSHOT,
-            "Mugshot",
             "A PNG, JPEG, GIF or WebP image, at most 5 MiB.",
         )?,
     ];
@@ -192,8 +221,60 @@ fn form_page(
             errors: state.errors,
             rows,
             submit_label: "Save",
+            tools: state.tools,
         },
     )
+}
+
+fn render_error(err: std::fmt::Error) -> Error {
+    Error::Message(format!("rendering a page part failed: {err}"))
+}
+
+/// The share buttons of `doc` for the user of `parts`: one per file they may download.
+async fn share_buttons(
+    ctx: &AppContext,
+    parts: &Parts,
+    admin: &ModelAdmin<Doc>,
+    doc: &Doc,
+) -> Result<Vec<Markup>> {
+    let mut buttons = Vec::new();
+    for &field in admin.fields() {
+        if admin.may_share(ctx, parts, doc, field).await? {
+            let action = share_url(doc.id, field.name());
+            let button = ShareButton {
+                action: &action,
+                field: field.name(),
+                label: label(field),
+                button_label: SHARE_LABEL,
+                csrf_token: None,
+            };
+            buttons.push(Markup::render(&button).map_err(render_error)?);
+        }
+    }
+    Ok(buttons)
+}
+
+/// `path` as an absolute URL on the host the request was sent to (the config's host when the
+/// request names none), so that a share link can be pasted anywhere.
+fn absolute_url(ctx: &AppContext, parts: &Parts, path: &str) -> String {
+    let server = &ctx.config.server;
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<Authority>().ok())
+        .filter(|host| !host.as_str().contains('@'));
+    match host {
+        Some(host) => {
+            let scheme = if server.host.starts_with("https://") {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}{path}")
+        }
+        None => format!("{}{path}", server.full_url()),
+    }
 }
 
 /// Reads the multipart body of a form request; `Err` is the form shown again with the reason.
@@ -230,7 +311,7 @@ fn title(submission: &mut Submission) -> String {
 /// Deletes the files of a form that is shown again; failures are logged.
 async fn rollback(ctx: &AppContext, submission: Submission) -> Result<()> {
     let privates = Privates::from_ctx(ctx)?;
-    if let Err(err) = submission.rollback(privates.storage()).await {
+    if let Err(err) = submission.rollback(privates.files()).await {
         tracing::warn!("demo: removing the files of a refused form failed: {err}");
     }
     Ok(())
@@ -239,7 +320,7 @@ async fn rollback(ctx: &AppContext, submission: Submission) -> Result<()> {
 /// Deletes the files the saved row no longer refers to; failures are logged.
 async fn commit(ctx: &AppContext, submission: Submission) -> Result<()> {
     let privates = Privates::from_ctx(ctx)?;
-    if let Err(err) = submission.commit(privates.storage()).await {
+    if let Err(err) = submission.commit(privates.files()).await {
         tracing::warn!("demo: removing replaced files failed: {err}");
     }
     Ok(())
@@ -284,7 +365,7 @@ async fn add_save(State(ctx): State<AppContext>, request: Request) -> Result<Res
                 title: &title,
                 errors: vec!["Please correct the errors below.".to_owned()],
                 submission: Some(&submission),
-                messages: Vec::new(),
+                ..FormState::default()
             },
         );
         rollback(&ctx, submission).await?;
@@ -330,6 +411,73 @@ async fn change_form(
             .messages
             .push(format!("The ID document “{}” was saved.", doc.title));
     }
+    state.tools = share_buttons(&ctx, &parts, &admin, &doc).await?;
+    form_page(StatusCode::OK, &admin, &user, Some(&doc), state)
+}
+
+/// The share button: mints a link to one file of the document, valid for [`SHARE_TTL`], and
+/// shows the change page with it. Only for users who may download that file.
+async fn share(
+    State(ctx): State<AppContext>,
+    Path((pk, name)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response> {
+    let admin = admin();
+    let (parts, _) = request.into_parts();
+    let user = guarded!(&ctx, &parts, &admin);
+    let Some(doc) = find(&ctx, &pk).await? else {
+        return not_found(&user);
+    };
+    let Some(field) = admin.fields().iter().copied().find(|f| f.name() == name) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "There is no such file field.",
+            Some(&user),
+        );
+    };
+    if field.stored_name(&doc).is_none() {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "There is no file to share.",
+            Some(&user),
+        );
+    }
+    if !admin.may_share(&ctx, &parts, &doc, field).await? {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "You may not share this file.",
+            Some(&user),
+        );
+    }
+    let privates = Privates::from_ctx(&ctx)?;
+    let Some(path) = admin.share_url(&privates, &doc, field, SHARE_TTL)? else {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This file cannot be shared.",
+            Some(&user),
+        );
+    };
+    let url = absolute_url(&ctx, &parts, &path);
+    let link_label = format!("Share link for {}", label(field));
+    let link = SharedLink {
+        field: field.name(),
+        label: &link_label,
+        url: &url,
+        help: "Anyone with this link can download the file, without logging in, for 10 \
+               minutes. Replacing or clearing the file ends it sooner.",
+    };
+    let mut tools = share_buttons(&ctx, &parts, &admin, &doc).await?;
+    tools.push(Markup::render(&link).map_err(render_error)?);
+    let state = FormState {
+        title: &doc.title,
+        messages: vec![format!(
+            "A share link for the {} of “{}” was created.",
+            label(field),
+            doc.title
+        )],
+        tools,
+        ..FormState::default()
+    };
     form_page(StatusCode::OK, &admin, &user, Some(&doc), state)
 }
 
@@ -367,7 +515,7 @@ async fn change_save(
                 title: &title,
                 errors: vec!["Please correct the errors below.".to_owned()],
                 submission: Some(&submission),
-                messages: Vec::new(),
+                ..FormState::default()
             },
         );
         rollback(&ctx, submission).await?;
@@ -403,11 +551,14 @@ pub fn routes() -> Routes {
             "/admin/docs/iddocument/{pk}/change/",
             admin.upload_route(get(change_form).post(change_save)),
         )
+        .add("/admin/docs/iddocument/{pk}/share/{field}/", post(share))
 }
 
 /// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check
-/// ([`ModelAdmin::routes`]).
+/// ([`ModelAdmin::routes`]), and the share links `/admin/docs/iddocument/{pk}/{field}/shared/`
+/// that need no login ([`ModelAdmin::share_routes`]).
 #[must_use]
 pub fn download_routes() -> Routes {
-    admin().routes()
+    let admin = admin();
+    admin.routes().merge(admin.share_routes())
 }

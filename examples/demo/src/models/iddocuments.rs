@@ -4,9 +4,11 @@ use privates::PrivateMedia;
 use sea_orm::entity::prelude::*;
 
 /// An ID document. The two private fields hold stored names inside the private storage.
+///
+/// `find = none`: the download view looks documents up through [`crate::reads`].
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, PrivateMedia)]
 #[sea_orm(table_name = "id_documents")]
-#[private_media(app = "docs", model = "iddocument")]
+#[private_media(app = "docs", model = "iddocument", find = none)]
 pub struct Model {
     /// Row id.
     #[sea_orm(primary_key)]
@@ -16,8 +18,14 @@ pub struct Model {
     /// The scanned document.
     #[private_media(file, content_types = ["application/pdf"], max_size = "20 MiB")]
     pub pdf: Option<String>,
-    /// The holder's photo.
-    #[private_media(image, upload_to = "mugshots/%Y/", max_size = "5 MiB")]
+    /// The holder's photo. Its downloads need a permission of their own,
+    /// `docs.view_mugshot`, instead of the model's (a per-field `permission`).
+    #[private_media(
+        image,
+        upload_to = "mugshots/%Y/",
+        max_size = "5 MiB",
+        permission = "docs.view_mugshot"
+    )]
     pub mugshot: String,
 }
 

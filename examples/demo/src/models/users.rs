@@ -21,8 +21,18 @@ pub struct Model {
     pub is_superuser: bool,
 }
 
-/// Relations of users (none the demo navigates).
+/// Relations of users.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The permissions the user holds.
+    #[sea_orm(has_many = "super::user_permissions::Entity")]
+    Permissions,
+}
+
+impl Related<super::user_permissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Permissions.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,20 +1,18 @@
-//! Running the demo app and a real web server in front of it, on loopback ports, in a temporary
-//! folder: every process is stopped when its guard is dropped (also when a test fails).
+//! A real web server in front of the demo app (`common::Demo`, started on the site's private
+//! root), on loopback ports, in a temporary folder: the server is stopped when its guard is
+//! dropped (also when a test fails).
 
 use std::{
     fmt::Write as _,
     fs,
     io::Read as _,
-    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
     os::unix::fs::{MetadataExt, PermissionsExt},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, Database};
-
-use demo::models::iddocuments;
+use crate::common::{NotListening, wait_for_port};
 
 /// How long a process may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -65,7 +63,7 @@ impl Server {
     }
 }
 
-/// A temporary site: the private root, a run folder for the web server, the demo's database.
+/// A temporary site: the private root and a run folder for the web server.
 pub(crate) struct Site {
     /// Removed on drop, with everything in it.
     dir: tempfile::TempDir,
@@ -99,14 +97,6 @@ impl Site {
         Self { dir, private, run }
     }
 
-    /// The SQLite URL of the demo's database.
-    pub(crate) fn database_url(&self) -> String {
-        format!(
-            "sqlite://{}?mode=rwc",
-            self.dir.path().join("demo.sqlite").display()
-        )
-    }
-
     /// Writes `bytes` to the private storage under `name` (folders created, mode 0644).
     pub(crate) fn put_file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.private.join(name);
@@ -120,22 +110,6 @@ impl Site {
         fs::write(&path, bytes).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         path
-    }
-
-    /// Adds an `id_documents` row whose PDF field holds the stored name `pdf`; returns its id.
-    pub(crate) async fn add_document(&self, title: &str, pdf: &str) -> i32 {
-        let db = Database::connect(self.database_url()).await.unwrap();
-        let doc = iddocuments::ActiveModel {
-            title: Set(title.to_string()),
-            pdf: Set(Some(pdf.to_string())),
-            mugshot: Set(String::new()),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
-        db.close().await.unwrap();
-        doc.id
     }
 }
 
@@ -154,15 +128,6 @@ fn www_data() -> Option<(u32, u32)> {
             _ => None,
         }
     })
-}
-
-/// A free loopback port (the kernel's pick; released for the process that binds it next).
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A running process, stopped (SIGTERM, then SIGKILL) when dropped. If the test is failing,
@@ -196,26 +161,18 @@ impl Process {
 
     /// Waits until `port` accepts connections; fails if the process ends first.
     fn wait_for_port(&mut self, port: u16) {
-        let started = Instant::now();
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "{} ended with {status} before listening on {port}:\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            assert!(
-                started.elapsed() < START_TIMEOUT,
+        match wait_for_port(&mut self.child, port, START_TIMEOUT) {
+            Ok(()) => {}
+            Err(NotListening::Exited(status)) => panic!(
+                "{} ended with {status} before listening on {port}:\n{}",
+                self.name,
+                self.log_tail()
+            ),
+            Err(NotListening::TimedOut) => panic!(
                 "{} does not listen on {port} after {START_TIMEOUT:?}:\n{}",
                 self.name,
                 self.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(100));
+            ),
         }
     }
 
@@ -259,25 +216,6 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The demo app on `port`, with `backend`, the site's private root and database. Returns once
-/// it answers (after migrating and seeding).
-pub(crate) fn start_demo(site: &Site, port: u16, backend: &str) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_demo"));
-    command
-        .arg("start")
-        .env("LOCO_ENV", "test")
-        .env("DEMO_PORT", port.to_string())
-        .env("DEMO_BINDING", "127.0.0.1")
-        .env("DATABASE_URL", site.database_url())
-        .env("DEMO_PRIVATE_ROOT", &site.private)
-        .env("DEMO_SENDFILE_BACKEND", backend)
-        .env_remove("DEMO_JWT_SECRET");
-    let log = site.dir.path().join("demo.log");
-    let mut demo = Process::spawn("demo", command, &log, Vec::new());
-    demo.wait_for_port(port);
-    demo
 }
 
 /// `template` with every `@NAME@` replaced; fails if a placeholder is left.
