@@ -338,7 +338,7 @@ mod tests {
         }
         assert_eq!(found.len(), 1, "the save's temporary file: {found:?}");
         let temp = found[0].name.clone();
-        assert!(temp.starts_with("docs/.scan.pdf."), "{temp}");
+        assert!(temp.starts_with("docs/.scan.pdf~"), "{temp}");
         assert!(!storage.exists("docs/scan.pdf").await.unwrap());
 
         // Stored files, one named like a temporary file but a symlink, a folder behind a
