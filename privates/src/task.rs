@@ -50,7 +50,7 @@ impl Task for PrivatesCheck {
     }
 }
 
-/// Removes the hidden temporary files (`.<name>.<random>.part`) that uploads interrupted by a
+/// Removes the hidden temporary files (`.<name>~<random>.part`) that uploads interrupted by a
 /// killed process left in the local storage: `cargo loco task privates_clean_temp`, with
 /// `age:<duration>` (default `1h`; `90s`, `15m`, `2h`, `1d` or plain seconds) for how long a
 /// file must have gone unwritten, so uploads still in flight are left alone, and
