@@ -20,6 +20,8 @@
 //! | `privates.E207` | error | `share.key` is not base64/hex or shorter than 32 bytes |
 //! | `privates.E208` | error | `share.key` is loco's JWT secret (`auth.jwt.secret`) |
 //! | `privates.E209` | error | `storage.endpoint` is set but not an `http://` or `https://` URL |
+//! | `privates.E210` | error | `storage.timeout` is 0 with the s3 storage (every call would time out) |
+//! | `privates.E211` | error | `share.max_ttl` is 0 (no link could be minted) |
 //!
 //! The E2xx checks read the environment (for the credentials) when they run.
 //!
@@ -321,6 +323,18 @@ fn check_share(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
                 .to_string(),
         ));
     }
+    if let Some(share) = &config.share
+        && share.max_ttl == 0
+    {
+        out.push(error(
+            "privates.E211",
+            "initializers.privates.share.max_ttl",
+            "`share.max_ttl` is 0 s: no share link could be minted".to_string(),
+            "set the longest lifetime a link may have, in seconds (default 604800, 7 days); \
+             remove `share` to disable share links"
+                .to_string(),
+        ));
+    }
 }
 
 fn check_s3(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
@@ -366,6 +380,14 @@ fn check_s3(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
             "initializers.privates.storage.endpoint",
             format!("`{endpoint}` is not an http(s) URL"),
             "write the service URL, e.g. `https://minio.internal:9000`".to_string(),
+        ));
+    }
+    if storage.timeout == 0 {
+        out.push(error(
+            "privates.E210",
+            "initializers.privates.storage.timeout",
+            "`storage.timeout` is 0 s: every S3 call would time out at once".to_string(),
+            "set the seconds one S3 call may take, e.g. 30 (the default)".to_string(),
         ));
     }
     let backend = config.sendfile.backend;

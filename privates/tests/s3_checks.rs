@@ -1,4 +1,4 @@
-//! The configuration checks of the S3 storage and the share links, `privates.E201`–`E209`: each
+//! The configuration checks of the S3 storage and the share links, `privates.E201`–`E211`: each
 //! fires on its condition only, and its message names the key to fix and the fix.
 //!
 //! `E203` reads the environment; this binary never changes its own (no `unsafe`): the test of
@@ -440,4 +440,39 @@ async fn boot_stops_on_nginx_over_s3_with_the_fix() {
         assert!(err.contains(needle), "{needle} missing from: {err}");
     }
     assert!(privates::Privates::from_ctx(&ctx).is_err());
+}
+
+#[test]
+fn e210_a_zero_s3_timeout() {
+    let mut config = s3_ok("redirect");
+    storage(&mut config).timeout = 0;
+    let message = only(
+        &config,
+        "privates.E210",
+        "initializers.privates.storage.timeout",
+    );
+    assert!(message.hint.contains("30"), "{message}");
+    // One second is a (short) timeout, not an error.
+    storage(&mut config).timeout = 1;
+    assert_eq!(ids(&config), Vec::<&str>::new());
+}
+
+#[test]
+fn e211_a_zero_share_max_ttl() {
+    let mut config = s3_ok("redirect");
+    config.share = Some(ShareConfig {
+        key: SHARE_KEY.to_string(),
+        max_ttl: 0,
+    });
+    let message = only(
+        &config,
+        "privates.E211",
+        "initializers.privates.share.max_ttl",
+    );
+    assert!(message.hint.contains("remove `share`"), "{message}");
+    config.share = Some(ShareConfig {
+        key: SHARE_KEY.to_string(),
+        max_ttl: 1,
+    });
+    assert_eq!(ids(&config), Vec::<&str>::new());
 }
