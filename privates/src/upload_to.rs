@@ -4,7 +4,7 @@ use std::fmt::{Display, Write as _};
 
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc, format::StrftimeItems};
 
-use crate::storage::{NameError, StorageError, make_valid_name};
+use crate::storage::{NameError, StorageError, make_valid_name, valid_upload_filename};
 
 /// The folder (or full name) a new upload of a field is stored under.
 #[derive(Clone, Copy, Debug, Default)]
@@ -23,6 +23,25 @@ pub enum UploadTo {
 }
 
 impl UploadTo {
+    /// The stored name (before a free variant is chosen) of an upload, the way Django's
+    /// `FileField` names one: the browser's `original_filename` reduced to a valid basename
+    /// ([`valid_upload_filename`]: `C:\fakepath\x.pdf` and `../../x` give `x.pdf` and `x`),
+    /// placed with this `upload_to` at the current local time.
+    ///
+    /// ```
+    /// use privates::UploadTo;
+    ///
+    /// assert_eq!(UploadTo::Root.name_for(r"C:\fakepath\my scan.pdf").unwrap(), "my_scan.pdf");
+    /// ```
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`] when nothing of the name is usable,
+    /// [`StorageError::UploadTo`] for a pattern that cannot be expanded.
+    pub fn name_for(&self, original_filename: &str) -> Result<String, StorageError> {
+        let file_name = valid_upload_filename(original_filename)?;
+        Ok(self.expand(&file_name)?)
+    }
+
     /// The stored name (before a free variant is chosen) of an upload whose valid file name is
     /// `file_name`, at the current local time.
     ///

@@ -16,8 +16,8 @@ use futures_util::{Stream, StreamExt, stream};
 use privates::{
     UploadTo,
     storage::{
-        DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, StorageError, get_valid_filename,
-        valid_upload_filename, validate_name,
+        DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError,
+        get_valid_filename, valid_upload_filename, validate_name,
     },
     upload_to::{UploadToError, validate_pattern},
 };
@@ -695,6 +695,7 @@ fn the_save_future_is_send() {
     let storage = LocalStorage::new(tmp.path(), "/p/").unwrap();
     let future = storage.save("x", once("y"));
     assert_send(&future);
+    let storage = Storage::Local(storage.clone());
     let upload = storage.save_upload(&UploadTo::Root, "x", once("y"));
     assert_send(&upload);
 }
@@ -707,23 +708,15 @@ fn the_save_future_is_send() {
 async fn upload_to_pattern_expands_to_the_current_year_folder() {
     let fx = Fixture::new();
     let year = chrono::Local::now().format("%Y").to_string();
-    let name = fx
-        .storage
-        .save_upload(
-            &UploadTo::Pattern("mugshots/%Y/"),
-            r"C:\fakepath\My Photo.jpg",
-            once("jpeg"),
-        )
-        .await
+    let name = UploadTo::Pattern("mugshots/%Y/")
+        .name_for(r"C:\fakepath\My Photo.jpg")
         .unwrap();
+    let name = fx.storage.save(&name, once("jpeg")).await.unwrap();
     assert_eq!(name, format!("mugshots/{year}/My_Photo.jpg"));
     assert_eq!(fx.read(&name).await, b"jpeg");
 
-    let traversal = fx
-        .storage
-        .save_upload(&UploadTo::Root, "../../evil.sh", once("x"))
-        .await
-        .unwrap();
+    let traversal = UploadTo::Root.name_for("../../evil.sh").unwrap();
+    let traversal = fx.storage.save(&traversal, once("x")).await.unwrap();
     assert_eq!(traversal, "evil.sh");
 }
 
@@ -749,11 +742,8 @@ fn per_user(name: &str) -> String {
 async fn upload_to_function_chooses_the_name() {
     let fx = Fixture::new();
     let upload_to = UploadTo::Function(per_user);
-    let name = fx
-        .storage
-        .save_upload(&upload_to, "scan 1.pdf", once("pdf"))
-        .await
-        .unwrap();
+    let name = upload_to.name_for("scan 1.pdf").unwrap();
+    let name = fx.storage.save(&name, once("pdf")).await.unwrap();
     assert_eq!(name, "users/42/scan_1.pdf");
     assert_eq!(fx.read("users/42/scan_1.pdf").await, b"pdf");
     assert!(upload_to.validate().is_ok());
@@ -762,11 +752,10 @@ async fn upload_to_function_chooses_the_name() {
 #[tokio::test]
 async fn spaces_in_an_expanded_pattern_are_cleaned_on_save() {
     let fx = Fixture::new();
-    let name = fx
-        .storage
-        .save_upload(&UploadTo::Pattern("by month/%Y %m/"), "a.pdf", once("a"))
-        .await
+    let name = UploadTo::Pattern("by month/%Y %m/")
+        .name_for("a.pdf")
         .unwrap();
+    let name = fx.storage.save(&name, once("a")).await.unwrap();
     let now = chrono::Local::now().format("%Y_%m").to_string();
     assert_eq!(name, format!("by_month/{now}/a.pdf"));
 }
@@ -803,11 +792,8 @@ async fn invalid_upload_to_patterns_are_refused() {
     }
     assert!(UploadTo::Pattern("x/%Q").validate().is_err());
 
-    let fx = Fixture::new();
-    let err = fx
-        .storage
-        .save_upload(&UploadTo::Pattern("scans/%Q/"), "a.pdf", once("a"))
-        .await
+    let err = UploadTo::Pattern("scans/%Q/")
+        .name_for("a.pdf")
         .unwrap_err();
     assert!(
         matches!(
@@ -816,8 +802,9 @@ async fn invalid_upload_to_patterns_are_refused() {
         ),
         "{err:?}"
     );
-    let err = fx
-        .storage
+    // Through the storage: refused before anything is written.
+    let fx = Fixture::new();
+    let err = Storage::Local(fx.storage.clone())
         .save_upload(&UploadTo::Pattern("../%Y/"), "a.pdf", once("a"))
         .await
         .unwrap_err();
@@ -996,14 +983,12 @@ async fn a_check_sees_the_whole_file_before_it_is_published() {
 #[tokio::test]
 async fn a_refused_check_stores_nothing() {
     let fx = Fixture::new();
+    let name = UploadTo::Pattern("scans/").name_for("bomb.png").unwrap();
     let err = fx
         .storage
-        .save_upload_checked(
-            &UploadTo::Pattern("scans/"),
-            "bomb.png",
-            once(&b"\x89PNG not really"[..]),
-            |_| Err("not a valid image".into()),
-        )
+        .save_checked(&name, once(&b"\x89PNG not really"[..]), |_| {
+            Err("not a valid image".into())
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::Rejected(_)), "{err:?}");

@@ -74,10 +74,11 @@ impl Storage {
         }
     }
 
-    /// See [`LocalStorage::save_upload`] and [`S3Storage::save_upload`].
+    /// Saves an upload under the name Django's `FileField` would give it
+    /// ([`UploadTo::name_for`]) and returns the stored name, as [`save`](Self::save).
     ///
     /// # Errors
-    /// Those of the backend.
+    /// Those of [`UploadTo::name_for`] and [`save`](Self::save).
     pub async fn save_upload<S, E>(
         &self,
         upload_to: &UploadTo,
@@ -88,24 +89,15 @@ impl Storage {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        match self {
-            Self::Local(storage) => {
-                storage
-                    .save_upload(upload_to, original_filename, stream)
-                    .await
-            }
-            Self::S3(storage) => {
-                storage
-                    .save_upload(upload_to, original_filename, stream)
-                    .await
-            }
-        }
+        self.save(&upload_to.name_for(original_filename)?, stream)
+            .await
     }
 
-    /// See [`LocalStorage::save_upload_checked`] and [`S3Storage::save_upload_checked`].
+    /// [`save_upload`](Self::save_upload) with a `check` of the complete file before it is
+    /// published, as [`save_checked`](Self::save_checked).
     ///
     /// # Errors
-    /// Those of the backend.
+    /// Those of [`UploadTo::name_for`] and [`save_checked`](Self::save_checked).
     pub async fn save_upload_checked<S, E, C>(
         &self,
         upload_to: &UploadTo,
@@ -118,18 +110,8 @@ impl Storage {
         E: Into<Box<dyn Error + Send + Sync>>,
         C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
     {
-        match self {
-            Self::Local(storage) => {
-                storage
-                    .save_upload_checked(upload_to, original_filename, stream, check)
-                    .await
-            }
-            Self::S3(storage) => {
-                storage
-                    .save_upload_checked(upload_to, original_filename, stream, check)
-                    .await
-            }
-        }
+        self.save_checked(&upload_to.name_for(original_filename)?, stream, check)
+            .await
     }
 
     /// Deletes `name`; a missing file is not an error.

@@ -19,12 +19,9 @@ use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
 use super::{
     available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
     error::StorageError,
-    name::{make_valid_name, valid_upload_filename, validate_name},
+    name::{make_valid_name, validate_name},
 };
-use crate::{
-    config::{S3Credentials, StorageConfig},
-    upload_to::UploadTo,
-};
+use crate::config::{S3Credentials, StorageConfig};
 
 /// The part size of multipart uploads: S3 wants at least 5 MiB per part (but the last). A save
 /// holds at most one part in memory, whatever the file size.
@@ -258,47 +255,6 @@ impl S3Storage {
             name: name.to_owned(),
             max_length: self.max_name_length,
         })
-    }
-
-    /// Saves an upload as Django's `FileField` does (see
-    /// [`LocalStorage::save_upload`](super::LocalStorage::save_upload)).
-    ///
-    /// # Errors
-    /// [`StorageError::UploadTo`], and those of [`save`](Self::save).
-    pub async fn save_upload<S, E>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-    {
-        let file_name = valid_upload_filename(original_filename)?;
-        let name = upload_to.expand(&file_name)?;
-        self.save(&name, stream).await
-    }
-
-    /// [`save_upload`](Self::save_upload) with a `check`, as [`save_checked`](Self::save_checked).
-    ///
-    /// # Errors
-    /// As [`save_checked`](Self::save_checked), plus [`StorageError::UploadTo`].
-    pub async fn save_upload_checked<S, E, C>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-        check: C,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
-    {
-        let file_name = valid_upload_filename(original_filename)?;
-        let name = upload_to.expand(&file_name)?;
-        self.save_checked(&name, stream, check).await
     }
 
     /// The object stored under `name` (a `HEAD`): size, ETag, last modification.

@@ -14,9 +14,8 @@ use super::{
     available::{Candidates, random_alphanumeric},
     error::{Shown, StorageError},
     local::{LocalStorage, is_escape, join_error, map_io},
-    name::{make_valid_name, valid_upload_filename},
+    name::make_valid_name,
 };
-use crate::upload_to::UploadTo;
 
 /// How many linking attempts under fresh random names before giving up. With 62^7 suffixes a
 /// second attempt is already rare; this only bounds a pathological folder.
@@ -109,52 +108,6 @@ impl LocalStorage {
         })
         .await
         .map_err(join_error)?
-    }
-
-    /// Saves an upload the way Django's `FileField` does: the browser's `original_filename` is
-    /// reduced to a valid basename ([`valid_upload_filename`](super::valid_upload_filename):
-    /// `C:\fakepath\x.pdf` and `../../x` give `x.pdf` and `x`), placed with `upload_to` (a
-    /// strftime pattern expanded with the current local time, or a function), then
-    /// [`save`](Self::save)d. Returns the stored name.
-    ///
-    /// # Errors
-    /// [`StorageError::UploadTo`] for a pattern that cannot be expanded, and those of
-    /// [`save`](Self::save).
-    pub async fn save_upload<S, E>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-    {
-        self.save_upload_checked(upload_to, original_filename, stream, |_| Ok(()))
-            .await
-    }
-
-    /// [`save_upload`](Self::save_upload) with a `check` of the complete file before it is
-    /// published, as [`save_checked`](Self::save_checked).
-    ///
-    /// # Errors
-    /// [`StorageError::Rejected`] with `check`'s error, and those of
-    /// [`save_upload`](Self::save_upload).
-    pub async fn save_upload_checked<S, E, C>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-        check: C,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
-    {
-        let file_name = valid_upload_filename(original_filename)?;
-        let name = upload_to.expand(&file_name)?;
-        self.save_checked(&name, stream, check).await
     }
 }
 
