@@ -19,6 +19,8 @@ pub mod checks;
 pub mod config;
 pub mod error;
 pub mod initializer;
+#[cfg(feature = "auth")]
+pub mod jwt;
 pub mod model;
 pub mod permissions;
 mod refusal;

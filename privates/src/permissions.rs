@@ -176,24 +176,6 @@ impl<A: Authorizer> DynAuthorizer for A {
     }
 }
 
-/// Loco's JWT (bearer header, cookie or query, as `auth.jwt.location` says) as the identity
-/// source: the validated claims of the request, `None` when there is no valid token.
-///
-/// Use it inside [`Authorizer::authenticate`] and look the user up by `claims.pid`.
+/// Loco's JWT session as the identity source (see [`jwt`](crate::jwt)).
 #[cfg(feature = "auth")]
-#[must_use]
-pub fn jwt_claims(parts: &Parts, ctx: &AppContext) -> Option<loco_rs::auth::jwt::UserClaims> {
-    use loco_rs::controller::extractor::auth::{extract_token, get_jwt_from_config};
-    // Loco's own extractor (`extract_jwt_from_request_parts`) clones the whole `AppContext`,
-    // config included, on every call, and logs a bad token as an error; the same steps on a
-    // borrowed config cost a fraction and keep a forged cookie out of the error log.
-    let config = get_jwt_from_config(ctx).ok()?;
-    let token = extract_token(config, parts).ok()?;
-    match loco_rs::auth::jwt::JWT::new(&config.secret).validate(&token) {
-        Ok(data) => Some(data.claims),
-        Err(err) => {
-            tracing::debug!(error = %err, "privates: the session token is not valid");
-            None
-        }
-    }
-}
+pub use crate::jwt::{SessionClaims, jwt_claims};
