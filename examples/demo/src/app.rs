@@ -58,11 +58,11 @@ impl Hooks for App {
         ])
     }
 
-    fn routes(_ctx: &AppContext) -> AppRoutes {
+    fn routes(ctx: &AppContext) -> AppRoutes {
         AppRoutes::empty()
             .add_route(controllers::session::routes())
             .add_route(controllers::admin::routes())
-            .add_route(controllers::admin::download_routes())
+            .add_route(controllers::admin::download_routes(ctx))
     }
 
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {

@@ -25,11 +25,13 @@ use privates_admin::{
     pages::{ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink},
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use tower::util::MapFutureLayer;
 
 use super::pages::{error_page, layout, render};
 use crate::{
     auth,
     models::{iddocuments, users},
+    reads::Reads,
 };
 
 type Doc = iddocuments::Model;
@@ -556,9 +558,17 @@ pub fn routes() -> Routes {
 
 /// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check
 /// ([`ModelAdmin::routes`]), and the share links `/admin/docs/iddocument/{pk}/{field}/shared/`
-/// that need no login ([`ModelAdmin::share_routes`]).
+/// that need no login ([`ModelAdmin::share_routes`]). With [`Reads`], each download does its
+/// reads in one snapshot ([`Reads::one_snapshot`]).
 #[must_use]
-pub fn download_routes() -> Routes {
+pub fn download_routes(ctx: &AppContext) -> Routes {
     let admin = admin();
-    admin.routes().merge(admin.share_routes())
+    let routes = admin.routes().merge(admin.share_routes());
+    match Reads::from_ctx(ctx) {
+        Some(reads) => routes.layer(MapFutureLayer::new(move |download| {
+            let reads = reads.clone();
+            async move { reads.one_snapshot(download).await }
+        })),
+        None => routes,
+    }
 }
