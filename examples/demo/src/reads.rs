@@ -249,3 +249,58 @@ impl privates::FindByPk for iddocuments::Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database() -> (tempfile::TempDir, Reads, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE id_documents (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+                     pdf TEXT NOT NULL, mugshot TEXT NOT NULL);
+                 INSERT INTO id_documents VALUES (1, 'first', 'a.pdf', '');",
+            )
+            .unwrap();
+        let reads = Reads::for_uri(&format!("sqlite://{}?mode=rwc", path.display())).unwrap();
+        (dir, reads, writer)
+    }
+
+    fn title(reads: &Reads) -> String {
+        reads.document(1).unwrap().unwrap().title
+    }
+
+    #[tokio::test]
+    async fn reads_in_one_snapshot_see_one_moment_and_the_next_request_sees_the_change() {
+        let (_dir, reads, writer) = database();
+        let seen = reads
+            .one_snapshot(async {
+                let before = title(&reads);
+                writer
+                    .execute("UPDATE id_documents SET title = 'second' WHERE id = 1", [])
+                    .unwrap();
+                (before, title(&reads))
+            })
+            .await;
+        assert_eq!(seen, ("first".to_string(), "first".to_string()));
+        // The transaction ended with the scope: the connection went back to the pool and
+        // the next read (in a snapshot or not) sees the write.
+        assert_eq!(title(&reads), "second");
+        assert_eq!(reads.one_snapshot(async { title(&reads) }).await, "second");
+        assert_eq!(reads.inner.idle.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_snapshot_each_read_sees_the_latest_write() {
+        let (_dir, reads, writer) = database();
+        assert_eq!(title(&reads), "first");
+        writer
+            .execute("UPDATE id_documents SET title = 'second' WHERE id = 1", [])
+            .unwrap();
+        assert_eq!(title(&reads), "second");
+    }
+}

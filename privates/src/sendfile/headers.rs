@@ -163,17 +163,22 @@ fn is_stripped(c: char) -> bool {
 /// Parameters (`; charset=…`) and case are ignored.
 #[must_use]
 pub fn is_active_content(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    // Types are nearly always lowercase already: no copy for those (this runs per download).
+    if essence.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        is_active_essence(&essence.to_ascii_lowercase())
+    } else {
+        is_active_essence(essence)
+    }
+}
+
+/// [`is_active_content`] for a lowercase type without parameters.
+fn is_active_essence(essence: &str) -> bool {
     let Some((kind, subtype)) = essence.split_once('/') else {
         return false;
     };
     matches!(
-        essence.as_str(),
+        essence,
         "text/html"
             | "application/xhtml+xml"
             | "image/svg+xml"

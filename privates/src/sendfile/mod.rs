@@ -31,6 +31,7 @@ mod range;
 mod stream;
 
 use std::{
+    borrow::Cow,
     io,
     path::{Component, Path, PathBuf},
 };
@@ -313,7 +314,13 @@ impl Sendfile {
             path: path.to_path_buf(),
             root: self.root.clone(),
         };
-        let absolute = std::path::absolute(path).map_err(|_| outside())?;
+        // A stored file's path is absolute already (the storage location is made absolute
+        // when configured); only a relative one needs the working directory.
+        let absolute = if path.is_absolute() {
+            Cow::Borrowed(path)
+        } else {
+            Cow::Owned(std::path::absolute(path).map_err(|_| outside())?)
+        };
         // `absolute` keeps `..` (resolving it lexically would be wrong across symlinks):
         // refuse it outright, as the storage never produces one.
         if absolute
