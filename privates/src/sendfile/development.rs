@@ -2,7 +2,6 @@
 //! conditional requests and single byte ranges. The `stream` backend (S3) answers through the
 //! same [`plan`] and [`finish`], with the object's ETag and a ranged GET as the body.
 
-use std::io::{Seek, SeekFrom};
 
 use axum::{body::Body, response::Response};
 use headers::{AcceptRanges, ContentLength, ContentRange, HeaderMapExt};
@@ -133,16 +132,8 @@ pub(crate) fn respond(
     };
 
     let body = if read {
-        let OpenedFile { mut file, path, .. } = file;
-        if start > 0 {
-            // A seek only moves the descriptor's offset: no I/O, fine on the async thread.
-            file.seek(SeekFrom::Start(start))
-                .map_err(|source| SendfileError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-        }
-        Body::from_stream(FileStream::new(file, count, path))
+        let OpenedFile { file, path, .. } = file;
+        Body::from_stream(FileStream::new(file, start, count, path))
     } else {
         Body::empty()
     };
