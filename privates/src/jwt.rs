@@ -1,15 +1,14 @@
 //! Loco's JWT session as an identity source, each token verified once per process.
 //!
 //! A session token is checked with loco's own rules ([`JWT::validate`]: HS512 under
-//! `auth.jwt.secret`, expiry with no leeway) the first time it is seen. After that the token's
-//! claims come from [`VerifiedTokens`], and only the expiry is checked again. This is not a
-//! cache of any answer about the user: a token is valid or not for its whole life, whatever
-//! happens to the user, so remembering that it verified is exactly as strict as verifying it
-//! again. Who the user is and what they may do is still read by the authorizer on every
-//! request. A token that was altered in any way is a different string, so it always goes
-//! through full verification (and fails it). Verifying was the single largest cost of an
-//! authorized download after the database reads (HMAC-SHA512, two base64 decodes and two JSON
-//! parses per request).
+//! `auth.jwt.secret`, expiry with no leeway) the first time it is seen. After that its claims
+//! come from the app context's set of verified tokens, and only the expiry is checked again.
+//! This is not a cache of any answer about the user: a token is valid or not for its whole
+//! life, whatever happens to the user, so remembering that it verified is exactly as strict as
+//! verifying it again. Who the user is and what they may do is still read by the authorizer on
+//! every request. A token altered in any way is a different string, so it always goes through
+//! full verification (and fails it). Verifying was the largest cost of an authorized download
+//! after the database reads (HMAC-SHA512, two base64 decodes and two JSON parses per request).
 
 use std::{
     collections::HashMap,
@@ -146,6 +145,8 @@ impl VerifiedTokens {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn claims(pid: &str, exp: u64) -> SessionClaims {
@@ -194,6 +195,10 @@ mod tests {
             verified.insert("s", format!("u{n}"), claims("p", 1_000), 20);
         }
         assert!(verified.len() <= CAPACITY);
-        assert!(verified.get("s", &format!("u{}", CAPACITY - 1), 20).is_some());
+        assert!(
+            verified
+                .get("s", &format!("u{}", CAPACITY - 1), 20)
+                .is_some()
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! `jwt_claims`: loco's session token, verified with loco's rules the first time and
 //! remembered after that, must answer exactly as full verification would on every request.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use http::{Request, request::Parts};
 use loco_rs::{
     app::AppContext,
@@ -59,7 +61,9 @@ async fn a_valid_token_gives_its_claims_every_time() {
         let claims = jwt_claims(&request(&token), &ctx).expect("valid token");
         assert_eq!(claims.pid, "user-1");
         assert_eq!(claims.claims.get("role"), Some(&json!("clerk")));
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
         assert!(claims.exp > now.as_secs());
     }
 }

@@ -252,6 +252,8 @@ impl privates::FindByPk for iddocuments::Model {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn database() -> (tempfile::TempDir, Reads, Connection) {

@@ -2,7 +2,6 @@
 //! conditional requests and single byte ranges. The `stream` backend (S3) answers through the
 //! same [`plan`] and [`finish`], with the object's ETag and a ranged GET as the body.
 
-
 use axum::{body::Body, response::Response};
 use headers::{AcceptRanges, ContentLength, ContentRange, HeaderMapExt};
 use http::{HeaderMap, Method, StatusCode, header};

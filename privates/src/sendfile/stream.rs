@@ -169,6 +169,8 @@ fn read_cached(_file: &File, _offset: u64, _len: usize) -> io::Result<Option<Byt
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use std::io::Write;
 
     use futures_util::StreamExt;
@@ -203,10 +205,15 @@ mod tests {
         let content = pattern(3 * CHUNK_SIZE + 1234);
         for try_cached in [true, false] {
             let (temp, file) = file_of(&content);
-            let mut stream = FileStream::new(file, 1000, (2 * CHUNK_SIZE + 10) as u64, temp.path().into());
+            let mut stream =
+                FileStream::new(file, 1000, (2 * CHUNK_SIZE + 10) as u64, temp.path().into());
             stream.try_cached = try_cached;
             let (bytes, chunks) = collect(stream).await;
-            assert_eq!(bytes, &content[1000..1000 + 2 * CHUNK_SIZE + 10], "{try_cached}");
+            assert_eq!(
+                bytes,
+                &content[1000..1000 + 2 * CHUNK_SIZE + 10],
+                "{try_cached}"
+            );
             assert_eq!(chunks, 3, "{try_cached}");
         }
     }
