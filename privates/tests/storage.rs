@@ -492,6 +492,44 @@ async fn save_and_open_round_trip_exact_bytes() {
     assert!(opened.path.is_absolute());
 }
 
+/// A body of `total` bytes in uneven chunks (1 byte to ~70 KiB), as a network delivers it.
+fn uneven_chunks(total: usize) -> (Vec<u8>, Vec<Bytes>) {
+    let bytes: Vec<u8> = (0..total).map(|n| (n % 253) as u8).collect();
+    let mut parts = Vec::new();
+    let (mut at, mut size) = (0, 1);
+    while at < total {
+        let end = (at + size).min(total);
+        parts.push(Bytes::copy_from_slice(&bytes[at..end]));
+        at = end;
+        size = (size * 7 + 13) % 70_001 + 1;
+    }
+    (bytes, parts)
+}
+
+#[tokio::test]
+async fn a_large_body_in_uneven_chunks_is_stored_exactly() {
+    // Several of the storage's write batches, none of them ending on a chunk boundary.
+    let fx = Fixture::new();
+    let (bytes, parts) = uneven_chunks(3 * 1024 * 1024 + 4321);
+    assert!(parts.len() > 50, "{}", parts.len());
+    let stream = stream::iter(parts.into_iter().map(Ok::<_, io::Error>));
+    let name = fx.storage.save("big/body.bin", stream).await.unwrap();
+    assert_eq!(fx.read(&name).await, bytes);
+    assert_eq!(fx.files(), ["big/body.bin"]);
+}
+
+#[tokio::test]
+async fn a_stream_error_after_megabytes_were_written_leaves_no_file_behind() {
+    let fx = Fixture::new();
+    let (_, parts) = uneven_chunks(2 * 1024 * 1024);
+    let failing = stream::iter(parts.into_iter().map(Ok)).chain(stream::iter([Err(
+        io::Error::new(io::ErrorKind::ConnectionReset, "client went away"),
+    )]));
+    let err = fx.storage.save("up/big.bin", failing).await.unwrap_err();
+    assert!(matches!(err, StorageError::Stream(_)), "{err:?}");
+    assert!(fx.files().is_empty(), "{:?}", fx.files());
+}
+
 #[tokio::test]
 async fn save_makes_each_segment_valid() {
     let fx = Fixture::new();

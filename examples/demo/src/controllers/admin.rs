@@ -110,20 +110,30 @@ macro_rules! guarded {
     };
 }
 
+/// Evaluates to the user and the document `pk` names, or returns the refusal (a 404 page for
+/// a malformed or unknown key).
+macro_rules! guarded_doc {
+    ($ctx:expr, $parts:expr, $admin:expr, $pk:expr) => {{
+        let user = guarded!($ctx, $parts, $admin);
+        match find($ctx, $pk).await? {
+            Some(doc) => (user, doc),
+            None => {
+                return error_page(
+                    StatusCode::NOT_FOUND,
+                    "There is no ID document with this key.",
+                    Some(&user),
+                );
+            }
+        }
+    }};
+}
+
 /// The document `pk` names, `None` for a malformed or unknown key.
 async fn find(ctx: &AppContext, pk: &str) -> Result<Option<Doc>> {
     let Ok(id) = pk.parse::<i32>() else {
         return Ok(None);
     };
     Ok(iddocuments::Entity::find_by_id(id).one(&ctx.db).await?)
-}
-
-fn not_found(user: &users::Model) -> Result<Response> {
-    error_page(
-        StatusCode::NOT_FOUND,
-        "There is no ID document with this key.",
-        Some(user),
-    )
 }
 
 async fn list(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
@@ -400,10 +410,7 @@ async fn change_form(
 ) -> Result<Response> {
     let admin = admin();
     let (parts, _) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
-    let Some(doc) = find(&ctx, &pk).await? else {
-        return not_found(&user);
-    };
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
     let mut state = FormState {
         title: &doc.title,
         ..FormState::default()
@@ -426,10 +433,7 @@ async fn share(
 ) -> Result<Response> {
     let admin = admin();
     let (parts, _) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
-    let Some(doc) = find(&ctx, &pk).await? else {
-        return not_found(&user);
-    };
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
     let Some(field) = admin.fields().iter().copied().find(|f| f.name() == name) else {
         return error_page(
             StatusCode::NOT_FOUND,
@@ -490,10 +494,7 @@ async fn change_save(
 ) -> Result<Response> {
     let admin = admin();
     let (parts, body) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
-    let Some(doc) = find(&ctx, &pk).await? else {
-        return not_found(&user);
-    };
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
     let mut submission =
         match receive(&ctx, &admin, Request::from_parts(parts, body), Some(&doc)).await {
             Ok(submission) => submission,
