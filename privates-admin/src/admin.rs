@@ -63,8 +63,8 @@ pub type WidgetHook = Arc<dyn Fn(FileWidget<'_>) -> Markup + Send + Sync>;
 /// assert_eq!(admin.download_url(&doc, Doc::PDF).as_deref(), Some("/backoffice/docs/iddocument/3/pdf/"));
 /// assert_eq!(admin.download_url(&doc, Doc::SCAN), None);
 /// let routes = admin.routes();
-/// assert_eq!(routes.handlers.len(), 1);
-/// assert_eq!(routes.handlers[0].uri, "/backoffice/docs/iddocument/{pk}/pdf/");
+/// let uris: Vec<_> = routes.handlers.iter().map(|h| h.uri.as_str()).collect();
+/// assert_eq!(uris, ["/backoffice/docs/iddocument/{pk}/pdf/", "/admin/docs/iddocument/{pk}/pdf/shared/"]);
 /// ```
 pub struct ModelAdmin<M: PrivateMedia> {
     prefix: UrlPrefix,
@@ -464,43 +464,29 @@ impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
         })
     }
 
-    /// The download routes `{prefix}/{app}/{model}/{pk}/{field}/` of every downloadable private
-    /// field: the generic view (authenticate, permission, object, object permission, field,
-    /// sendfile) unless a custom view is set.
+    /// The routes of every downloadable private field: its download route
+    /// `{prefix}/{app}/{model}/{pk}/{field}/` (the generic view — authenticate, permission,
+    /// object, object permission, field, sendfile — unless a custom [`view`](Self::view) is
+    /// set) and, for a [shareable](Self::is_shareable) field, its share route
+    /// `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/`, where the links of
+    /// [`share_url`](Self::share_url) lead (no login, the signed link decides; under the
+    /// model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX), whatever this admin's
+    /// [`prefix`](Self::prefix), because that is where links are minted). Built by
+    /// [`privates::routing::routes`]; register them instead of the model's
+    /// [`model_routes`](privates::routing::model_routes), not beside them.
     #[must_use]
     pub fn routes(&self) -> Routes {
-        self.fields
-            .iter()
-            .filter(|field| self.is_downloadable(**field))
-            .fold(Routes::new(), |routes, field| {
-                let router = match self.views.iter().find(|(name, _)| *name == field.name()) {
-                    Some((_, view)) => view.clone(),
-                    None => match self.download_view(*field) {
-                        Some(view) => view.method_router(),
-                        None => return routes,
-                    },
-                };
-                routes.add(&self.route_path(*field), router)
-            })
-    }
-
-    /// The share routes `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/` of every
-    /// [shareable](Self::is_shareable) field, where the links of
-    /// [`share_url`](Self::share_url) lead: no login, the signed link decides (see
-    /// [`privates::share`]); each sends the file with the field's view options here. They
-    /// live under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX), whatever this admin's
-    /// [`prefix`](Self::prefix), because that is where links are minted. While share links
-    /// are disabled they answer 404. Register them once per model: they are the same paths
-    /// as the share routes of [`privates::view::model_routes`].
-    #[must_use]
-    pub fn share_routes(&self) -> Routes {
-        self.fields
-            .iter()
-            .filter(|field| self.is_shareable(**field))
-            .filter_map(|field| self.download_view(*field))
-            .fold(Routes::new(), |routes, view| {
-                routes.add(&view.share_path(), view.share_method_router())
-            })
+        privates::routing::routes(self.fields.iter().filter_map(|field| {
+            let view = self
+                .download_view(*field)?
+                .at(self.prefix.as_str().to_owned());
+            Some(
+                match self.views.iter().find(|(name, _)| *name == field.name()) {
+                    Some((_, custom)) => view.custom(custom.clone()),
+                    None => view,
+                },
+            )
+        }))
     }
 }
 

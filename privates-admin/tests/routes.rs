@@ -228,7 +228,10 @@ fn download_urls_and_views() {
         uris,
         [
             "/b/docs/iddocument/{pk}/pdf/",
-            "/b/docs/iddocument/{pk}/mugshot/"
+            // Share links live under the model's URL prefix, where they are minted.
+            "/admin/docs/iddocument/{pk}/pdf/shared/",
+            "/b/docs/iddocument/{pk}/mugshot/",
+            "/admin/docs/iddocument/{pk}/mugshot/shared/",
         ]
     );
 }

@@ -23,19 +23,30 @@
 //! | `privates.E210` | error | `storage.timeout` is 0 with the s3 storage (every call would time out) |
 //! | `privates.E211` | error | `share.max_ttl` is 0 (no link could be minted) |
 //!
-//! The E2xx checks read the environment (for the credentials) when they run.
-//!
-//! The checks run at boot ([`PrivatesInitializer`](crate::PrivatesInitializer): errors stop the
-//! boot, warnings are logged), in `cargo loco doctor`, and as the `privates_check` task.
+//! One function judges the configuration: [`validate`], given the block and the
+//! [`Environment`] it runs in (loco's static assets and JWT secret, the S3 credentials, read
+//! once). Boot ([`PrivatesInitializer`](crate::PrivatesInitializer): errors stop the boot,
+//! warnings are logged), `cargo loco doctor` and the `privates_check` task all call it through
+//! [`check_loco`]; what passes comes back as the [`Settings`] the constructors trust.
 
 use std::{
     fmt,
-    path::{Component, Path, PathBuf},
+    path::{Path, PathBuf},
+    time::Duration,
 };
 
 use crate::{
-    config::{PrivatesConfig, S3Credentials, StorageBackend},
-    sendfile::Backend,
+    config::{
+        Backend, DEFAULT_EXPIRES, LocalStorageConfig, PrivatesConfig, S3Credentials,
+        S3StorageConfig, StorageConfig,
+    },
+    error::Error,
+    settings::{
+        LocalDelivery, LocalSettings, ObjectDelivery, S3Settings, SendfileRoot, Settings,
+        StorageSettings, absolute,
+    },
+    share::ShareKey,
+    urls::{self, UrlShape},
 };
 
 /// How bad a finding is.
@@ -142,27 +153,38 @@ impl StaticAssets {
     }
 }
 
-/// Runs every check against a loco config: the `initializers.privates` block plus loco's own
-/// static-assets settings.
-#[must_use]
-pub fn run_loco(config: &PrivatesConfig, loco: &loco_rs::config::Config) -> CheckReport {
-    let mut report = run(config, StaticAssets::from_loco(loco).as_ref());
-    if let (Some(share), Some(secret)) = (&config.share, jwt_secret(loco))
-        && share.key.trim() == secret.trim()
-    {
-        report.messages.push(error(
-            "privates.E208",
-            "initializers.privates.share.key",
-            "`share.key` is loco's JWT secret (`auth.jwt.secret`)".to_string(),
-            "give share links a key of their own (`openssl rand -base64 32`): one leaked key \
-             must not forge both sessions and links"
-                .to_string(),
-        ));
-        report
-            .messages
-            .sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+/// What the checks judge the block against, gathered once before they run (so the checks
+/// themselves read neither the environment nor loco's config).
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    /// loco's static-assets middleware, when enabled (`privates.E101`, `privates.E102`).
+    pub static_assets: Option<StaticAssets>,
+    /// loco's `auth.jwt.secret` (`privates.E208`).
+    pub jwt_secret: Option<String>,
+    /// The S3 credentials of the process environment, for a storage without credentials set
+    /// in code (`privates.E203`).
+    pub s3_credentials: Option<S3Credentials>,
+}
+
+impl Environment {
+    /// The process environment alone: its S3 credentials ([`S3Credentials::from_env`]).
+    #[must_use]
+    pub fn process() -> Self {
+        Self {
+            s3_credentials: S3Credentials::from_env(),
+            ..Self::default()
+        }
     }
-    report
+
+    /// A loco app's: its static assets and JWT secret, and the process's S3 credentials.
+    #[must_use]
+    pub fn from_loco(loco: &loco_rs::config::Config) -> Self {
+        Self {
+            static_assets: StaticAssets::from_loco(loco),
+            jwt_secret: jwt_secret(loco),
+            ..Self::process()
+        }
+    }
 }
 
 /// loco's JWT secret, read from the raw config so this works whatever loco's features are.
@@ -175,24 +197,85 @@ fn jwt_secret(loco: &loco_rs::config::Config) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Runs every check.
-#[must_use]
-pub fn run(config: &PrivatesConfig, static_assets: Option<&StaticAssets>) -> CheckReport {
-    let mut messages = Vec::new();
-    check_url_paths(config, &mut messages);
-    check_share(config, &mut messages);
-    if config
-        .storage
-        .as_ref()
-        .is_some_and(|storage| storage.backend == StorageBackend::S3)
-    {
-        check_s3(config, &mut messages);
-    } else {
-        check_storage(config, static_assets, &mut messages);
-        check_sendfile(config, &mut messages);
+/// A configuration that passed the checks: the settings, and the warnings to log.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    /// What the constructors build from.
+    pub settings: Settings,
+    /// The warnings (never an error).
+    pub warnings: CheckReport,
+}
+
+/// The checks of a loco app: reads `initializers.privates`, gathers the [`Environment`] and
+/// [`validate`]s. Boot, `cargo loco doctor` and the `privates_check` task call this.
+///
+/// # Errors
+/// [`Error::Config`] for a malformed block, [`Error::Checks`] when a check fails.
+pub fn check_loco(loco: &loco_rs::config::Config) -> Result<Validated, Error> {
+    let config = PrivatesConfig::from_loco(loco)?;
+    validate(&config, &Environment::from_loco(loco)).map_err(Error::Checks)
+}
+
+/// The checks of an S3 storage alone (E201–E203, E209, E210), for a storage built without a
+/// whole configuration ([`S3Storage::from_config`](crate::storage::S3Storage::from_config)).
+pub(crate) fn validate_s3(
+    storage: &S3StorageConfig,
+    env: &Environment,
+) -> Result<S3Settings, Error> {
+    let config = PrivatesConfig {
+        storage: Some(StorageConfig::S3(storage.clone())),
+        sendfile: crate::config::SendfileConfig {
+            backend: Backend::Stream,
+            ..Default::default()
+        },
+        ..PrivatesConfig::default()
+    };
+    match validate(&config, env).map_err(Error::Checks)?.settings.storage {
+        StorageSettings::S3(settings) => Ok(settings),
+        StorageSettings::Local(_) => Err(Error::Checks(CheckReport::default())),
     }
-    messages.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
-    CheckReport { messages }
+}
+
+/// Every finding on `config` in `env`, errors first.
+#[must_use]
+pub fn run(config: &PrivatesConfig, env: &Environment) -> CheckReport {
+    match validate(config, env) {
+        Ok(validated) => validated.warnings,
+        Err(report) => report,
+    }
+}
+
+/// Runs every check: the settings when none fails, else every finding.
+///
+/// # Errors
+/// The report, errors first, when at least one finding is an error.
+pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated, CheckReport> {
+    let mut out = Vec::new();
+    let login_url = check_url(
+        "initializers.privates.login_url",
+        &config.login_url,
+        UrlShape::Page,
+        &mut out,
+    );
+    let share = check_share(config, env, &mut out);
+    let storage = match &config.storage {
+        Some(StorageConfig::S3(s3)) => check_s3(config, s3, env, &mut out),
+        Some(StorageConfig::Local(local)) => check_local(config, Some(local), env, &mut out),
+        None => check_local(config, None, env, &mut out),
+    };
+    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+    let report = CheckReport { messages: out };
+    match (storage, share, login_url) {
+        (Some(storage), Some(share), Some(login_url)) if !report.has_errors() => Ok(Validated {
+            settings: Settings {
+                storage,
+                login_url,
+                share,
+            },
+            warnings: report,
+        }),
+        _ => Err(report),
+    }
 }
 
 fn error(id: &'static str, key: &'static str, message: String, hint: String) -> CheckMessage {
@@ -215,117 +298,43 @@ fn warning(id: &'static str, key: &'static str, message: String, hint: String) -
     }
 }
 
-fn check_url_paths(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
-    let mut check = |key: &'static str, value: &str, folder: bool| {
-        let ok = value.starts_with('/')
-            && !value.starts_with("//")
-            && (!folder || value.ends_with('/'))
-            && !value.chars().any(|c| c.is_control() || c.is_whitespace());
-        if !ok {
-            let shape = if folder {
-                "`/private-media/`"
-            } else {
-                "`/login`"
-            };
+/// `privates.E103`: `value` has the URL shape `shape`.
+fn check_url(
+    key: &'static str,
+    value: &str,
+    shape: UrlShape,
+    out: &mut Vec<CheckMessage>,
+) -> Option<String> {
+    match urls::check_url_path(value, shape) {
+        Ok(()) => Some(value.to_owned()),
+        Err(reason) => {
             out.push(error(
                 "privates.E103",
                 key,
-                format!("`{value}` is not an absolute URL path"),
-                format!("write it like {shape}: a leading slash, no host, no spaces"),
+                format!("`{value}` is not an absolute URL path: {reason}"),
+                format!(
+                    "write it like {}: a leading slash, no host, visible ASCII only \
+                     (percent-encode anything else)",
+                    shape.example()
+                ),
             ));
+            None
         }
-    };
-    if let Some(storage) = &config.storage {
-        check(
-            "initializers.privates.storage.base_url",
-            &storage.base_url,
-            true,
-        );
     }
-    if let Some(url) = &config.sendfile.url {
-        check("initializers.privates.sendfile.url", url, true);
-    }
-    check("initializers.privates.login_url", &config.login_url, false);
 }
 
-fn check_storage(
+/// The share key, decoded: `Some(None)` when share links are off, `None` when a check failed.
+fn check_share(
     config: &PrivatesConfig,
-    static_assets: Option<&StaticAssets>,
+    env: &Environment,
     out: &mut Vec<CheckMessage>,
-) {
-    let Some(storage) = config
-        .storage
-        .as_ref()
-        .filter(|storage| !storage.location.as_os_str().is_empty())
-    else {
-        out.push(error(
-            "privates.E001",
-            "initializers.privates.storage.location",
-            "no private storage is configured".to_string(),
-            "add `storage: { location: storage/private }` under `initializers.privates`"
-                .to_string(),
-        ));
-        return;
+) -> Option<Option<ShareKey>> {
+    let Some(share) = &config.share else {
+        return Some(None);
     };
-    if let Some(public) = &config.public_media
-        && same_path(&public.location, &storage.location)
-    {
-        out.push(warning(
-            "privates.W001",
-            "initializers.privates.storage.location",
-            format!(
-                "the private storage location `{}` is the public media folder",
-                storage.location.display()
-            ),
-            "keep private files in a folder of their own that no web server publishes".to_string(),
-        ));
-    }
-    if let Some(assets) = static_assets {
-        if overlaps(&normalize(&storage.location), &normalize(&assets.folder)) {
-            out.push(error(
-                "privates.E101",
-                "initializers.privates.storage.location",
-                format!(
-                    "the private storage location `{}` overlaps the static-assets folder `{}`, \
-                     which loco serves to anyone",
-                    storage.location.display(),
-                    assets.folder.display()
-                ),
-                "move `storage.location` out of `server.middlewares.static_assets.folder.path` \
-                 (e.g. `storage/private`)"
-                    .to_string(),
-            ));
-        }
-        if url_overlaps(&storage.base_url, &assets.uri) {
-            out.push(error(
-                "privates.E102",
-                "initializers.privates.storage.base_url",
-                format!(
-                    "`base_url` `{}` overlaps the static-assets URI `{}`",
-                    storage.base_url, assets.uri
-                ),
-                "choose a `base_url` of its own, e.g. `/private-media/`".to_string(),
-            ));
-        }
-    }
-}
-
-fn check_share(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
-    if let Some(share) = &config.share
-        && let Err(message) = crate::share::decode_key(&share.key)
-    {
-        out.push(error(
-            "privates.E207",
-            "initializers.privates.share.key",
-            format!("`share.key` {message}"),
-            "generate one with `openssl rand -base64 32` and pass it through the environment \
-             (`{{ get_env(name=\"PRIVATES_SHARE_KEY\") }}`); remove `share` to disable share links"
-                .to_string(),
-        ));
-    }
-    if let Some(share) = &config.share
-        && share.max_ttl == 0
-    {
+    let mut ok = true;
+    if share.max_ttl == 0 {
+        ok = false;
         out.push(error(
             "privates.E211",
             "initializers.privates.share.max_ttl",
@@ -335,95 +344,43 @@ fn check_share(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
                 .to_string(),
         ));
     }
-}
-
-fn check_s3(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
-    let Some(storage) = &config.storage else {
-        return;
-    };
-    let blank = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
-    if blank(&storage.bucket) {
-        out.push(error(
-            "privates.E201",
-            "initializers.privates.storage.bucket",
-            "the s3 storage has no bucket".to_string(),
-            "set `storage.bucket` to the bucket that holds the private files".to_string(),
-        ));
-    }
-    if blank(&storage.region) {
-        out.push(error(
-            "privates.E202",
-            "initializers.privates.storage.region",
-            "the s3 storage has no region".to_string(),
-            "set `storage.region`, e.g. `eu-west-1` (`us-east-1` or `auto` for most \
-             S3-compatible services)"
-                .to_string(),
-        ));
-    }
-    if storage.credentials.is_none() && S3Credentials::from_env().is_none() {
-        out.push(error(
-            "privates.E203",
-            "AWS_ACCESS_KEY_ID",
-            "the s3 storage has no credentials".to_string(),
-            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in the \
-             config file)"
-                .to_string(),
-        ));
-    }
-    // A blank endpoint means AWS itself, as for the storage (an env-templated default of "").
-    if let Some(endpoint) = storage.endpoint.as_deref().map(str::trim)
-        && !endpoint.is_empty()
-        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+    if let Some(secret) = &env.jwt_secret
+        && share.key.trim() == secret.trim()
     {
+        ok = false;
         out.push(error(
-            "privates.E209",
-            "initializers.privates.storage.endpoint",
-            format!("`{endpoint}` is not an http(s) URL"),
-            "write the service URL, e.g. `https://minio.internal:9000`".to_string(),
-        ));
-    }
-    if storage.timeout == 0 {
-        out.push(error(
-            "privates.E210",
-            "initializers.privates.storage.timeout",
-            "`storage.timeout` is 0 s: every S3 call would time out at once".to_string(),
-            "set the seconds one S3 call may take, e.g. 30 (the default)".to_string(),
-        ));
-    }
-    let backend = config.sendfile.backend;
-    if !backend.is_object_store() {
-        out.push(error(
-            "privates.E204",
-            "initializers.privates.sendfile.backend",
-            format!(
-                "the `{}` sendfile backend serves local files, but the storage is s3",
-                backend.name()
-            ),
-            "use `sendfile.backend: redirect` (a short-lived presigned URL; the bytes never pass \
-             through the app) or `stream` (the app streams the object, with ranges)"
+            "privates.E208",
+            "initializers.privates.share.key",
+            "`share.key` is loco's JWT secret (`auth.jwt.secret`)".to_string(),
+            "give share links a key of their own (`openssl rand -base64 32`): one leaked key \
+             must not forge both sessions and links"
                 .to_string(),
         ));
     }
-    check_expires(config, out);
-}
-
-fn check_expires(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
-    const SIGV4_MAX: u64 = 7 * 24 * 3600;
-    let expires = config.sendfile.expires;
-    if expires == 0 || expires > SIGV4_MAX {
-        out.push(error(
-            "privates.E206",
-            "initializers.privates.sendfile.expires",
-            format!("`sendfile.expires` is {expires} s"),
-            format!(
-                "choose 1..={SIGV4_MAX} seconds; short is safer (default {})",
-                crate::config::DEFAULT_EXPIRES
-            ),
-        ));
+    match ShareKey::from_config(share) {
+        Ok(key) => ok.then_some(Some(key)),
+        Err(err) => {
+            out.push(error(
+                "privates.E207",
+                "initializers.privates.share.key",
+                format!("`share.key` {err}"),
+                "generate one with `openssl rand -base64 32` and pass it through the \
+                 environment (`{{ get_env(name=\"PRIVATES_SHARE_KEY\") }}`); remove `share` to \
+                 disable share links"
+                    .to_string(),
+            ));
+            None
+        }
     }
 }
 
-fn check_sendfile(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
+/// The local storage's checks (also run without any storage, to report everything at once).
+fn check_local(
+    config: &PrivatesConfig,
+    storage: Option<&LocalStorageConfig>,
+    env: &Environment,
+    out: &mut Vec<CheckMessage>,
+) -> Option<StorageSettings> {
     let backend = config.sendfile.backend;
     if backend.is_object_store() {
         out.push(error(
@@ -438,9 +395,105 @@ fn check_sendfile(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
                 .to_string(),
         ));
     }
-    let storage = config.storage.as_ref();
-    match (&config.sendfile.root, storage) {
-        (None, _) => out.push(error(
+    let storage = storage.filter(|storage| !storage.location.as_os_str().is_empty());
+    if storage.is_none() {
+        out.push(error(
+            "privates.E001",
+            "initializers.privates.storage.location",
+            "no private storage is configured".to_string(),
+            "add `storage: { location: storage/private }` under `initializers.privates`"
+                .to_string(),
+        ));
+    }
+    let base_url = storage.and_then(|storage| {
+        check_url(
+            "initializers.privates.storage.base_url",
+            &storage.base_url,
+            UrlShape::Folder,
+            out,
+        )
+    });
+    if let Some(storage) = storage {
+        check_public_folders(config, storage, env, out);
+    }
+    let root = check_root(config, storage, out);
+    let url = check_sendfile_url(config, storage, out);
+    let storage = storage?;
+    let location = absolute(&storage.location);
+    let delivery = match backend {
+        Backend::Development => LocalDelivery::Development,
+        Backend::Nginx => LocalDelivery::Nginx { url: url?? },
+        Backend::Apache => LocalDelivery::Apache,
+        Backend::Lighttpd => LocalDelivery::Lighttpd,
+        Backend::Redirect | Backend::Stream => return None,
+    };
+    Some(StorageSettings::Local(LocalSettings {
+        root: SendfileRoot::new(&root?, &location),
+        location,
+        base_url: base_url?,
+        delivery,
+    }))
+}
+
+/// W001, E101, E102: the private folder and URL are nobody's public ones.
+fn check_public_folders(
+    config: &PrivatesConfig,
+    storage: &LocalStorageConfig,
+    env: &Environment,
+    out: &mut Vec<CheckMessage>,
+) {
+    if let Some(public) = &config.public_media
+        && same_path(&public.location, &storage.location)
+    {
+        out.push(warning(
+            "privates.W001",
+            "initializers.privates.storage.location",
+            format!(
+                "the private storage location `{}` is the public media folder",
+                storage.location.display()
+            ),
+            "keep private files in a folder of their own that no web server publishes".to_string(),
+        ));
+    }
+    let Some(assets) = &env.static_assets else {
+        return;
+    };
+    if overlaps(&normalize(&storage.location), &normalize(&assets.folder)) {
+        out.push(error(
+            "privates.E101",
+            "initializers.privates.storage.location",
+            format!(
+                "the private storage location `{}` overlaps the static-assets folder `{}`, \
+                 which loco serves to anyone",
+                storage.location.display(),
+                assets.folder.display()
+            ),
+            "move `storage.location` out of `server.middlewares.static_assets.folder.path` \
+             (e.g. `storage/private`)"
+                .to_string(),
+        ));
+    }
+    if url_overlaps(&storage.base_url, &assets.uri) {
+        out.push(error(
+            "privates.E102",
+            "initializers.privates.storage.base_url",
+            format!(
+                "`base_url` `{}` overlaps the static-assets URI `{}`",
+                storage.base_url, assets.uri
+            ),
+            "choose a `base_url` of its own, e.g. `/private-media/`".to_string(),
+        ));
+    }
+}
+
+/// E002, W002: the sendfile root, absolute.
+fn check_root(
+    config: &PrivatesConfig,
+    storage: Option<&LocalStorageConfig>,
+    out: &mut Vec<CheckMessage>,
+) -> Option<PathBuf> {
+    let Some(root) = &config.sendfile.root else {
+        out.push(error(
             "privates.E002",
             "initializers.privates.sendfile.root",
             "no sendfile root is configured".to_string(),
@@ -450,26 +503,46 @@ fn check_sendfile(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
                     .map(|s| format!(" (`{}`)", s.location.display()))
                     .unwrap_or_default()
             ),
-        )),
-        (Some(root), Some(storage)) if !same_path(root, &storage.location) => {
-            out.push(warning(
-                "privates.W002",
-                "initializers.privates.sendfile.root",
-                format!(
-                    "the sendfile root `{}` differs from the storage location `{}`",
-                    root.display(),
-                    storage.location.display()
-                ),
-                "files outside the root are answered with 404; set both to the same folder"
-                    .to_string(),
-            ));
-        }
-        _ => {}
+        ));
+        return None;
+    };
+    if let Some(storage) = storage
+        && !same_path(root, &storage.location)
+    {
+        out.push(warning(
+            "privates.W002",
+            "initializers.privates.sendfile.root",
+            format!(
+                "the sendfile root `{}` differs from the storage location `{}`",
+                root.display(),
+                storage.location.display()
+            ),
+            "files outside the root are answered with 404; set both to the same folder"
+                .to_string(),
+        ));
     }
+    Some(root.clone())
+}
+
+/// E003, W003, E103: the nginx URL. `Some(None)` when the backend needs none.
+fn check_sendfile_url(
+    config: &PrivatesConfig,
+    storage: Option<&LocalStorageConfig>,
+    out: &mut Vec<CheckMessage>,
+) -> Option<Option<String>> {
+    let url = match &config.sendfile.url {
+        Some(url) => Some(check_url(
+            "initializers.privates.sendfile.url",
+            url,
+            UrlShape::Folder,
+            out,
+        )?),
+        None => None,
+    };
     if config.sendfile.backend != Backend::Nginx {
-        return;
+        return Some(url);
     }
-    match (&config.sendfile.url, storage) {
+    match (&url, storage) {
         (None, _) => out.push(error(
             "privates.E003",
             "initializers.privates.sendfile.url",
@@ -492,27 +565,133 @@ fn check_sendfile(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) {
         )),
         _ => {}
     }
+    Some(url)
+}
+
+fn check_s3(
+    config: &PrivatesConfig,
+    storage: &S3StorageConfig,
+    env: &Environment,
+    out: &mut Vec<CheckMessage>,
+) -> Option<StorageSettings> {
+    let present = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let bucket = present(&storage.bucket);
+    if bucket.is_none() {
+        out.push(error(
+            "privates.E201",
+            "initializers.privates.storage.bucket",
+            "the s3 storage has no bucket".to_string(),
+            "set `storage.bucket` to the bucket that holds the private files".to_string(),
+        ));
+    }
+    let region = present(&storage.region);
+    if region.is_none() {
+        out.push(error(
+            "privates.E202",
+            "initializers.privates.storage.region",
+            "the s3 storage has no region".to_string(),
+            "set `storage.region`, e.g. `eu-west-1` (`us-east-1` or `auto` for most \
+             S3-compatible services)"
+                .to_string(),
+        ));
+    }
+    let credentials = storage
+        .credentials
+        .clone()
+        .or_else(|| env.s3_credentials.clone());
+    if credentials.is_none() {
+        out.push(error(
+            "privates.E203",
+            "AWS_ACCESS_KEY_ID",
+            "the s3 storage has no credentials".to_string(),
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in the \
+             config file)"
+                .to_string(),
+        ));
+    }
+    // A blank endpoint means AWS itself (an env-templated default of "").
+    let endpoint = present(&storage.endpoint);
+    let endpoint_ok = endpoint
+        .as_deref()
+        .is_none_or(|e| e.starts_with("http://") || e.starts_with("https://"));
+    if let Some(endpoint) = endpoint.as_deref().filter(|_| !endpoint_ok) {
+        out.push(error(
+            "privates.E209",
+            "initializers.privates.storage.endpoint",
+            format!("`{endpoint}` is not an http(s) URL"),
+            "write the service URL, e.g. `https://minio.internal:9000`".to_string(),
+        ));
+    }
+    if storage.timeout == 0 {
+        out.push(error(
+            "privates.E210",
+            "initializers.privates.storage.timeout",
+            "`storage.timeout` is 0 s: every S3 call would time out at once".to_string(),
+            "set the seconds one S3 call may take, e.g. 30 (the default)".to_string(),
+        ));
+    }
+    let backend = config.sendfile.backend;
+    let delivery = match backend {
+        Backend::Redirect => check_expires(config, out).map(|expires| ObjectDelivery::Redirect {
+            expires: Duration::from_secs(expires),
+        }),
+        Backend::Stream => check_expires(config, out).map(|_| ObjectDelivery::Stream),
+        _ => {
+            out.push(error(
+                "privates.E204",
+                "initializers.privates.sendfile.backend",
+                format!(
+                    "the `{}` sendfile backend serves local files, but the storage is s3",
+                    backend.name()
+                ),
+                "use `sendfile.backend: redirect` (a short-lived presigned URL; the bytes never \
+                 pass through the app) or `stream` (the app streams the object, with ranges)"
+                    .to_string(),
+            ));
+            check_expires(config, out);
+            None
+        }
+    };
+    Some(StorageSettings::S3(S3Settings {
+        bucket: bucket?,
+        region: region?,
+        endpoint: endpoint
+            .filter(|_| endpoint_ok)
+            .map(|e| e.trim_end_matches('/').to_owned()),
+        prefix: storage.prefix.clone().unwrap_or_default(),
+        timeout: Duration::from_secs(storage.timeout),
+        credentials: credentials?,
+        delivery: delivery?,
+    }))
+}
+
+/// E206: the presigned URLs' lifetime, in seconds.
+fn check_expires(config: &PrivatesConfig, out: &mut Vec<CheckMessage>) -> Option<u64> {
+    const SIGV4_MAX: u64 = 7 * 24 * 3600;
+    let expires = config.sendfile.expires;
+    if expires == 0 || expires > SIGV4_MAX {
+        out.push(error(
+            "privates.E206",
+            "initializers.privates.sendfile.expires",
+            format!("`sendfile.expires` is {expires} s"),
+            format!("choose 1..={SIGV4_MAX} seconds; short is safer (default {DEFAULT_EXPIRES})"),
+        ));
+        return None;
+    }
+    Some(expires)
 }
 
 /// An absolute, lexically normalised form of `path` (`.` and `..` folded), resolved through
 /// symlinks where it exists, so `storage/../assets` and a symlink to `assets` both compare
 /// equal to `assets`.
 fn normalize(path: &Path) -> PathBuf {
-    if let Ok(canonical) = path.canonicalize() {
-        return canonical;
-    }
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    path.canonicalize().unwrap_or_else(|_| absolute(path))
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {

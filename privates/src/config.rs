@@ -33,27 +33,67 @@
 //! ```
 //!
 //! The S3 credentials come from the environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`) or from code
-//! ([`StorageConfig::credentials`]), never from the YAML.
+//! `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`, read once by
+//! [`Environment`](crate::checks::Environment)) or from code ([`S3StorageConfig::credentials`]),
+//! never from the YAML.
 //!
-//! Unknown keys are errors that name the key, so a typo never silently falls back to a default.
+//! Unknown keys are errors that name the key, so a typo never silently falls back to a default;
+//! so is a key of the other storage backend (`bucket` on a local storage).
+//!
+//! These types are the file's shape, which can still hold combinations that make no sense
+//! (an `nginx` backend over S3): the [`checks`](crate::checks) judge them, with Django's ids,
+//! and turn them into the [`Settings`](crate::settings::Settings) every constructor trusts.
 
 use std::{fmt, path::PathBuf};
 
 use serde::Deserialize;
 
-use crate::{error::ConfigError, sendfile::Backend};
-
-/// Where the private files live (`storage.backend`).
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// How files are handed over (`sendfile.backend`, django-sendfile2's `SENDFILE_BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
-pub enum StorageBackend {
-    /// A folder on the local disk (`storage.location`).
+pub enum Backend {
+    /// The app streams the file itself (`django_sendfile.backends.development` /
+    /// `simple`). Fine for development and small deployments.
     #[default]
-    Local,
-    /// An S3 bucket (AWS or any S3-compatible service), through opendal.
-    S3,
+    Development,
+    /// nginx sends it after an `X-Accel-Redirect` to an `internal` location
+    /// (`django_sendfile.backends.nginx`); needs `sendfile.url`.
+    Nginx,
+    /// Apache with mod_xsendfile sends it after `X-Sendfile`
+    /// (`django_sendfile.backends.xsendfile`).
+    Apache,
+    /// lighttpd sends it after `X-Sendfile` (what it honours from an app behind `mod_proxy`;
+    /// `X-LIGHTTPD-send-file` works for FastCGI backends only).
+    Lighttpd,
+    /// S3 storage: a `302` to a presigned `GET` URL that expires after `sendfile.expires`
+    /// seconds, carrying the same `Content-Type` and `Content-Disposition`.
+    Redirect,
+    /// S3 storage: the app streams the object with ranges and validators (the object's ETag),
+    /// as [`Development`](Self::Development) does for local files.
+    Stream,
+}
+
+impl Backend {
+    /// Whether this backend serves from an object store (`redirect`, `stream`) rather than
+    /// from local files.
+    #[must_use]
+    pub fn is_object_store(self) -> bool {
+        matches!(self, Self::Redirect | Self::Stream)
+    }
+
+    /// The name in the config.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Nginx => "nginx",
+            Self::Apache => "apache",
+            Self::Lighttpd => "lighttpd",
+            Self::Redirect => "redirect",
+            Self::Stream => "stream",
+        }
+    }
 }
 
 /// S3 credentials. Never read from the YAML: from the environment
@@ -105,6 +145,20 @@ impl S3Credentials {
 /// The key under `initializers` that holds these settings.
 pub const INITIALIZER_KEY: &str = "privates";
 
+/// A malformed `initializers.privates` block.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A key has the wrong type or value, or is unknown.
+    #[error("config key `{key}`: {message}")]
+    Invalid {
+        /// The full key to fix, e.g. `initializers.privates.storage.location`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
 /// Everything privates reads from the config. `Default` is what an empty block reads as.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -130,71 +184,184 @@ pub struct PrivatesConfig {
     pub share: Option<ShareConfig>,
 }
 
-/// The private storage (Django's `STORAGES["privates"]["OPTIONS"]`).
+/// The private storage (Django's `STORAGES["privates"]["OPTIONS"]`), by `storage.backend`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct StorageConfig {
-    /// `local` (default) or `s3`.
-    #[serde(default)]
-    pub backend: StorageBackend,
+#[serde(try_from = "StorageKeys")]
+#[non_exhaustive]
+pub enum StorageConfig {
+    /// `backend: local` (the default): a folder on the local disk.
+    Local(LocalStorageConfig),
+    /// `backend: s3`: a bucket of AWS S3 or any S3-compatible service, through opendal.
+    S3(S3StorageConfig),
+}
+
+/// `storage` with `backend: local`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalStorageConfig {
     /// The folder that holds the files; relative paths are relative to the working directory.
-    /// Required by the `local` backend (`privates.E001`), unused by `s3`.
-    #[serde(default)]
+    /// Empty fails the checks with `privates.E001`.
     pub location: PathBuf,
     /// The URL prefix under which the web server serves the folder internally (nginx's
     /// `internal` location); never reachable from outside.
-    #[serde(default = "default_base_url")]
     pub base_url: String,
-    /// `s3`: the bucket (`privates.E201` when missing).
-    #[serde(default)]
+}
+
+/// `storage` with `backend: s3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3StorageConfig {
+    /// The bucket (`privates.E201` when missing).
     pub bucket: Option<String>,
-    /// `s3`: the region, e.g. `eu-west-1` (`privates.E202` when missing; S3-compatible
-    /// services usually accept `us-east-1` or `auto`).
-    #[serde(default)]
+    /// The region, e.g. `eu-west-1` (`privates.E202` when missing; S3-compatible services
+    /// usually accept `us-east-1` or `auto`).
     pub region: Option<String>,
-    /// `s3`: the service URL for S3-compatible services (MinIO, R2, Garage, ...); AWS's
-    /// regional endpoint when `None`. Buckets are addressed path-style (`endpoint/bucket/key`).
-    #[serde(default)]
+    /// The service URL for S3-compatible services (MinIO, R2, Garage, ...); AWS's regional
+    /// endpoint when `None` or blank. Buckets are addressed path-style (`endpoint/bucket/key`).
     pub endpoint: Option<String>,
-    /// `s3`: a key prefix every stored name is put under (`private/` makes `a.pdf` the key
+    /// A key prefix every stored name is put under (`private/` makes `a.pdf` the key
     /// `private/a.pdf`).
-    #[serde(default)]
     pub prefix: Option<String>,
-    /// `s3`: seconds one S3 call (and each chunk read or written) may take before it fails
-    /// with a timeout error, so a dead server gives an error rather than a hang.
-    #[serde(default = "default_timeout")]
+    /// Seconds one S3 call (and each chunk read or written) may take before it fails with a
+    /// timeout error, so a dead server gives an error rather than a hang.
     pub timeout: u64,
-    /// `s3`: credentials set in code; [`S3Credentials::from_env`] is used when `None`. Never
-    /// read from the config file.
-    #[serde(skip)]
+    /// Credentials set in code; those in the environment are used when `None`. Never read
+    /// from the config file.
     pub credentials: Option<S3Credentials>,
 }
 
-impl StorageConfig {
-    /// A local storage in `location` with the default `base_url`.
+impl S3StorageConfig {
+    /// The bucket `bucket` in `region`, no endpoint (AWS), no prefix, the default timeout,
+    /// credentials from the environment.
     #[must_use]
-    pub fn local(location: impl Into<PathBuf>) -> Self {
+    pub fn new(bucket: impl Into<String>, region: impl Into<String>) -> Self {
         Self {
-            backend: StorageBackend::Local,
-            location: location.into(),
-            base_url: default_base_url(),
-            bucket: None,
-            region: None,
+            bucket: Some(bucket.into()),
+            region: Some(region.into()),
             endpoint: None,
             prefix: None,
             timeout: default_timeout(),
             credentials: None,
         }
     }
+}
+
+impl StorageConfig {
+    /// A local storage in `location` with the default `base_url`.
+    #[must_use]
+    pub fn local(location: impl Into<PathBuf>) -> Self {
+        Self::Local(LocalStorageConfig {
+            location: location.into(),
+            base_url: default_base_url(),
+        })
+    }
 
     /// An S3 storage of `bucket` in `region` (credentials from the environment).
     #[must_use]
     pub fn s3(bucket: impl Into<String>, region: impl Into<String>) -> Self {
-        Self {
-            backend: StorageBackend::S3,
-            bucket: Some(bucket.into()),
-            region: Some(region.into()),
-            ..Self::local(PathBuf::new())
+        Self::S3(S3StorageConfig::new(bucket, region))
+    }
+
+    /// The local storage's settings, if that is the backend.
+    #[must_use]
+    pub fn as_local(&self) -> Option<&LocalStorageConfig> {
+        match self {
+            Self::Local(local) => Some(local),
+            Self::S3(_) => None,
+        }
+    }
+
+    /// The local storage's settings, if that is the backend.
+    #[must_use]
+    pub fn as_local_mut(&mut self) -> Option<&mut LocalStorageConfig> {
+        match self {
+            Self::Local(local) => Some(local),
+            Self::S3(_) => None,
+        }
+    }
+
+    /// The S3 storage's settings, if that is the backend.
+    #[must_use]
+    pub fn as_s3_mut(&mut self) -> Option<&mut S3StorageConfig> {
+        match self {
+            Self::S3(s3) => Some(s3),
+            Self::Local(_) => None,
+        }
+    }
+}
+
+/// The `storage` block as written: every key of both backends, so that serde names the exact
+/// key of a type error (`storage.base_url`); [`StorageConfig`] is built from it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageKeys {
+    #[serde(default)]
+    backend: StorageBackend,
+    location: Option<PathBuf>,
+    base_url: Option<String>,
+    bucket: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    prefix: Option<String>,
+    timeout: Option<u64>,
+}
+
+#[derive(Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StorageBackend {
+    #[default]
+    Local,
+    S3,
+}
+
+impl TryFrom<StorageKeys> for StorageConfig {
+    type Error = String;
+
+    fn try_from(keys: StorageKeys) -> Result<Self, String> {
+        let foreign = |backend: &str, present: &[(&str, bool)]| {
+            present
+                .iter()
+                .find(|(_, set)| *set)
+                .map(|(key, _)| {
+                    format!(
+                        "`{key}` is not a key of the {backend} storage: remove it, or set \
+                         `backend` to the storage it belongs to"
+                    )
+                })
+                .map_or(Ok(()), Err)
+        };
+        match keys.backend {
+            StorageBackend::Local => {
+                foreign(
+                    "local",
+                    &[
+                        ("bucket", keys.bucket.is_some()),
+                        ("region", keys.region.is_some()),
+                        ("endpoint", keys.endpoint.is_some()),
+                        ("prefix", keys.prefix.is_some()),
+                        ("timeout", keys.timeout.is_some()),
+                    ],
+                )?;
+                Ok(Self::Local(LocalStorageConfig {
+                    location: keys.location.unwrap_or_default(),
+                    base_url: keys.base_url.unwrap_or_else(default_base_url),
+                }))
+            }
+            StorageBackend::S3 => {
+                foreign(
+                    "s3",
+                    &[
+                        ("location", keys.location.is_some()),
+                        ("base_url", keys.base_url.is_some()),
+                    ],
+                )?;
+                Ok(Self::S3(S3StorageConfig {
+                    bucket: keys.bucket,
+                    region: keys.region,
+                    endpoint: keys.endpoint,
+                    prefix: keys.prefix,
+                    timeout: keys.timeout.unwrap_or_else(default_timeout),
+                    credentials: None,
+                }))
+            }
         }
     }
 }

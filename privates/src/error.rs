@@ -1,8 +1,10 @@
-//! The crate's error types. Each module has its own enum; [`Error`] gathers them for callers
-//! that do not care which part failed.
+//! The crate's error type. Each part has its own enum (the config's, the checks' report, the
+//! storage's, the delivery's, the share links'); [`Error`] gathers them, each with its context,
+//! for callers that do not care which part failed.
 
 use crate::{
-    checks::CheckReport, sendfile::SendfileError, share::ShareError, storage::StorageError,
+    checks::CheckReport, config::ConfigError, sendfile::SendfileError, share::ShareError,
+    storage::StorageError,
 };
 
 /// Any error of this crate.
@@ -32,22 +34,9 @@ pub enum Error {
     NotInitialized,
 }
 
-/// A malformed `initializers.privates` block.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A key has the wrong type or value, or is unknown.
-    #[error("config key `{key}`: {message}")]
-    Invalid {
-        /// The full key to fix, e.g. `initializers.privates.storage.location`.
-        key: String,
-        /// What is wrong with it.
-        message: String,
-    },
-}
-
+/// Keeps the error whole (loco's `Error::Any`), so its source chain and type survive.
 impl From<Error> for loco_rs::Error {
     fn from(err: Error) -> Self {
-        Self::Message(err.to_string())
+        Self::Any(Box::new(err))
     }
 }

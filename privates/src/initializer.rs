@@ -10,8 +10,9 @@ use loco_rs::{
 };
 
 use crate::{
-    checks::{self, StaticAssets},
-    config::{INITIALIZER_KEY, PrivatesConfig},
+    checks,
+    config::INITIALIZER_KEY,
+    error::Error,
     permissions::{Authorizer, DynAuthorizer},
     state::Privates,
 };
@@ -47,15 +48,13 @@ impl Initializer for PrivatesInitializer {
     }
 
     async fn before_run(&self, ctx: &AppContext) -> loco_rs::Result<()> {
-        let config = PrivatesConfig::from_loco(&ctx.config).map_err(crate::Error::from)?;
-        let privates = Privates::with_checks(
-            config,
-            Arc::clone(&self.authorizer),
-            StaticAssets::from_loco(&ctx.config).as_ref(),
-        )?;
+        let privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer))?;
         tracing::info!(
-            backend = ?privates.config().sendfile.backend,
-            storage = ?privates.config().storage.as_ref().map(|storage| storage.backend),
+            backend = privates.delivery().backend().name(),
+            storage = match privates.files() {
+                crate::storage::Storage::Local(_) => "local",
+                crate::storage::Storage::S3(_) => "s3",
+            },
             "privates initialized"
         );
         privates.install(ctx);
@@ -80,27 +79,31 @@ impl Initializer for PrivatesInitializer {
 
 /// The doctor's view of the checks: not ok when a check errs or the block is malformed.
 pub(crate) fn doctor_check(loco: &loco_rs::config::Config) -> Check {
-    match PrivatesConfig::from_loco(loco) {
-        Err(err) => Check {
-            status: CheckStatus::NotOk,
-            message: "the privates configuration is malformed".to_string(),
-            description: Some(err.to_string()),
-        },
-        Ok(config) => {
-            let report = checks::run_loco(&config, loco);
-            Check {
-                status: if report.has_errors() {
-                    CheckStatus::NotOk
-                } else {
-                    CheckStatus::Ok
-                },
-                message: if report.messages.is_empty() {
-                    "configuration checks passed".to_string()
-                } else {
-                    format!("{} finding(s)", report.messages.len())
-                },
-                description: (!report.messages.is_empty()).then(|| report.to_string()),
-            }
-        }
+    let (status, message, report) = match checks::check_loco(loco) {
+        Err(Error::Checks(report)) => (
+            CheckStatus::NotOk,
+            format!("{} finding(s)", report.messages.len()),
+            Some(report.to_string()),
+        ),
+        Err(err) => (
+            CheckStatus::NotOk,
+            "the privates configuration is malformed".to_string(),
+            Some(err.to_string()),
+        ),
+        Ok(validated) if validated.warnings.messages.is_empty() => (
+            CheckStatus::Ok,
+            "configuration checks passed".to_string(),
+            None,
+        ),
+        Ok(validated) => (
+            CheckStatus::Ok,
+            format!("{} finding(s)", validated.warnings.messages.len()),
+            Some(validated.warnings.to_string()),
+        ),
+    };
+    Check {
+        status,
+        message,
+        description: report,
     }
 }

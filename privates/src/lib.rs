@@ -6,14 +6,17 @@
 //! do, then lets nginx, Apache or lighttpd send the bytes (`X-Accel-Redirect`, `X-Sendfile`), or
 //! streams them itself in development.
 //!
-//! The module tree follows a request:
-//! - [`initializer`] parses [`config`] at boot, runs the [`checks`] and installs a [`Privates`]
-//!   handle in the app context;
-//! - [`view`] is the download route: [`permissions`] (who asks, may they), the object
-//!   ([`model`]), its field, then [`sendfile`];
-//! - [`storage`] keeps the files, confined beneath one root or in an S3 bucket;
-//! - [`share`] signs and checks expiring share links;
-//! - [`testing`] isolates tests' files and asserts on responses.
+//! The module tree follows a request, one way:
+//! - at boot, [`initializer`] reads [`config`] (the YAML block as written), the [`checks`] turn
+//!   it into [`settings`] (types that only hold valid combinations), and a [`Privates`] handle
+//!   is built from them and installed in the app context;
+//! - [`routing`] registers the [`view`]s; [`urls`] owns every URL shape;
+//! - a download goes [`view`] → [`permissions`] (who asks, may they) → the object ([`model`]),
+//!   its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
+//!   [`sendfile`] answers by the configured backend;
+//! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads;
+//! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
+//!   isolates tests' files and asserts on responses.
 
 pub mod checks;
 pub mod config;
@@ -26,11 +29,14 @@ pub mod permissions;
 mod refusal;
 pub mod routing;
 pub mod sendfile;
+pub mod settings;
 pub mod share;
 pub mod storage;
 pub mod task;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod upload_to;
+pub mod urls;
 pub mod view;
 
 mod state;
@@ -63,5 +69,8 @@ pub mod __private {
     #[cfg(feature = "with-db")]
     pub use sea_orm;
 
-    pub use crate::view;
+    /// What the generated accessors and `private_media_routes` call.
+    pub mod view {
+        pub use crate::{routing::model_routes, urls::download_url};
+    }
 }

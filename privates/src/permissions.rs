@@ -103,6 +103,22 @@ pub trait Authorizer: Send + Sync + 'static {
     }
 }
 
+/// Nobody logs in: the authorizer of a handle built where no request is answered (a task).
+pub(crate) struct NoUsers;
+
+#[async_trait]
+impl Authorizer for NoUsers {
+    type User = ();
+
+    async fn authenticate(&self, _: &Parts, _: &AppContext) -> loco_rs::Result<Option<()>> {
+        Ok(None)
+    }
+
+    async fn has_permission(&self, _: &(), _: &str, _: &AppContext) -> loco_rs::Result<bool> {
+        Ok(false)
+    }
+}
+
 /// A user of whatever type the installed [`Authorizer`] has.
 pub(crate) type AnyUser = Box<dyn Any + Send + Sync>;
 

@@ -5,14 +5,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::{HeaderValue, StatusCode, header, request::Parts};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Characters kept as they are in a path segment or query value we build: RFC 3986 unreserved.
-pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use crate::urls;
 
 /// The outcome of authenticating a request and checking one permission.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,11 +44,7 @@ pub(crate) fn anonymous(parts: &Parts, login_url: &str) -> Response {
         let next = uri
             .path_and_query()
             .map_or_else(|| uri.path(), |pq| pq.as_str());
-        let separator = if login_url.contains('?') { '&' } else { '?' };
-        let location = format!(
-            "{login_url}{separator}next={}",
-            utf8_percent_encode(next, COMPONENT)
-        );
+        let location = urls::login_redirect(login_url, next);
         // 302, as Django's `redirect_to_login`; a name that cannot be a header value cannot
         // happen (everything is percent-encoded), but would still get a plain 401 below.
         if let Ok(location) = HeaderValue::from_str(&location) {
@@ -85,4 +75,8 @@ fn wants_html(parts: &Parts) -> bool {
 
 pub(crate) fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "permission denied").into_response()
+}
+
+pub(crate) fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
 }

@@ -1,7 +1,53 @@
-//! Fitting privates' URLs to loco's router.
+//! Registering privates' routes in a loco app: one way, [`routes`], for the views of a model
+//! (the admin's included), and the router fit for the Django-shaped URLs.
 
+use loco_rs::controller::Routes;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
+
+use crate::{
+    model::{FindByPk, PrivateMedia},
+    view::PrivateMediaView,
+};
+
+/// The routes of `views`: each view's download route (at its [`path`](PrivateMediaView::path))
+/// and, unless the view is [custom](PrivateMediaView::custom), its share route (at its
+/// [`share_path`](PrivateMediaView::share_path), answering 404 while share links are
+/// disabled). Register a model's views once: two views of one field would claim the same
+/// share path.
+///
+/// ```ignore
+/// AppRoutes::with_default_routes().add_route(privates::routing::routes([
+///     PrivateMediaView::new(IdDocument::PDF).permission("docs.view_scans"),
+/// ]))
+/// ```
+#[must_use]
+pub fn routes<M: PrivateMedia + FindByPk>(
+    views: impl IntoIterator<Item = PrivateMediaView<M>>,
+) -> Routes {
+    views.into_iter().fold(Routes::new(), |routes, view| {
+        let (path, share_path) = (view.path(), view.share_path());
+        let (download, share) = view.method_routers();
+        let routes = routes.add(&path, download);
+        match share {
+            Some(share) => routes.add(&share_path, share),
+            None => routes,
+        }
+    })
+}
+
+/// The [`routes`] of every field of `M` that has a download route (fields marked
+/// `no_download` have none), each with its default view: the field's permission (or the
+/// model's) and view options, under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX).
+#[must_use]
+pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
+    routes(
+        M::fields()
+            .iter()
+            .filter(|field| !field.spec.no_download)
+            .map(|field| PrivateMediaView::new(*field)),
+    )
+}
 
 /// Wraps `router` so that a path with a trailing slash is routed as the same path without it.
 ///

@@ -35,22 +35,18 @@ use base64::{
     engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
 };
 use hmac::{Hmac, Mac};
-use percent_encoding::utf8_percent_encode;
 use sha2::Sha256;
 
 use crate::{
     config::ShareConfig,
     model::{Field, PrivateMedia},
-    refusal::COMPONENT,
+    urls,
 };
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// The shortest accepted key, in bytes (the HMAC-SHA256 block of security).
 pub const MIN_KEY_BYTES: usize = 32;
-
-/// The path segment after the field that marks a share link.
-pub const SHARED_SEGMENT: &str = "shared";
 
 /// Separates this MAC from any other use of the key, and allows a new format later.
 const DOMAIN: &[u8] = b"privates-share-v1";
@@ -65,9 +61,6 @@ pub enum ShareError {
          least 32 bytes, e.g. from `openssl rand -base64 32`)"
     )]
     Disabled,
-    /// `share.key` does not decode to a long enough key.
-    #[error("config key `initializers.privates.share.key`: {0}")]
-    InvalidKey(String),
     /// The field of this object holds no file.
     #[error("the field `{field}` holds no file to share")]
     EmptyField {
@@ -87,6 +80,23 @@ pub enum ShareError {
         asked: u64,
         /// `share.max_ttl`.
         max: u64,
+    },
+}
+
+/// Why `share.key` is not a usable key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShareKeyError {
+    /// The text is neither hex nor base64.
+    #[error("is neither hex nor base64")]
+    NotEncoded,
+    /// The key is too short.
+    #[error(
+        "decodes to {len} bytes, at least {MIN_KEY_BYTES} are needed (`openssl rand -base64 32`)"
+    )]
+    TooShort {
+        /// Its length in bytes.
+        len: usize,
     },
 }
 
@@ -120,11 +130,10 @@ impl ShareKey {
     /// Decodes `share.key`.
     ///
     /// # Errors
-    /// [`ShareError::InvalidKey`] for a key that is not base64/hex or shorter than
-    /// [`MIN_KEY_BYTES`].
-    pub fn from_config(config: &ShareConfig) -> Result<Self, ShareError> {
+    /// [`ShareKeyError`] for a key that is not base64/hex or shorter than [`MIN_KEY_BYTES`].
+    pub fn from_config(config: &ShareConfig) -> Result<Self, ShareKeyError> {
         Ok(Self {
-            key: decode_key(&config.key).map_err(ShareError::InvalidKey)?,
+            key: decode_key(&config.key)?,
             max_ttl: config.max_ttl,
         })
     }
@@ -201,14 +210,7 @@ impl ShareKey {
             name,
             expires,
         });
-        Ok(format!(
-            "{}/{}/{}/{}/{}/{SHARED_SEGMENT}/?expires={expires}&sig={sig}",
-            M::URL_PREFIX.trim_end_matches('/'),
-            M::APP,
-            M::MODEL,
-            utf8_percent_encode(&pk, COMPONENT),
-            field.name(),
-        ))
+        Ok(urls::share_url(object, field, expires, &sig))
     }
 
     /// Mints with a lifetime, bounded by `share.max_ttl`.
@@ -297,7 +299,7 @@ fn unix(time: SystemTime) -> u64 {
 
 /// Decodes a key written in hex or base64 (standard or URL-safe, padded or not); hex wins
 /// when the text is both.
-pub(crate) fn decode_key(text: &str) -> Result<Vec<u8>, String> {
+fn decode_key(text: &str) -> Result<Vec<u8>, ShareKeyError> {
     let text = text.trim();
     let hex = (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| {
@@ -312,13 +314,10 @@ pub(crate) fn decode_key(text: &str) -> Result<Vec<u8>, String> {
         None => [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
             .iter()
             .find_map(|engine| engine.decode(text).ok())
-            .ok_or_else(|| "is neither hex nor base64".to_string())?,
+            .ok_or(ShareKeyError::NotEncoded)?,
     };
     if key.len() < MIN_KEY_BYTES {
-        return Err(format!(
-            "decodes to {} bytes, at least {MIN_KEY_BYTES} are needed (`openssl rand -base64 32`)",
-            key.len()
-        ));
+        return Err(ShareKeyError::TooShort { len: key.len() });
     }
     Ok(key)
 }

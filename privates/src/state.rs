@@ -8,12 +8,13 @@ use http::request::Parts;
 use loco_rs::app::AppContext;
 
 use crate::{
-    checks::{self, CheckReport, StaticAssets},
-    config::{PrivatesConfig, StorageBackend},
-    error::{ConfigError, Error},
+    checks::{self, CheckReport, Environment},
+    config::{ConfigError, PrivatesConfig},
+    error::Error,
     permissions::{AnyUser, Authorizer, DynAuthorizer},
     refusal::Decision,
-    sendfile::{Sendfile, SendfileOptions},
+    sendfile::{Sendfile, SendfileError, SendfileOptions},
+    settings::{Settings, StorageSettings},
     share::ShareKey,
     storage::{LocalStorage, S3Storage, Storage, StorageError},
 };
@@ -25,36 +26,37 @@ pub struct Privates {
 }
 
 struct Inner {
+    /// The block as read, and what it was checked against (for [`Privates::reconfigure`]).
     config: PrivatesConfig,
+    env: Environment,
+    settings: Settings,
     files: Storage,
     sendfile: Sendfile,
     authorizer: Arc<dyn DynAuthorizer>,
-    share: Option<ShareKey>,
-    /// The S3 backend's empty stand-in for a sendfile root, removed with the handle.
-    _staging: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for Privates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Privates")
-            .field("config", &self.inner.config)
+            .field("settings", &self.inner.settings)
             .finish_non_exhaustive()
     }
 }
 
 impl Privates {
-    /// Builds the handle after running the checks: errors refuse to build (naming the key to
-    /// fix), warnings are logged.
+    /// Builds the handle after running the checks against the process environment (its S3
+    /// credentials): errors refuse to build (naming the key to fix), warnings are logged.
     ///
     /// # Errors
-    /// [`Error::Checks`] when a check fails, [`Error::Storage`] / [`Error::Sendfile`] when the
-    /// storage folder cannot be created or opened.
+    /// [`Error::Checks`] when a check fails, [`Error::Storage`] when the storage folder cannot
+    /// be created or opened.
     pub fn new(config: PrivatesConfig, authorizer: impl Authorizer) -> Result<Self, Error> {
-        Self::with_checks(config, Arc::new(authorizer), None)
+        Self::build(config, Environment::process(), Arc::new(authorizer))
     }
 
-    /// Builds the handle from a loco config: reads `initializers.privates` and also checks it
-    /// against loco's static-assets settings.
+    /// Builds the handle from a loco config, as the initializer does at boot: reads
+    /// `initializers.privates` and checks it against loco's own settings (static assets, the
+    /// JWT secret) too.
     ///
     /// # Errors
     /// As [`Privates::new`], plus [`Error::Config`] for a malformed block.
@@ -62,94 +64,69 @@ impl Privates {
         config: &loco_rs::config::Config,
         authorizer: impl Authorizer,
     ) -> Result<Self, Error> {
-        let privates = PrivatesConfig::from_loco(config)?;
-        Self::with_checks(
-            privates,
-            Arc::new(authorizer),
-            StaticAssets::from_loco(config).as_ref(),
+        Self::boot(config, Arc::new(authorizer))
+    }
+
+    /// The initializer's and [`from_loco`](Self::from_loco)'s one way in.
+    pub(crate) fn boot(
+        config: &loco_rs::config::Config,
+        authorizer: Arc<dyn DynAuthorizer>,
+    ) -> Result<Self, Error> {
+        Self::build(
+            PrivatesConfig::from_loco(config)?,
+            Environment::from_loco(config),
+            authorizer,
         )
     }
 
-    pub(crate) fn with_checks(
+    fn build(
         config: PrivatesConfig,
+        env: Environment,
         authorizer: Arc<dyn DynAuthorizer>,
-        static_assets: Option<&StaticAssets>,
     ) -> Result<Self, Error> {
-        let report = checks::run(&config, static_assets);
-        log_warnings(&report);
-        if report.has_errors() {
-            return Err(Error::Checks(report));
-        }
-        Self::build(config, authorizer)
-    }
-
-    fn build(config: PrivatesConfig, authorizer: Arc<dyn DynAuthorizer>) -> Result<Self, Error> {
-        // The checks guarantee what each backend needs; answer with their ids rather than
-        // panicking if a caller skipped them.
-        let Some(storage_config) = &config.storage else {
-            return Err(Error::Checks(checks::run(&config, None)));
-        };
-        let share = config
-            .share
-            .as_ref()
-            .map(ShareKey::from_config)
-            .transpose()?;
-        let (files, sendfile, staging) = match storage_config.backend {
-            StorageBackend::S3 => {
-                let s3 = S3Storage::new(storage_config)?;
-                let staging = tempfile::Builder::new()
-                    .prefix("privates-s3-")
-                    .tempdir()
-                    .map_err(|source| crate::storage::StorageError::Location {
-                        location: std::env::temp_dir(),
-                        source,
-                    })?;
-                // The object backends never read local files; the sendfile root only has to
-                // exist, and nothing is ever written to it.
-                let sendfile = Sendfile::new(config.sendfile.backend, staging.path(), None)?;
-                tracing::info!(bucket = s3.bucket(), "privates: files are stored in S3");
-                (Storage::S3(s3), sendfile, Some(staging))
-            }
-            _ => {
-                let Some(root) = &config.sendfile.root else {
-                    return Err(Error::Checks(checks::run(&config, None)));
-                };
-                let storage = LocalStorage::new(&storage_config.location, &storage_config.base_url)
-                    .map_err(|err| match err {
-                        // Boot errors name the key to fix, as every other config error does.
-                        StorageError::Location { .. } => Error::Config(ConfigError::Invalid {
-                            key: "initializers.privates.storage.location".into(),
-                            message: err.to_string(),
-                        }),
-                        other => Error::Storage(other),
-                    })?;
-                let sendfile = Sendfile::new(
-                    config.sendfile.backend,
-                    root.clone(),
-                    config.sendfile.url.clone(),
-                )?;
-                (Storage::Local(storage), sendfile, None)
+        let validated = checks::validate(&config, &env).map_err(Error::Checks)?;
+        log_warnings(&validated.warnings);
+        let settings = validated.settings;
+        let files = match &settings.storage {
+            StorageSettings::Local(local) => Storage::Local(
+                LocalStorage::new(&local.location, &local.base_url).map_err(|err| match err {
+                    // Boot errors name the key to fix, as every other config error does.
+                    StorageError::Location { .. } => Error::Config(ConfigError::Invalid {
+                        key: "initializers.privates.storage.location".into(),
+                        message: err.to_string(),
+                    }),
+                    other => Error::Storage(other),
+                })?,
+            ),
+            StorageSettings::S3(s3) => {
+                tracing::info!(bucket = %s3.bucket, "privates: files are stored in S3");
+                Storage::S3(S3Storage::new(s3)?)
             }
         };
+        let sendfile = Sendfile::from_settings(&settings.storage);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                env,
+                settings,
                 files,
                 sendfile,
                 authorizer,
-                share,
-                _staging: staging,
             }),
         })
     }
 
-    /// The same handle on another configuration (used by the test tools to move the storage
-    /// into a temporary root). The checks run again.
+    /// The same handle on another configuration, checked against the same environment (used
+    /// by the test tools to move the storage into a temporary root).
     ///
     /// # Errors
     /// As [`Privates::new`].
     pub fn reconfigure(&self, config: PrivatesConfig) -> Result<Self, Error> {
-        Self::with_checks(config, Arc::clone(&self.inner.authorizer), None)
+        Self::build(
+            config,
+            self.inner.env.clone(),
+            Arc::clone(&self.inner.authorizer),
+        )
     }
 
     /// The handle installed in the app context by [`PrivatesInitializer`](crate::PrivatesInitializer)
@@ -166,10 +143,16 @@ impl Privates {
         ctx.shared_store.insert(self.clone());
     }
 
-    /// The parsed configuration.
+    /// The configuration as read (the checks turned it into what this handle runs on).
     #[must_use]
     pub fn config(&self) -> &PrivatesConfig {
         &self.inner.config
+    }
+
+    /// Where an anonymous browser is sent (`login_url`).
+    #[must_use]
+    pub fn login_url(&self) -> &str {
+        self.inner.settings.login_url()
     }
 
     /// The configured private storage, local or S3: save, delete and inspect files here
@@ -181,12 +164,12 @@ impl Privates {
 
     /// The share-link key, `None` when `share` is not configured.
     pub(crate) fn share_key(&self) -> Option<&ShareKey> {
-        self.inner.share.as_ref()
+        self.inner.settings.share.as_ref()
     }
 
-    /// The configured sendfile backend.
+    /// The configured delivery (`sendfile.*`).
     #[must_use]
-    pub fn sendfile_backend(&self) -> &Sendfile {
+    pub fn delivery(&self) -> &Sendfile {
         &self.inner.sendfile
     }
 
@@ -231,23 +214,34 @@ impl Privates {
             Ok(user) => user,
             Err(refused) => return Ok(refused),
         };
+        Ok(
+            if self.may_access(&user, permission, object, field, ctx).await? {
+                Decision::Allowed
+            } else {
+                Decision::Forbidden
+            },
+        )
+    }
+
+    /// The authorizer's [object-level check](crate::permissions::Authorizer::has_object_permission)
+    /// of `field` on `object`, after [`authorize`](Self::authorize) let `user` in.
+    pub(crate) async fn may_access<M: crate::PrivateMedia>(
+        &self,
+        user: &AnyUser,
+        permission: &str,
+        object: &M,
+        field: &crate::Field<M>,
+        ctx: &AppContext,
+    ) -> loco_rs::Result<bool> {
         let object = crate::permissions::ObjectRef {
             app: M::APP,
             model: M::MODEL,
             field: field.name(),
             object,
         };
-        Ok(
-            if self
-                .authorizer()
-                .has_object_permission(&user, permission, object, ctx)
-                .await?
-            {
-                Decision::Allowed
-            } else {
-                Decision::Forbidden
-            },
-        )
+        self.authorizer()
+            .has_object_permission(user, permission, object, ctx)
+            .await
     }
 
     /// The first two steps of every check: who asks, and do they hold `permission`. The user
@@ -282,7 +276,7 @@ impl Privates {
         permission: &str,
     ) -> loco_rs::Result<Option<Response>> {
         let decision = self.decide(parts, ctx, permission).await?;
-        Ok(decision.refusal(parts, &self.inner.config.login_url))
+        Ok(decision.refusal(parts, self.login_url()))
     }
 
     /// A share link to `field` of `object` that works without logging in for `ttl` (at most
@@ -318,44 +312,25 @@ impl Privates {
     }
 
     /// Hands the stored file `name` to the browser through the configured backend, the way
-    /// django-sendfile2's `sendfile(request, ...)` does. No permission is checked here: this is
-    /// what a handler calls after its own checks (the [`view`](crate::view) does them all).
+    /// django-sendfile2's `sendfile(request, ...)` does: the storage opens it, the delivery
+    /// answers. No permission is checked here: this is what a handler calls after its own
+    /// checks (the [`view`](crate::view) does them all).
     ///
     /// # Errors
-    /// [`Error::Storage`] when the name is refused or the file is missing, [`Error::Sendfile`]
-    /// when it cannot be handed over. Both turn into 404 responses with
-    /// [`IntoResponse`](axum::response::IntoResponse) on the inner error.
+    /// [`SendfileError`]: its [`status`](SendfileError::status) is 404 for a refused name or a
+    /// missing file, 500 for a failing store; it is also the response
+    /// ([`IntoResponse`](axum::response::IntoResponse)).
     pub async fn sendfile(
         &self,
         parts: &Parts,
         name: &str,
         options: &SendfileOptions,
-    ) -> Result<Response, Error> {
-        match &self.inner.files {
-            Storage::S3(storage) => {
-                let object = storage.open(name).await?;
-                let expires = Duration::from_secs(self.inner.config.sendfile.expires);
-                self.inner
-                    .sendfile
-                    .serve_object(
-                        &parts.method,
-                        &parts.headers,
-                        storage,
-                        &object,
-                        expires,
-                        options,
-                    )
-                    .await
-            }
-            Storage::Local(storage) => {
-                let file = storage.open(name).await?;
-                Ok(self
-                    .inner
-                    .sendfile
-                    .serve(&parts.method, &parts.headers, file, options)
-                    .await?)
-            }
-        }
+    ) -> Result<Response, SendfileError> {
+        let opened = self.inner.files.open(name).await?;
+        self.inner
+            .sendfile
+            .serve(&parts.method, &parts.headers, opened, options)
+            .await
     }
 }
 

@@ -10,11 +10,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{
-    Privates, checks,
-    config::{PrivatesConfig, StorageBackend},
-    storage::LocalStorage,
-};
+use crate::{Privates, checks, storage::LocalStorage};
 
 /// Runs the checks and prints the findings; fails when any is an error. Register it in
 /// `Hooks::register_tasks`: `tasks.register(privates::task::PrivatesCheck);`.
@@ -31,21 +27,14 @@ impl Task for PrivatesCheck {
     fn task(&self) -> TaskInfo {
         TaskInfo {
             name: Self::NAME.to_string(),
-            detail: "Run the privates configuration checks (privates.E001 ... W003)".to_string(),
+            detail: "Run the privates configuration checks (privates.E001 ... E211)".to_string(),
         }
     }
 
     async fn run(&self, ctx: &AppContext, _vars: &Vars) -> loco_rs::Result<()> {
-        let config = PrivatesConfig::from_loco(&ctx.config).map_err(crate::Error::from)?;
-        let report = checks::run_loco(&config, &ctx.config);
-        // A task talks to the terminal that started it.
-        #[allow(clippy::print_stdout)]
-        {
-            println!("{report}");
-        }
-        if report.has_errors() {
-            return Err(crate::Error::Checks(report).into());
-        }
+        // The same checks as at boot and in `cargo loco doctor`.
+        let validated = checks::check_loco(&ctx.config)?;
+        report(format_args!("{}", validated.warnings));
         Ok(())
     }
 }
@@ -235,22 +224,13 @@ impl Task for PrivatesCleanTemp {
 }
 
 /// The app's local storage: the installed handle if there is one, else built from the config
-/// (tasks run without the initializers). `None` for S3.
+/// after the checks (tasks run without the initializers). `None` for S3.
 fn local_storage(ctx: &AppContext) -> loco_rs::Result<Option<LocalStorage>> {
-    if let Ok(privates) = Privates::from_ctx(ctx) {
-        return Ok(privates.files().as_local().cloned());
-    }
-    let config = PrivatesConfig::from_loco(&ctx.config).map_err(crate::Error::from)?;
-    match config.storage {
-        Some(storage) if storage.backend == StorageBackend::S3 => Ok(None),
-        Some(storage) if !storage.location.as_os_str().is_empty() => Ok(Some(
-            LocalStorage::new(&storage.location, &storage.base_url).map_err(crate::Error::from)?,
-        )),
-        _ => {
-            let report = checks::run_loco(&config, &ctx.config);
-            Err(crate::Error::Checks(report).into())
-        }
-    }
+    let privates = match Privates::from_ctx(ctx) {
+        Ok(privates) => privates,
+        Err(_) => Privates::from_loco(&ctx.config, crate::permissions::NoUsers)?,
+    };
+    Ok(privates.files().as_local().cloned())
 }
 
 /// A task talks to the terminal that started it.

@@ -23,12 +23,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use loco_rs::app::AppContext;
 
 use crate::{
-    config::{PrivatesConfig, S3Credentials, StorageConfig},
+    config::{PrivatesConfig, S3Credentials, S3StorageConfig, StorageConfig},
     error::Error,
-    sendfile::{
-        Backend, X_ACCEL_REDIRECT, X_SENDFILE, accel_redirect_value, lighttpd_sendfile_value,
-        xsendfile_value,
-    },
+    sendfile::Backend,
     state::Privates,
     storage::{Storage, StorageError},
 };
@@ -72,15 +69,23 @@ impl TempPrivateRoot {
     /// Points `config`'s storage location and sendfile root at this folder, keeping every other
     /// setting (backend, URLs).
     pub fn apply(&self, config: &mut PrivatesConfig) {
-        match &mut config.storage {
-            Some(storage) => storage.location = self.path().to_path_buf(),
-            None => {
-                config.storage = Some(StorageConfig::local(self.path()));
+        let base_url = match &mut config.storage {
+            Some(StorageConfig::Local(storage)) => {
+                storage.location = self.path().to_path_buf();
+                storage.base_url.clone()
             }
-        }
+            // An S3 storage keeps its bucket; the root serves nothing then.
+            Some(StorageConfig::S3(_)) => return,
+            None => {
+                let storage = StorageConfig::local(self.path());
+                let base_url = storage.as_local().map(|local| local.base_url.clone());
+                config.storage = Some(storage);
+                base_url.unwrap_or_default()
+            }
+        };
         config.sendfile.root = Some(self.path().to_path_buf());
         if config.sendfile.url.is_none() {
-            config.sendfile.url = config.storage.as_ref().map(|s| s.base_url.clone());
+            config.sendfile.url = Some(base_url);
         }
     }
 
@@ -391,11 +396,11 @@ impl S3TestServer {
     /// An S3 storage on this server's bucket, with its credentials (region `us-east-1`, no
     /// prefix, the default timeout): set `prefix`, `timeout`, … on it as the test needs.
     #[must_use]
-    pub fn storage_config(&self) -> StorageConfig {
-        StorageConfig {
+    pub fn storage_config(&self) -> S3StorageConfig {
+        S3StorageConfig {
             endpoint: Some(self.endpoint()),
             credentials: Some(self.credentials()),
-            ..StorageConfig::s3(self.bucket.clone(), "us-east-1")
+            ..S3StorageConfig::new(self.bucket.clone(), "us-east-1")
         }
     }
 
@@ -552,22 +557,14 @@ pub async fn expected_offload_header(
     privates: &Privates,
     name: &str,
 ) -> Result<Option<(HeaderName, HeaderValue)>, Error> {
-    // Only local files are handed to a web server; object storage never offloads.
-    let Some(local) = privates.files().as_local() else {
-        return Ok(None);
-    };
-    let path = local.path(name).await?;
-    let sendfile = privates.sendfile_backend();
-    Ok(match sendfile.backend() {
-        Backend::Nginx => {
-            let relative = path.strip_prefix(sendfile.root()).unwrap_or(&path);
-            let url = sendfile.url().unwrap_or_default();
-            Some((X_ACCEL_REDIRECT, accel_redirect_value(url, relative)?))
+    // The file must be there: an assertion about a missing file is a failing one.
+    if !privates.files().exists(name).await? {
+        return Err(StorageError::NotFound {
+            name: name.to_owned(),
         }
-        Backend::Apache => Some((X_SENDFILE, xsendfile_value(&path)?)),
-        Backend::Lighttpd => Some((X_SENDFILE, lighttpd_sendfile_value(&path)?)),
-        _ => None,
-    })
+        .into());
+    }
+    Ok(privates.delivery().offload_header_for(name)?)
 }
 
 /// Asserts that `response` hands the stored file `name` to the web server through the
@@ -586,7 +583,7 @@ pub async fn assert_offloaded(response: &impl ResponseParts, privates: &Privates
     let Ok(Some((header, value))) = expected else {
         fail(&format!(
             "`{name}` cannot be offloaded with the {:?} backend: {expected:?}",
-            privates.config().sendfile.backend
+            privates.delivery().backend()
         ));
     };
     assert_eq!(
@@ -605,7 +602,7 @@ pub async fn assert_x_accel_redirect(
     privates: &Privates,
     name: &str,
 ) {
-    assert_eq!(privates.config().sendfile.backend, Backend::Nginx);
+    assert_eq!(privates.delivery().backend(), Backend::Nginx);
     assert_offloaded(response, privates, name).await;
 }
 
@@ -614,7 +611,7 @@ pub async fn assert_x_accel_redirect(
 /// # Panics
 /// When it is not, or the configured backend is not apache.
 pub async fn assert_x_sendfile(response: &impl ResponseParts, privates: &Privates, name: &str) {
-    assert_eq!(privates.config().sendfile.backend, Backend::Apache);
+    assert_eq!(privates.delivery().backend(), Backend::Apache);
     assert_offloaded(response, privates, name).await;
 }
 
@@ -658,13 +655,15 @@ async fn stored_bytes(privates: &Privates, name: &str) -> Result<Vec<u8>, Error>
             let mut chunks = std::pin::pin!(s3.read(&object, 0, object.len).await?);
             let mut bytes = Vec::new();
             while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
-                bytes.extend_from_slice(&chunk.map_err(StorageError::from)?);
+                bytes.extend_from_slice(&chunk.map_err(|err| StorageError::io(name, err))?);
             }
             Ok(bytes)
         }
         Storage::Local(local) => {
             let path = local.path(name).await?;
-            Ok(tokio::fs::read(&path).await.map_err(StorageError::from)?)
+            Ok(tokio::fs::read(&path)
+                .await
+                .map_err(|err| StorageError::io(name, err))?)
         }
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::{Display, Write as _};
 
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc, format::StrftimeItems};
 
+pub use crate::storage::UploadToError;
 use crate::storage::{NameError, StorageError, make_valid_name, valid_upload_filename};
 
 /// The folder (or full name) a new upload of a field is stored under.
@@ -165,30 +166,3 @@ fn unsafe_folder(pattern: &str, expanded: &str, err: StorageError) -> UploadToEr
     }
 }
 
-/// An `upload_to` pattern that cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum UploadToError {
-    /// The pattern has an unknown or incomplete `%` specifier.
-    #[error(
-        "upload_to pattern {pattern:?} has an unknown or incomplete `%` specifier; use strftime \
-         specifiers such as `%Y`, `%m`, `%d`, and `%%` for a literal `%`"
-    )]
-    InvalidSpecifier {
-        /// The pattern.
-        pattern: String,
-    },
-    /// The pattern does not expand to a relative folder inside the storage.
-    #[error(
-        "upload_to pattern {pattern:?} expands to {expanded:?}, which is not a relative folder \
-         inside the storage: {reason}; write it like \"documents/%Y/%m/\""
-    )]
-    UnsafeFolder {
-        /// The pattern.
-        pattern: String,
-        /// What it expanded to.
-        expanded: String,
-        /// The naming rule the expansion broke.
-        reason: NameError,
-    },
-}

@@ -25,32 +25,35 @@ use axum::{
 };
 use futures_util::future::BoxFuture;
 use http::{StatusCode, request::Parts};
-use loco_rs::{app::AppContext, controller::Routes};
-use percent_encoding::utf8_percent_encode;
+use loco_rs::app::AppContext;
 
 use crate::{
     model::{Field, FindByPk, PrivateMedia, ViewOptions},
-    permissions::ObjectRef,
-    refusal::{self, COMPONENT},
+    refusal,
     sendfile::SendfileOptions,
     share::Verdict,
     state::Privates,
+    urls,
 };
 
-/// The download view of one field of `M`.
+/// The download view of one field of `M`, and its share route. Register views with
+/// [`routing::routes`](crate::routing::routes) (or all of a model's with
+/// [`routing::model_routes`](crate::routing::model_routes)).
 ///
 /// ```ignore
-/// // Routes for IdDocument.pdf under the model's permission:
-/// let routes = PrivateMediaView::new(IdDocument::PDF).routes();
-/// // The same file under another permission, as a download:
+/// // IdDocument.pdf under another permission, as a download, under /backoffice:
 /// let view = PrivateMediaView::new(IdDocument::PDF)
 ///     .permission("docs.view_scans")
-///     .options(ViewOptions { attachment: true, ..ViewOptions::INLINE });
+///     .options(ViewOptions { attachment: true, ..ViewOptions::INLINE })
+///     .at("/backoffice");
+/// let routes = privates::routing::routes([view]);
 /// ```
 pub struct PrivateMediaView<M: PrivateMedia> {
     field: Field<M>,
     permission: Cow<'static, str>,
     options: ViewOptions,
+    prefix: Cow<'static, str>,
+    custom: Option<MethodRouter<AppContext>>,
 }
 
 impl<M: PrivateMedia> Clone for PrivateMediaView<M> {
@@ -59,6 +62,8 @@ impl<M: PrivateMedia> Clone for PrivateMediaView<M> {
             field: self.field,
             permission: self.permission.clone(),
             options: self.options,
+            prefix: self.prefix.clone(),
+            custom: self.custom.clone(),
         }
     }
 }
@@ -69,20 +74,30 @@ impl<M: PrivateMedia> std::fmt::Debug for PrivateMediaView<M> {
             .field("field", &self.field.name())
             .field("permission", &self.permission)
             .field("options", &self.options)
+            .field("prefix", &self.prefix)
+            .field("custom", &self.custom.is_some())
             .finish()
     }
 }
 
 impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     /// The view of `field`, guarded by the field's permission (or the model's), answering with
-    /// the field's view options.
+    /// the field's view options, under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX).
     #[must_use]
     pub fn new(field: Field<M>) -> Self {
         Self {
             field,
             permission: Cow::Borrowed(M::permission_for(&field)),
             options: field.spec.view,
+            prefix: Cow::Borrowed(M::URL_PREFIX),
+            custom: None,
         }
+    }
+
+    /// The field.
+    #[must_use]
+    pub fn field(&self) -> Field<M> {
+        self.field
     }
 
     /// Requires another permission (Django's `permission_required`).
@@ -99,67 +114,119 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         self
     }
 
-    /// The route path, `{URL_PREFIX}/{app}/{model}/{pk}/{field}/`, with `{pk}` as the axum
-    /// path parameter.
+    /// Puts the download route under another prefix (`/admin`, `/backoffice/files`). Share
+    /// links stay under the model's [`URL_PREFIX`](PrivateMedia::URL_PREFIX), where
+    /// [`Privates::share_url`] mints them.
+    #[must_use]
+    pub fn at(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Answers downloads with the app's own handler instead (Django's custom
+    /// `PrivateMediaView` subclass). Such a view has no share route: the custom handler
+    /// decides what its download is, and a share link would bypass it.
+    #[must_use]
+    pub fn custom(mut self, router: MethodRouter<AppContext>) -> Self {
+        self.custom = Some(router);
+        self
+    }
+
+    /// The route path, `{prefix}/{app}/{model}/{pk}/{field}/`, with `{pk}` as the axum path
+    /// parameter.
     #[must_use]
     pub fn path(&self) -> String {
-        format!(
-            "{}/{}/{}/{{pk}}/{}/",
-            M::URL_PREFIX.trim_end_matches('/'),
-            M::APP,
-            M::MODEL,
-            self.field.name()
-        )
+        urls::field_path(&self.prefix, M::APP, M::MODEL, "{pk}", self.field.name())
     }
 
-    /// The axum handler for GET and HEAD (axum answers HEAD through the GET route, without a
-    /// body).
-    pub fn method_router(self) -> MethodRouter<AppContext> {
-        get(Handle {
-            view: self,
-            route: Route::Download,
-        })
-    }
-
-    /// A loco [`Routes`] with this view at [`PrivateMediaView::path`].
-    #[must_use]
-    pub fn routes(self) -> Routes {
-        let path = self.path();
-        Routes::new().add(&path, self.method_router())
-    }
-
-    /// The share route path, `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/`.
+    /// The share route path ([`urls::share_route`]).
     #[must_use]
     pub fn share_path(&self) -> String {
-        format!("{}{}/", self.path(), crate::share::SHARED_SEGMENT)
+        urls::share_route(&self.field)
     }
 
-    /// The axum handler of the share route (GET and HEAD).
-    pub fn share_method_router(self) -> MethodRouter<AppContext> {
-        get(Handle {
-            view: self,
-            route: Route::Shared,
-        })
+    /// The download handler and, unless the view is [custom](Self::custom), the share
+    /// handler (GET and HEAD; axum answers HEAD through the GET route, without a body), for
+    /// [`routing::routes`](crate::routing::routes).
+    pub(crate) fn method_routers(
+        self,
+    ) -> (MethodRouter<AppContext>, Option<MethodRouter<AppContext>>) {
+        match self.custom {
+            Some(custom) => (custom, None),
+            None => {
+                let share = get(Handle {
+                    view: self.clone(),
+                    route: Route::Shared,
+                });
+                let download = get(Handle {
+                    view: self,
+                    route: Route::Download,
+                });
+                (download, Some(share))
+            }
+        }
     }
 
-    /// A loco [`Routes`] with the share route at [`PrivateMediaView::share_path`].
-    #[must_use]
-    pub fn share_routes(self) -> Routes {
-        let path = self.share_path();
-        Routes::new().add(&path, self.share_method_router())
+    /// Answers one request for the object whose key is `pk` (as it appeared in the path):
+    /// authenticate, the permission, the object, the object-level check, the field, sendfile.
+    pub async fn respond(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
+        let privates = match Privates::from_ctx(ctx) {
+            Ok(privates) => privates,
+            Err(err) => return internal(err),
+        };
+        match self.download(ctx, &privates, parts, pk).await {
+            Ok(response) | Err(response) => response,
+        }
     }
 
-    /// Answers one request on the share route: the signed link decides, nobody logs in.
+    async fn download(
+        &self,
+        ctx: &AppContext,
+        privates: &Privates,
+        parts: &Parts,
+        pk: &str,
+    ) -> Result<Response, Response> {
+        let user = match privates
+            .authorize(parts, ctx, &self.permission)
+            .await
+            .map_err(internal)?
+        {
+            Ok(user) => user,
+            Err(refused) => {
+                return Err(refused
+                    .refusal(parts, privates.login_url())
+                    .unwrap_or_else(refusal::forbidden));
+            }
+        };
+        let Ok(pk) = M::Pk::from_str(pk) else {
+            return Err(refusal::not_found());
+        };
+        let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(internal)? else {
+            return Err(refusal::not_found());
+        };
+        if !privates
+            .may_access(&user, &self.permission, &object, &self.field, ctx)
+            .await
+            .map_err(internal)?
+        {
+            return Err(refusal::forbidden());
+        }
+        let Some(name) = self.field.stored_name(&object) else {
+            return Err(refusal::not_found());
+        };
+        Ok(self.send(privates, parts, name, "download").await)
+    }
+
+    /// Answers one request on the share route: the signed link decides, nobody logs in. A
+    /// malformed or tampered link, an unknown object or a replaced file: 403; an expired link:
+    /// 410; share links disabled: 404.
     pub async fn respond_shared(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
         let privates = match Privates::from_ctx(ctx) {
             Ok(privates) => privates,
-            Err(err) => {
-                tracing::error!("{err}");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            Err(err) => return internal(err),
         };
         let Some(key) = privates.share_key() else {
-            return not_found();
+            return refusal::not_found();
         };
         // Every way a link can fail to match answers alike (403): a forged link learns
         // nothing about which objects exist or hold files.
@@ -184,21 +251,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         let Some(name) = self.field.stored_name(&object) else {
             return refusal::forbidden();
         };
-        let mut response = match privates
-            .sendfile(parts, name, &self.sendfile_options())
-            .await
-        {
-            Ok(response) => response,
-            Err(err) => {
-                tracing::warn!(
-                    app = M::APP,
-                    model = M::MODEL,
-                    field = self.field.name(),
-                    "shared download refused: {err}"
-                );
-                not_found_or_internal(&err)
-            }
-        };
+        let mut response = self.send(&privates, parts, name, "shared download").await;
         // The signed URL must not travel on in a Referer from an inline document.
         response.headers_mut().insert(
             http::header::REFERRER_POLICY,
@@ -207,140 +260,32 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         response
     }
 
-    fn sendfile_options(&self) -> SendfileOptions {
-        SendfileOptions {
+    /// The last step of both routes: the file `name`, through the configured delivery.
+    async fn send(&self, privates: &Privates, parts: &Parts, name: &str, what: &str) -> Response {
+        let options = SendfileOptions {
             attachment: self.options.attachment,
             attachment_filename: self.options.filename.map(str::to_string),
             mimetype: self.options.mimetype.map(str::to_string),
             encoding: None,
-        }
-    }
-
-    /// Answers one request for the object whose key is `pk` (as it appeared in the path).
-    pub async fn respond(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
-        let privates = match Privates::from_ctx(ctx) {
-            Ok(privates) => privates,
-            Err(err) => {
-                tracing::error!("{err}");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
         };
-        match self.decide(ctx, &privates, parts, pk).await {
-            Ok(response) | Err(response) => response,
-        }
-    }
-
-    async fn decide(
-        &self,
-        ctx: &AppContext,
-        privates: &Privates,
-        parts: &Parts,
-        pk: &str,
-    ) -> Result<Response, Response> {
-        let user = match privates
-            .authorize(parts, ctx, &self.permission)
-            .await
-            .map_err(internal)?
-        {
-            Ok(user) => user,
-            Err(refused) => {
-                return Err(refused
-                    .refusal(parts, &privates.config().login_url)
-                    .unwrap_or_else(refusal::forbidden));
-            }
-        };
-        let Ok(pk) = M::Pk::from_str(pk) else {
-            return Err(not_found());
-        };
-        let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(internal)? else {
-            return Err(not_found());
-        };
-        let object_ref = ObjectRef {
-            app: M::APP,
-            model: M::MODEL,
-            field: self.field.name(),
-            object: &object,
-        };
-        if !privates
-            .authorizer()
-            .has_object_permission(&user, &self.permission, object_ref, ctx)
-            .await
-            .map_err(internal)?
-        {
-            return Err(refusal::forbidden());
-        }
-        let Some(name) = self.field.stored_name(&object) else {
-            return Err(not_found());
-        };
-        match privates
-            .sendfile(parts, name, &self.sendfile_options())
-            .await
-        {
-            Ok(response) => Ok(response),
+        match privates.sendfile(parts, name, &options).await {
+            Ok(response) => response,
             Err(err) => {
                 tracing::warn!(
                     app = M::APP,
                     model = M::MODEL,
                     field = self.field.name(),
-                    "download refused: {err}"
+                    "{what} refused: {err}"
                 );
-                Err(not_found_or_internal(&err))
+                err.into_response()
             }
         }
     }
 }
 
-/// The download routes of every field of `M` that has one (fields marked `no_download` have
-/// none), each guarded by the field's permission, and each field's share route (answering 404
-/// while share links are disabled).
-#[must_use]
-pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
-    M::fields()
-        .iter()
-        .filter(|field| !field.spec.no_download)
-        .fold(Routes::new(), |routes, field| {
-            let view = PrivateMediaView::new(*field);
-            let path = view.path();
-            let share_path = view.share_path();
-            routes
-                .add(&path, view.clone().method_router())
-                .add(&share_path, view.share_method_router())
-        })
-}
-
-/// The download URL of `field` on `object`: `{URL_PREFIX}/{app}/{model}/{pk}/{field}/`, the key
-/// percent-encoded.
-#[must_use]
-pub fn download_url<M: PrivateMedia>(object: &M, field: &Field<M>) -> String {
-    format!(
-        "{}/{}/{}/{}/{}/",
-        M::URL_PREFIX.trim_end_matches('/'),
-        M::APP,
-        M::MODEL,
-        utf8_percent_encode(&object.pk().to_string(), COMPONENT),
-        field.name()
-    )
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "not found").into_response()
-}
-
-fn internal(err: loco_rs::Error) -> Response {
+fn internal(err: impl std::fmt::Display) -> Response {
     tracing::error!("download failed: {err}");
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
-}
-
-fn not_found_or_internal(err: &crate::Error) -> Response {
-    match err {
-        crate::Error::Storage(err) if !err.is_not_found() => {
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-        crate::Error::Sendfile(err) if err.is_io_fault() => {
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-        _ => not_found(),
-    }
 }
 
 /// Which answer a [`Handle`] gives.

@@ -11,8 +11,8 @@ use loco_rs::{
 };
 use privates::{
     Privates, PrivatesConfig, PrivatesInitializer,
-    checks::{self, Level, StaticAssets},
-    config::StorageConfig,
+    checks::{self, Environment, Level, StaticAssets},
+    config::{LocalStorageConfig, StorageConfig},
     sendfile::Backend,
     task::PrivatesCheck,
 };
@@ -51,10 +51,10 @@ fn a_full_block_parses() {
     .unwrap();
     assert_eq!(
         config.storage,
-        Some(StorageConfig {
+        Some(StorageConfig::Local(LocalStorageConfig {
+            location: "storage/private".into(),
             base_url: "/protected/".to_string(),
-            ..StorageConfig::local("storage/private")
-        })
+        }))
     );
     assert_eq!(config.sendfile.backend, Backend::Nginx);
     assert_eq!(config.sendfile.url.as_deref(), Some("/protected/"));
@@ -64,7 +64,10 @@ fn a_full_block_parses() {
 #[test]
 fn defaults_are_documented_values() {
     let config = parse("storage:\n  location: x\n").unwrap();
-    assert_eq!(config.storage.unwrap().base_url, "/private-media/");
+    assert_eq!(
+        config.storage.unwrap().as_local().unwrap().base_url,
+        "/private-media/"
+    );
     assert_eq!(config.sendfile.backend, Backend::Development);
     assert_eq!(config.login_url, "/login");
 }
@@ -109,7 +112,13 @@ fn malformed_blocks_name_the_key_to_fix() {
 }
 
 fn ids(config: &PrivatesConfig, assets: Option<&StaticAssets>) -> Vec<&'static str> {
-    checks::run(config, assets)
+    checks::run(
+        config,
+        &Environment {
+            static_assets: assets.cloned(),
+            ..Environment::default()
+        },
+    )
         .messages
         .iter()
         .map(|m| m.id)
@@ -149,7 +158,7 @@ fn each_check_fires_on_its_condition_only() {
     .unwrap();
     assert_eq!(ids(&c, None), ["privates.W001"]);
     let mut c = ok.clone();
-    c.storage.as_mut().unwrap().base_url = "private-media".to_string();
+    c.storage.as_mut().unwrap().as_local_mut().unwrap().base_url = "private-media".to_string();
     assert_eq!(ids(&c, None), ["privates.E103", "privates.W003"]);
     let mut c = ok.clone();
     c.login_url = "https://evil.example/login".to_string();
@@ -188,7 +197,7 @@ fn static_assets_overlap_is_an_error() {
 
 #[test]
 fn messages_name_the_key_and_the_fix() {
-    let report = checks::run(&PrivatesConfig::default(), None);
+    let report = checks::run(&PrivatesConfig::default(), &Environment::default());
     let text = report.to_string();
     assert!(text.contains("privates.E001"), "{text}");
     assert!(

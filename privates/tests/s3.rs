@@ -17,11 +17,11 @@ use std::{
 
 use common::{Doc, World};
 use privates::{
-    config::{S3Credentials, StorageBackend, StorageConfig},
+    config::{S3Credentials, S3StorageConfig, StorageConfig},
     sendfile::Backend,
     storage::{S3Storage, StorageError},
     testing::S3TestServer,
-    view::model_routes,
+    routing::model_routes,
 };
 use reqwest::{StatusCode, header::HeaderMap};
 
@@ -56,8 +56,8 @@ fn credentials(secret: &str) -> S3Credentials {
     }
 }
 
-fn s3_config(server: &S3TestServer, timeout: u64) -> StorageConfig {
-    StorageConfig {
+fn s3_config(server: &S3TestServer, timeout: u64) -> S3StorageConfig {
+    S3StorageConfig {
         prefix: Some(PREFIX.into()),
         timeout,
         ..server.storage_config()
@@ -67,7 +67,7 @@ fn s3_config(server: &S3TestServer, timeout: u64) -> StorageConfig {
 async fn world(server: &S3TestServer, backend: Backend, expires: u64) -> World {
     let storage = s3_config(server, 3);
     World::start_with(backend, model_routes::<Doc>(), move |config| {
-        config.storage = Some(storage);
+        config.storage = Some(StorageConfig::S3(storage));
         config.sendfile.expires = expires;
     })
     .await
@@ -205,9 +205,9 @@ async fn saves_stream_in_parts_and_never_overwrite() {
 #[ignore = "needs s3s-fs (scripts/test installs it)"]
 async fn calls_signed_with_a_wrong_secret_are_refused() {
     let server = s3s_fs().await;
-    let good = S3Storage::new(&s3_config(&server, 3)).unwrap();
+    let good = S3Storage::from_config(&s3_config(&server, 3)).unwrap();
     let name = good.save("docs/a.pdf", once(pattern(100))).await.unwrap();
-    let bad = S3Storage::new(&StorageConfig {
+    let bad = S3Storage::from_config(&S3StorageConfig {
         credentials: Some(credentials("not-the-secret")),
         ..s3_config(&server, 3)
     })
@@ -742,14 +742,13 @@ async fn a_server_that_stops_answering_times_out() {
             held.push(socket);
         }
     });
-    let mut config = StorageConfig {
+    let config = S3StorageConfig {
         endpoint: Some(format!("http://{addr}")),
         timeout: 2,
         credentials: Some(credentials(SECRET_KEY)),
-        ..StorageConfig::s3(BUCKET, "us-east-1")
+        ..S3StorageConfig::new(BUCKET, "us-east-1")
     };
-    config.backend = StorageBackend::S3;
-    let storage = S3Storage::new(&config).unwrap();
+    let storage = S3Storage::from_config(&config).unwrap();
     let started = Instant::now();
     let err = storage.size("a.pdf").await.unwrap_err();
     let elapsed = started.elapsed();
@@ -762,13 +761,13 @@ async fn a_server_that_stops_answering_times_out() {
 async fn a_blank_endpoint_is_aws_and_an_endpoint_is_trimmed() {
     // As the checks read them (E209 skips a blank endpoint): presigning makes no request.
     let presign = |endpoint: &str| {
-        let config = StorageConfig {
+        let config = S3StorageConfig {
             endpoint: Some(endpoint.to_string()),
             credentials: Some(credentials(SECRET_KEY)),
-            ..StorageConfig::s3(BUCKET, "eu-west-1")
+            ..S3StorageConfig::new(BUCKET, "eu-west-1")
         };
         async move {
-            S3Storage::new(&config)
+            S3Storage::from_config(&config)
                 .unwrap()
                 .presign_get(
                     "a.pdf",

@@ -13,8 +13,8 @@ use common::HeaderUsers;
 use loco_rs::app::Initializer;
 use privates::{
     PrivatesConfig, PrivatesInitializer,
-    checks::{self, CheckMessage, Level},
-    config::{S3Credentials, ShareConfig, StorageConfig},
+    checks::{self, CheckMessage, Environment, Level},
+    config::{S3Credentials, S3StorageConfig, ShareConfig},
     sendfile::Backend,
 };
 
@@ -29,7 +29,7 @@ fn s3_ok(backend: &str) -> PrivatesConfig {
     let mut config =
         PrivatesConfig::from_value(&serde_yaml::from_str::<serde_json::Value>(&yaml).unwrap())
             .unwrap();
-    config.storage.as_mut().unwrap().credentials = Some(S3Credentials {
+    storage(&mut config).credentials = Some(S3Credentials {
         access_key_id: "AKIDEXAMPLE".to_string(),
         secret_access_key: "secret".to_string(),
         session_token: None,
@@ -37,12 +37,12 @@ fn s3_ok(backend: &str) -> PrivatesConfig {
     config
 }
 
-fn storage(config: &mut PrivatesConfig) -> &mut StorageConfig {
-    config.storage.as_mut().unwrap()
+fn storage(config: &mut PrivatesConfig) -> &mut S3StorageConfig {
+    config.storage.as_mut().unwrap().as_s3_mut().unwrap()
 }
 
 fn ids(config: &PrivatesConfig) -> Vec<&'static str> {
-    checks::run(config, None)
+    checks::run(config, &Environment::process())
         .messages
         .iter()
         .map(|m| m.id)
@@ -51,7 +51,7 @@ fn ids(config: &PrivatesConfig) -> Vec<&'static str> {
 
 /// The single finding of `config`, which must be `id`, an error about `key`.
 fn only(config: &PrivatesConfig, id: &str, key: &str) -> CheckMessage {
-    let report = checks::run(config, None);
+    let report = checks::run(config, &Environment::process());
     assert_eq!(
         report.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
         [id],
@@ -333,7 +333,7 @@ fn e208_the_share_key_is_the_jwt_secret() {
         key: SHARE_KEY.to_string(),
         max_ttl: 60,
     });
-    let report = checks::run_loco(&config, &loco_with_jwt_secret(&format!(" {SHARE_KEY}\n")));
+    let report = checks::run(&config, &Environment::from_loco(&loco_with_jwt_secret(&format!(" {SHARE_KEY}\n"))));
     assert_eq!(
         report.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
         ["privates.E208"],
@@ -353,8 +353,8 @@ fn e208_the_share_key_is_the_jwt_secret() {
     );
     // Another secret, or no JWT at all, is fine.
     let other = "c2Vzc2lvbnMtaGF2ZS10aGVpci1vd24tc2VjcmV0LWtleS0xMjM0";
-    assert!(!checks::run_loco(&config, &loco_with_jwt_secret(other)).has_errors());
-    assert!(!checks::run_loco(&config, &loco_rs::tests_cfg::config::test_config()).has_errors());
+    assert!(!checks::run(&config, &Environment::from_loco(&loco_with_jwt_secret(other))).has_errors());
+    assert!(!checks::run(&config, &Environment::from_loco(&loco_rs::tests_cfg::config::test_config())).has_errors());
 }
 
 #[test]

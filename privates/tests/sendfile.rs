@@ -22,7 +22,6 @@ use privates::{
     sendfile::{
         Backend, SANDBOX_CSP, Sendfile, SendfileError, SendfileOptions, content_disposition,
     },
-    storage::OpenedFile,
 };
 use reqwest::{StatusCode, header};
 use tempfile::TempDir;
@@ -38,9 +37,9 @@ struct Backends {
     lighttpd: Sendfile,
 }
 
-/// `/<backend>?path=<percent-encoded path>&attachment&filename=..&mimetype=..&encoding=..
-/// &opened=<absolute path>`. With `opened`, the handler opens that path itself
-/// (anywhere on disk) and calls `serve`, as the storage would; otherwise `serve_path`.
+/// `/<backend>?path=<percent-encoded path>&attachment&filename=..&mimetype=..&encoding=..`:
+/// the handler calls `serve_path`. (A stored file reaches the delivery only as the storage
+/// opened it, beneath its root: `tests/storage.rs` and `tests/view.rs` cover that way in.)
 async fn handle(
     State(backends): State<Arc<Backends>>,
     method: Method,
@@ -66,39 +65,13 @@ async fn handle(
         mimetype: text("mimetype"),
         encoding: text("encoding"),
     };
-    let result = match query.get("opened") {
-        Some(absolute) => {
-            let path = PathBuf::from(OsString::from_vec(absolute.clone()));
-            match open_by_hand(&path) {
-                Ok(file) => sendfile.serve(&method, &headers, file, &options).await,
-                Err(err) => Err(err),
-            }
-        }
-        None => {
-            let relative = PathBuf::from(OsString::from_vec(
-                query.get("path").cloned().unwrap_or_default(),
-            ));
-            sendfile
-                .serve_path(&method, &headers, &relative, &options)
-                .await
-        }
-    };
+    let relative = PathBuf::from(OsString::from_vec(
+        query.get("path").cloned().unwrap_or_default(),
+    ));
+    let result = sendfile
+        .serve_path(&method, &headers, &relative, &options)
+        .await;
     result.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// An `OpenedFile` for any path, the way a storage would hand it over (no confinement here:
-/// that is what `serve` must check).
-fn open_by_hand(path: &Path) -> Result<OpenedFile, SendfileError> {
-    let file = std::fs::File::open(path).map_err(|_| SendfileError::NotFound {
-        path: path.to_path_buf(),
-    })?;
-    let metadata = file.metadata().unwrap();
-    Ok(OpenedFile {
-        name: path.file_name().unwrap().to_string_lossy().into_owned(),
-        path: path.to_path_buf(),
-        file,
-        metadata,
-    })
 }
 
 fn parse_query(query: &str) -> HashMap<String, Vec<u8>> {
@@ -823,31 +796,11 @@ async fn missing_and_outside_files_are_404_on_every_backend() {
             assert_eq!(reply.text("x-accel-redirect"), None);
             assert_eq!(reply.text("x-sendfile"), None);
         }
-        // An opened file handed to `serve` from outside the root.
-        for opened in [&secret, &sibling_file] {
-            let query = format!("opened={}", q(opened.to_str().unwrap()));
-            let reply = server
-                .request(Method::GET, &server.url(backend, b"", &query), &[])
-                .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::NOT_FOUND,
-                "{backend} opened {opened:?}"
-            );
-        }
         // A relative symlink that stays inside the root is followed.
         let reply = server.get(backend, "alias.txt", &[]).await;
         assert_eq!(reply.status, StatusCode::OK, "{backend} alias");
-        // The same path inside the root works, both ways.
+        // The same path inside the root works.
         let reply = server.get(backend, "inside.txt", &[]).await;
-        assert_eq!(reply.status, StatusCode::OK);
-        let query = format!(
-            "opened={}",
-            q(server.root().join("inside.txt").to_str().unwrap())
-        );
-        let reply = server
-            .request(Method::GET, &server.url(backend, b"", &query), &[])
-            .await;
         assert_eq!(reply.status, StatusCode::OK);
     }
 }

@@ -12,7 +12,7 @@ use privates::{
     config::ShareConfig,
     sendfile::Backend,
     share::{ShareError, ShareKey},
-    view::model_routes,
+    routing::model_routes,
 };
 use reqwest::StatusCode;
 

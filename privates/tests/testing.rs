@@ -11,7 +11,7 @@ use privates::{
         TempPrivateRoot, assert_offloaded, assert_streams, assert_x_accel_redirect,
         assert_x_sendfile,
     },
-    view::model_routes,
+    routing::model_routes,
 };
 
 #[test]

@@ -8,7 +8,9 @@ use privates::{
     PrivateMedia, Privates, PrivatesConfig,
     sendfile::Backend,
     testing::TempPrivateRoot,
-    view::{PrivateMediaView, download_url, model_routes},
+    routing::{model_routes, routes},
+    urls::download_url,
+    view::PrivateMediaView,
 };
 use reqwest::StatusCode;
 
@@ -351,7 +353,7 @@ async fn view_permission_and_options_can_be_overridden() {
             mimetype: Some("application/octet-stream"),
         });
     assert_eq!(view.path(), "/admin/docs/iddocument/{pk}/pdf/");
-    let world = world_with(view.routes()).await;
+    let world = world_with(routes([view])).await;
     expect(
         world.get(&pdf("1"), Some("clerk"), &[]).await,
         StatusCode::FORBIDDEN,

@@ -76,12 +76,13 @@ impl Initializer for SeedOnFirstStart {
             .save("docs/sample passport.pdf", once(SAMPLE_PDF))
             .await
             .map_err(privates::Error::from)?;
+        let mugshot_name = iddocuments::Model::MUGSHOT
+            .spec
+            .upload_to
+            .name_for("sample.png")
+            .map_err(privates::Error::from)?;
         let mugshot = storage
-            .save_upload(
-                &iddocuments::Model::MUGSHOT.spec.upload_to,
-                "sample.png",
-                once(SAMPLE_PNG),
-            )
+            .save(&mugshot_name, once(SAMPLE_PNG))
             .await
             .map_err(privates::Error::from)?;
         iddocuments::ActiveModel {

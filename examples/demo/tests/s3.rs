@@ -15,7 +15,7 @@
 mod common;
 
 use common::{Demo, client, file, pdf, pdf_of_size, png, shared_link};
-use privates::{config::StorageConfig, storage::S3Storage, testing::S3TestServer};
+use privates::{config::S3StorageConfig, storage::S3Storage, testing::S3TestServer};
 use reqwest::{StatusCode, header, multipart::Form};
 
 const BUCKET: &str = "privates-demo-test";
@@ -34,7 +34,7 @@ fn s3_server() -> S3TestServer {
 
 /// The bucket through the S3 API, as the demo sees it (same prefix).
 fn bucket(server: &S3TestServer) -> S3Storage {
-    S3Storage::new(&StorageConfig {
+    S3Storage::from_config(&S3StorageConfig {
         prefix: Some(PREFIX.into()),
         timeout: 5,
         ..server.storage_config()

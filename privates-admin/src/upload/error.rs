@@ -86,8 +86,10 @@ impl UploadError {
     #[must_use]
     pub fn is_storage_full(&self) -> bool {
         match self {
-            Self::Storage(StorageError::Io(err)) => is_full(err),
-            Self::Privates(privates::Error::Storage(StorageError::Io(err))) => is_full(err),
+            Self::Storage(StorageError::Io { source, .. })
+            | Self::Privates(privates::Error::Storage(StorageError::Io { source, .. })) => {
+                is_full(source)
+            }
             _ => false,
         }
     }
@@ -163,7 +165,10 @@ mod tests {
         const ENOSPC: i32 = 28;
         const EDQUOT: i32 = 122;
         for code in [ENOSPC, EDQUOT] {
-            let err = UploadError::from(StorageError::Io(std::io::Error::from_raw_os_error(code)));
+            let err = UploadError::from(StorageError::Io {
+                name: "a.pdf".into(),
+                source: std::io::Error::from_raw_os_error(code),
+            });
             assert!(err.is_storage_full());
             assert_eq!(err.status(), StatusCode::INSUFFICIENT_STORAGE);
             let message = err.public_message();
@@ -172,10 +177,16 @@ mod tests {
         }
         // Wrapped with context, as the storage does for folders it cannot create.
         let wrapped = std::io::Error::new(std::io::ErrorKind::StorageFull, "cannot create docs");
-        let err = UploadError::from(privates::Error::from(StorageError::Io(wrapped)));
+        let err = UploadError::from(privates::Error::from(StorageError::Io {
+            name: "docs/a.pdf".into(),
+            source: wrapped,
+        }));
         assert_eq!(err.status(), StatusCode::INSUFFICIENT_STORAGE);
 
-        let other = UploadError::from(StorageError::Io(std::io::Error::from_raw_os_error(5)));
+        let other = UploadError::from(StorageError::Io {
+            name: "a.pdf".into(),
+            source: std::io::Error::from_raw_os_error(5),
+        });
         assert!(!other.is_storage_full());
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!other.public_message().contains("full"));

@@ -419,16 +419,15 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         let verify = image
             .filter(|_| self.options.image.verify_pixels)
             .map(|(format, _)| (format, self.options.image));
-        let saved =
-            self.storage
-                .save_upload_checked(&field.spec.upload_to, file_name, stream, move |file| {
-                    match verify {
-                        Some((format, rules)) => image::verify_pixels(file, format, &rules)
-                            .map_err(|message| InvalidImage(message).into()),
-                        None => Ok(()),
-                    }
-                })
-                .await;
+        let name = field.spec.upload_to.name_for(file_name)?;
+        let saved = self
+            .storage
+            .save_checked(&name, stream, move |file| match verify {
+                Some((format, rules)) => image::verify_pixels(file, format, &rules)
+                    .map_err(|message| InvalidImage(message).into()),
+                None => Ok(()),
+            })
+            .await;
         let name = match saved {
             Ok(name) => name,
             Err(StorageError::Rejected(source)) => match source.downcast::<InvalidImage>() {

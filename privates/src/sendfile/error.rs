@@ -5,6 +5,8 @@ use std::{io, path::PathBuf};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
+use crate::storage::StorageError;
+
 /// Why [`Sendfile`](super::Sendfile) refused or failed.
 ///
 /// As a response ([`IntoResponse`]) every case the client could provoke is a logged 404 (never
@@ -62,6 +64,10 @@ pub enum SendfileError {
         /// The value given.
         value: String,
     },
+    /// The storage refused the name, found nothing under it, or failed (a missing or refused
+    /// name is a 404, a failing store a 500: [`StorageError::is_not_found`]).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// Reading the file or its metadata failed after it was opened.
     #[error("I/O error on {path:?}: {source}")]
     Io {
@@ -83,9 +89,11 @@ impl SendfileError {
             | Self::NotFound { .. }
             | Self::Open { .. }
             | Self::Unrepresentable { .. } => StatusCode::NOT_FOUND,
-            Self::InvalidConfig { .. } | Self::InvalidOption { .. } | Self::Io { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Storage(err) if err.is_not_found() => StatusCode::NOT_FOUND,
+            Self::InvalidConfig { .. }
+            | Self::InvalidOption { .. }
+            | Self::Io { .. }
+            | Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -116,10 +124,14 @@ impl IntoResponse for SendfileError {
                 tracing::warn!(error = %self, "sendfile refused");
             }
             Self::NotFound { .. } => tracing::info!(error = %self, "sendfile: no such file"),
+            Self::Storage(err) if err.is_not_found() => {
+                tracing::info!(error = %self, "sendfile: refused or missing stored name");
+            }
             Self::Unrepresentable { .. }
             | Self::InvalidConfig { .. }
             | Self::InvalidOption { .. }
-            | Self::Io { .. } => tracing::error!(error = %self, "sendfile failed"),
+            | Self::Io { .. }
+            | Self::Storage(_) => tracing::error!(error = %self, "sendfile failed"),
         }
         if status == StatusCode::NOT_FOUND {
             (status, "not found").into_response()

@@ -1,7 +1,8 @@
 //! Handing a permitted file to the browser: django-sendfile2's `sendfile()`.
 //!
-//! A [`Sendfile`] is built once from the `sendfile.*` settings; its [`serve`](Sendfile::serve)
-//! turns an [`OpenedFile`] into the response of the configured [`Backend`]:
+//! A [`Sendfile`] is built once from the validated settings and answers for what the storage
+//! opened ([`Opened`]): a local file or an object in a bucket. The configured [`Backend`]
+//! decides the answer:
 //!
 //! | backend | response |
 //! |---|---|
@@ -17,9 +18,14 @@
 //! [`content_disposition`]), `Cache-Control: private` and `X-Content-Type-Options: nosniff`;
 //! HTML, SVG, XML and scripts shown inline also get [`SANDBOX_CSP`].
 //!
+//! [`Sendfile::serve_path`] is django-sendfile2's `sendfile(request, path)` for any file beneath
+//! the sendfile root that no storage manages (a generated report): it opens the path beneath
+//! the root itself, then answers the same way.
+//!
 //! The modules follow tower-http's fs service: [`headers`] (the entity and security headers),
 //! `conditional` (validators, 304/412), `range` (206/416), `stream` (the constant-memory
-//! body), `development` and `offload` (the backends).
+//! body), `development`, `offload` and `object` (the backends). [`SendfileError`] is the one
+//! error of the download path.
 
 mod conditional;
 mod development;
@@ -32,13 +38,12 @@ mod stream;
 
 use std::{
     borrow::Cow,
-    io,
     path::{Component, Path, PathBuf},
 };
 
 use axum::response::Response;
-use http::{HeaderMap, Method};
-use serde::Deserialize;
+use cap_std::fs::OpenOptionsExt;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use self::headers::EntityHeaders;
 pub use self::{
@@ -49,55 +54,12 @@ pub use self::{
         xsendfile_value,
     },
 };
-use crate::storage::OpenedFile;
-
-/// How files are handed over (`sendfile.backend`, django-sendfile2's `SENDFILE_BACKEND`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Backend {
-    /// The app streams the file itself (`django_sendfile.backends.development` /
-    /// `simple`). Fine for development and small deployments.
-    #[default]
-    Development,
-    /// nginx sends it after an `X-Accel-Redirect` to an `internal` location
-    /// (`django_sendfile.backends.nginx`); needs `sendfile.url`.
-    Nginx,
-    /// Apache with mod_xsendfile sends it after `X-Sendfile`
-    /// (`django_sendfile.backends.xsendfile`).
-    Apache,
-    /// lighttpd sends it after `X-Sendfile` (what it honours from an app behind `mod_proxy`;
-    /// `X-LIGHTTPD-send-file` works for FastCGI backends only).
-    Lighttpd,
-    /// S3 storage: a `302` to a presigned `GET` URL that expires after `sendfile.expires`
-    /// seconds, carrying the same `Content-Type` and `Content-Disposition`.
-    Redirect,
-    /// S3 storage: the app streams the object with ranges and validators (the object's ETag),
-    /// as [`Development`](Self::Development) does for local files.
-    Stream,
-}
-
-impl Backend {
-    /// Whether this backend serves from an object store (`redirect`, `stream`) rather than
-    /// from local files.
-    #[must_use]
-    pub fn is_object_store(self) -> bool {
-        matches!(self, Self::Redirect | Self::Stream)
-    }
-
-    /// The name in the config.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Development => "development",
-            Self::Nginx => "nginx",
-            Self::Apache => "apache",
-            Self::Lighttpd => "lighttpd",
-            Self::Redirect => "redirect",
-            Self::Stream => "stream",
-        }
-    }
-}
+pub use crate::config::Backend;
+use crate::{
+    settings::{LocalDelivery, ObjectDelivery, SendfileRoot, StorageSettings, absolute},
+    storage::{Opened, OpenedFile},
+    urls::{UrlShape, check_url_path},
+};
 
 /// The per-call options of django-sendfile2's `sendfile(request, filename, attachment,
 /// attachment_filename, mimetype, encoding)`.
@@ -115,7 +77,7 @@ pub struct SendfileOptions {
     pub encoding: Option<String>,
 }
 
-/// The configured backend, its root and URL: builds every download response.
+/// The configured delivery: builds every download response.
 ///
 /// ```
 /// use privates::sendfile::{Backend, Sendfile};
@@ -127,151 +89,158 @@ pub struct SendfileOptions {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Sendfile {
-    backend: Backend,
-    /// Absolute and lexically normalised (no `.` or `..`).
-    root: PathBuf,
-    /// The root with symlinks resolved, when it existed at construction: a file path reached
-    /// through the real folder is recognised as beneath the root too.
-    canonical_root: Option<PathBuf>,
-    url: Option<String>,
+    delivery: Delivery,
+}
+
+/// The backend with what it needs, as the checks validated it.
+#[derive(Debug, Clone)]
+enum Delivery {
+    /// Local files beneath `root`.
+    Local {
+        root: SendfileRoot,
+        how: LocalDelivery,
+    },
+    /// Objects of a bucket.
+    Object(ObjectDelivery),
 }
 
 impl Sendfile {
-    /// Checks the settings: `root` is made absolute (relative to the working directory);
-    /// `url`, required by [`Backend::Nginx`], must start and end with `/` and consist of
-    /// visible ASCII without `?` or `#` (it is written into a header as is).
+    /// The delivery of local files beneath `root` (for [`serve_path`](Self::serve_path), when
+    /// no storage is involved): `root` is made absolute (relative to the working directory);
+    /// `url`, required by [`Backend::Nginx`], is a folder URL such as `/private-media/` (see
+    /// [`check_url_path`](crate::urls::check_url_path)).
     ///
     /// # Errors
-    /// [`SendfileError::InvalidConfig`] naming `sendfile.root` or `sendfile.url`.
+    /// [`SendfileError::InvalidConfig`] naming `sendfile.root`, `sendfile.url` or
+    /// `sendfile.backend` (the object-store backends need a bucket: configure them through
+    /// [`Privates`](crate::Privates)).
     pub fn new(
         backend: Backend,
         root: impl AsRef<Path>,
         url: Option<String>,
     ) -> Result<Self, SendfileError> {
+        let invalid = |key, message: String| SendfileError::InvalidConfig { key, message };
         let root = root.as_ref();
         if root.as_os_str().is_empty() {
-            return Err(SendfileError::InvalidConfig {
-                key: "initializers.privates.sendfile.root",
-                message: "must not be empty".into(),
-            });
+            return Err(invalid(
+                "initializers.privates.sendfile.root",
+                "must not be empty".into(),
+            ));
         }
-        let root = std::path::absolute(root)
-            .map(|root| normalize(&root))
-            .map_err(|err| SendfileError::InvalidConfig {
-                key: "initializers.privates.sendfile.root",
-                message: format!("cannot be made absolute: {err}"),
-            })?;
         if let Some(url) = &url {
-            validate_url(url)?;
-        } else if backend == Backend::Nginx {
-            return Err(SendfileError::InvalidConfig {
-                key: "initializers.privates.sendfile.url",
-                message: "the nginx backend needs the internal location's URL prefix, e.g. \
-                          `/private-media/`"
-                    .into(),
-            });
+            check_url_path(url, UrlShape::Folder).map_err(|reason| {
+                invalid("initializers.privates.sendfile.url", format!("{url:?}: {reason}"))
+            })?;
         }
-        let canonical_root = std::fs::canonicalize(&root)
-            .ok()
-            .filter(|canonical| *canonical != root);
+        let how = match (backend, url) {
+            (Backend::Development, _) => LocalDelivery::Development,
+            (Backend::Nginx, Some(url)) => LocalDelivery::Nginx { url },
+            (Backend::Nginx, None) => {
+                return Err(invalid(
+                    "initializers.privates.sendfile.url",
+                    "the nginx backend needs the internal location's URL prefix, e.g. \
+                     `/private-media/`"
+                        .into(),
+                ));
+            }
+            (Backend::Apache, _) => LocalDelivery::Apache,
+            (Backend::Lighttpd, _) => LocalDelivery::Lighttpd,
+            (Backend::Redirect | Backend::Stream, _) => {
+                return Err(invalid(
+                    "initializers.privates.sendfile.backend",
+                    format!("`{}` serves objects of a bucket, not local files", backend.name()),
+                ));
+            }
+        };
+        let root = SendfileRoot::new(root, &absolute(root));
         Ok(Self {
-            backend,
-            root,
-            canonical_root,
-            url,
+            delivery: Delivery::Local { root, how },
         })
+    }
+
+    /// The delivery of a storage that passed the checks.
+    pub(crate) fn from_settings(storage: &StorageSettings) -> Self {
+        Self {
+            delivery: match storage {
+                StorageSettings::Local(local) => Delivery::Local {
+                    root: local.root.clone(),
+                    how: local.delivery.clone(),
+                },
+                StorageSettings::S3(s3) => Delivery::Object(s3.delivery),
+            },
+        }
     }
 
     /// The backend.
     #[must_use]
     pub fn backend(&self) -> Backend {
-        self.backend
+        match &self.delivery {
+            Delivery::Local { how, .. } => match how {
+                LocalDelivery::Development => Backend::Development,
+                LocalDelivery::Nginx { .. } => Backend::Nginx,
+                LocalDelivery::Apache => Backend::Apache,
+                LocalDelivery::Lighttpd => Backend::Lighttpd,
+            },
+            Delivery::Object(ObjectDelivery::Redirect { .. }) => Backend::Redirect,
+            Delivery::Object(ObjectDelivery::Stream) => Backend::Stream,
+        }
     }
 
-    /// The absolute root every served file must lie beneath.
+    /// The absolute root every local file is served from; `None` for an object store.
     #[must_use]
-    pub fn root(&self) -> &Path {
-        &self.root
+    pub fn root(&self) -> Option<&Path> {
+        match &self.delivery {
+            Delivery::Local { root, .. } => Some(&root.path),
+            Delivery::Object(_) => None,
+        }
     }
 
-    /// The internal URL prefix (`sendfile.url`).
+    /// The internal URL prefix (`sendfile.url`) of the nginx backend.
     #[must_use]
     pub fn url(&self) -> Option<&str> {
-        self.url.as_deref()
+        match &self.delivery {
+            Delivery::Local {
+                how: LocalDelivery::Nginx { url },
+                ..
+            } => Some(url),
+            _ => None,
+        }
     }
 
-    /// The response handing `file` to the client through the backend.
-    ///
-    /// `file.path` must lie beneath the root: compared component by component after making it
-    /// absolute, and any `..` refuses it. `method` and `headers` are the request's; only the
-    /// development backend reads them (HEAD, conditional and range requests), the web servers
-    /// evaluate them themselves.
-    ///
-    /// # Errors
-    /// [`SendfileError::OutsideRoot`], [`SendfileError::NotFound`] (not a regular file),
-    /// [`SendfileError::Unrepresentable`] (an offload header cannot hold the path),
-    /// [`SendfileError::InvalidOption`], [`SendfileError::Io`]. Each is also a response
-    /// (404, or 500 for server faults).
-    pub async fn serve(
+    /// The response handing what the storage `opened` to the client. `method` and `headers`
+    /// are the request's; only the streaming backends read them (HEAD, conditional and range
+    /// requests), the web servers and S3 evaluate them themselves.
+    pub(crate) async fn serve(
         &self,
         method: &Method,
         headers: &HeaderMap,
-        file: OpenedFile,
+        opened: Opened,
         options: &SendfileOptions,
     ) -> Result<Response, SendfileError> {
-        let relative = self.relative_to_root(&file.path)?;
-        if !file.metadata.is_file() {
-            return Err(SendfileError::NotFound { path: file.path });
-        }
-        // nginx drops CSP on X-Accel-Redirect: there, active content must be an attachment.
-        let entity = EntityHeaders::new(&file.name, options, self.backend == Backend::Nginx)?;
-        match self.backend {
-            // A local file under an object-store backend (a misconfiguration the checks
-            // refuse): stream it, as the development backend does.
-            Backend::Development | Backend::Stream | Backend::Redirect => {
+        match (&self.delivery, opened) {
+            (Delivery::Local { root, how }, Opened::File(file)) => {
+                // The storage opened the name beneath its location; where that lies beneath
+                // the sendfile root was worked out at boot.
+                let Some(within) = &root.location_within else {
+                    return Err(SendfileError::OutsideRoot {
+                        path: file.path,
+                        root: root.path.clone(),
+                    });
+                };
+                let relative = within.join(&file.name);
+                Self::serve_file(method, headers, how, root, file, &relative, options)
+            }
+            (Delivery::Object(how), Opened::Object(object)) => {
+                object::respond(method, headers, *how, &object, options).await
+            }
+            // A storage and a delivery of different kinds never come from one validated
+            // config; should a caller pair them anyway, the app streams what it opened.
+            (Delivery::Object(_), Opened::File(file)) => {
+                let entity = EntityHeaders::new(&file.name, options, false)?;
                 development::respond(method, headers, file, &entity)
             }
-            Backend::Nginx => {
-                let url = self.url.as_deref().unwrap_or("/");
-                let value = accel_redirect_value(url, &relative)?;
-                Ok(offload::respond(X_ACCEL_REDIRECT, value, &entity))
-            }
-            Backend::Apache => {
-                let value = xsendfile_value(&self.root.join(&relative))?;
-                Ok(offload::respond(X_SENDFILE, value, &entity))
-            }
-            Backend::Lighttpd => {
-                let value = lighttpd_sendfile_value(&self.root.join(&relative))?;
-                Ok(offload::respond(X_SENDFILE, value, &entity))
-            }
-        }
-    }
-
-    /// The response handing the S3 `object` to the client: a redirect to a presigned URL valid
-    /// for `expires` ([`Backend::Redirect`]), or the object streamed through the app (every
-    /// other backend; the checks only allow [`Backend::Stream`] over S3).
-    ///
-    /// # Errors
-    /// [`Error::Sendfile`](crate::Error::Sendfile) for a bad option, [`Error::Storage`](crate::Error::Storage) when the object store fails
-    /// (or the object vanished: then [`StorageError::is_not_found`](crate::storage::StorageError::is_not_found)).
-    pub async fn serve_object(
-        &self,
-        method: &Method,
-        headers: &HeaderMap,
-        storage: &crate::storage::S3Storage,
-        object: &crate::storage::S3Object,
-        expires: std::time::Duration,
-        options: &SendfileOptions,
-    ) -> Result<Response, crate::Error> {
-        match self.backend {
-            Backend::Redirect => {
-                // S3 cannot send a CSP: active content must be an attachment there.
-                let entity = EntityHeaders::new(&object.name, options, true)?;
-                object::redirect(storage, object, expires, &entity).await
-            }
-            _ => {
-                let entity = EntityHeaders::new(&object.name, options, false)?;
-                object::stream(method, headers, storage, object, &entity).await
+            (Delivery::Local { .. }, Opened::Object(object)) => {
+                object::respond(method, headers, ObjectDelivery::Stream, &object, options).await
             }
         }
     }
@@ -283,8 +252,12 @@ impl Sendfile {
     /// the check and the open. The content type is guessed from the path relative to the root.
     ///
     /// # Errors
-    /// As [`serve`](Self::serve), plus [`SendfileError::NotFound`] for a missing file and
-    /// [`SendfileError::Open`] when the file cannot be opened beneath the root.
+    /// [`SendfileError::OutsideRoot`] (also for an object-store delivery, which has no root),
+    /// [`SendfileError::NotFound`] for a missing file or one that is not a regular file,
+    /// [`SendfileError::Open`] when the file cannot be opened beneath the root,
+    /// [`SendfileError::Unrepresentable`] (an offload header cannot hold the path),
+    /// [`SendfileError::InvalidOption`], [`SendfileError::Io`]. Each is also a response (404,
+    /// or 500 for server faults).
     pub async fn serve_path(
         &self,
         method: &Method,
@@ -292,59 +265,123 @@ impl Sendfile {
         path: &Path,
         options: &SendfileOptions,
     ) -> Result<Response, SendfileError> {
+        let Delivery::Local { root, how } = &self.delivery else {
+            return Err(SendfileError::OutsideRoot {
+                path: path.to_path_buf(),
+                root: PathBuf::new(),
+            });
+        };
         let target = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            self.root.join(path)
+            root.path.join(path)
         };
-        let relative = self.relative_to_root(&target)?;
-        let root = self.root.clone();
-        let file = tokio::task::spawn_blocking(move || open_beneath(&root, &relative))
-            .await
-            .map_err(|err| SendfileError::Io {
-                path: target.clone(),
-                source: io::Error::other(err),
-            })??;
-        self.serve(method, headers, file, options).await
+        let relative = relative_to_root(root, &target)?;
+        let file = open_beneath(&root.path, &relative)?;
+        Self::serve_file(method, headers, how, root, file, &relative, options)
     }
 
-    /// `path` relative to the root, if it lies beneath it.
-    fn relative_to_root(&self, path: &Path) -> Result<PathBuf, SendfileError> {
-        let outside = || SendfileError::OutsideRoot {
-            path: path.to_path_buf(),
-            root: self.root.clone(),
-        };
-        // A stored file's path is absolute already (the storage location is made absolute
-        // when configured); only a relative one needs the working directory.
-        let absolute = if path.is_absolute() {
-            Cow::Borrowed(path)
-        } else {
-            Cow::Owned(std::path::absolute(path).map_err(|_| outside())?)
-        };
-        // `absolute` keeps `..` (resolving it lexically would be wrong across symlinks):
-        // refuse it outright, as the storage never produces one.
-        if absolute
-            .components()
-            .any(|component| component == Component::ParentDir)
-        {
-            return Err(outside());
+    /// The answer of a local backend for `file`, which lies at `relative` beneath the root.
+    #[allow(clippy::too_many_arguments)]
+    fn serve_file(
+        method: &Method,
+        headers: &HeaderMap,
+        how: &LocalDelivery,
+        root: &SendfileRoot,
+        file: OpenedFile,
+        relative: &Path,
+        options: &SendfileOptions,
+    ) -> Result<Response, SendfileError> {
+        if !file.metadata.is_file() {
+            return Err(SendfileError::NotFound { path: file.path });
         }
-        std::iter::once(&self.root)
-            .chain(&self.canonical_root)
-            .find_map(|root| absolute.strip_prefix(root).ok())
-            .filter(|relative| !relative.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .ok_or_else(outside)
+        // nginx drops CSP on X-Accel-Redirect: there, active content must be an attachment.
+        let nginx = matches!(how, LocalDelivery::Nginx { .. });
+        let entity = EntityHeaders::new(&file.name, options, nginx)?;
+        match offload_header(how, root, relative)? {
+            Some((header, value)) => Ok(offload::respond(header, value, &entity)),
+            None => development::respond(method, headers, file, &entity),
+        }
+    }
+
+    /// The offload header this delivery sends for the stored name `name` (`None` when the app
+    /// streams it): for the test tools' assertions.
+    pub(crate) fn offload_header_for(
+        &self,
+        name: &str,
+    ) -> Result<Option<(HeaderName, HeaderValue)>, SendfileError> {
+        let Delivery::Local { root, how } = &self.delivery else {
+            return Ok(None);
+        };
+        let Some(within) = &root.location_within else {
+            return Err(SendfileError::OutsideRoot {
+                path: name.into(),
+                root: root.path.clone(),
+            });
+        };
+        offload_header(how, root, &within.join(name))
     }
 }
 
-/// Opens `relative` beneath `root` with the kernel's help (blocking).
+/// The header handing the file at `relative` beneath the root to the web server; `None` for
+/// the development backend.
+fn offload_header(
+    how: &LocalDelivery,
+    root: &SendfileRoot,
+    relative: &Path,
+) -> Result<Option<(HeaderName, HeaderValue)>, SendfileError> {
+    Ok(Some(match how {
+        LocalDelivery::Development => return Ok(None),
+        LocalDelivery::Nginx { url } => (X_ACCEL_REDIRECT, accel_redirect_value(url, relative)?),
+        LocalDelivery::Apache => (X_SENDFILE, xsendfile_value(&root.path.join(relative))?),
+        LocalDelivery::Lighttpd => (
+            X_SENDFILE,
+            lighttpd_sendfile_value(&root.path.join(relative))?,
+        ),
+    }))
+}
+
+/// `path` relative to the root, if it lies beneath it.
+fn relative_to_root(root: &SendfileRoot, path: &Path) -> Result<PathBuf, SendfileError> {
+    let outside = || SendfileError::OutsideRoot {
+        path: path.to_path_buf(),
+        root: root.path.clone(),
+    };
+    // A relative path is taken against the working directory (the root is absolute).
+    let absolute = if path.is_absolute() {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(std::path::absolute(path).map_err(|_| outside())?)
+    };
+    // `absolute` keeps `..` (resolving it lexically would be wrong across symlinks): refuse
+    // it outright.
+    if absolute
+        .components()
+        .any(|component| component == Component::ParentDir)
+    {
+        return Err(outside());
+    }
+    std::iter::once(&root.path)
+        .chain(&root.canonical)
+        .find_map(|root| absolute.strip_prefix(root).ok())
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .ok_or_else(outside)
+}
+
+/// Opens `relative` beneath `root` with the kernel's help. Blocking, as the storage's open is
+/// (`O_NONBLOCK`, so a planted FIFO cannot hang it).
 fn open_beneath(root: &Path, relative: &Path) -> Result<OpenedFile, SendfileError> {
     let path = root.join(relative);
     let dir = cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
         .map_err(|source| SendfileError::from_open(path.clone(), source))?;
     let file = dir
-        .open(relative)
+        .open_with(
+            relative,
+            cap_std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32),
+        )
         .map_err(|source| SendfileError::from_open(path.clone(), source))?
         .into_std();
     let metadata = file.metadata().map_err(|source| SendfileError::Io {
@@ -364,82 +401,17 @@ fn open_beneath(root: &Path, relative: &Path) -> Result<OpenedFile, SendfileErro
     })
 }
 
-/// Resolves `.` and `..` lexically in an absolute path (used for the configured root only,
-/// which is trusted; request paths with `..` are refused instead).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn validate_url(url: &str) -> Result<(), SendfileError> {
-    let invalid = |message: &str| SendfileError::InvalidConfig {
-        key: "initializers.privates.sendfile.url",
-        message: format!("{url:?} {message}"),
-    };
-    if !url.starts_with('/') || !url.ends_with('/') {
-        return Err(invalid(
-            "must start and end with `/`, e.g. `/private-media/`",
-        ));
-    }
-    if !url
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
-    {
-        return Err(invalid(
-            "must be visible ASCII without `?` or `#` (percent-encode anything else)",
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backend_names() {
-        for (name, backend) in [
-            ("development", Backend::Development),
-            ("nginx", Backend::Nginx),
-            ("apache", Backend::Apache),
-            ("lighttpd", Backend::Lighttpd),
-            ("redirect", Backend::Redirect),
-            ("stream", Backend::Stream),
-        ] {
-            let parsed: Backend = serde_json::from_value(serde_json::json!(name)).unwrap();
-            assert_eq!(parsed, backend);
-        }
-        assert!(serde_json::from_value::<Backend>(serde_json::json!("Nginx")).is_err());
-        assert_eq!(Backend::default(), Backend::Development);
-    }
-
-    #[test]
-    fn urls() {
-        for url in ["/", "/private-media/", "/a%20b/"] {
-            assert!(validate_url(url).is_ok(), "{url}");
-        }
-        for url in [
-            "private/", "/private", "", "/a b/", "/a?b/", "/é/", "/a\r\n/",
-        ] {
-            assert!(validate_url(url).is_err(), "{url}");
-        }
-    }
-
-    #[test]
     fn root_containment() {
-        let sendfile = Sendfile::new(Backend::Development, "/srv/./app/../root", None).unwrap();
-        assert_eq!(sendfile.root(), Path::new("/srv/root"));
-        let ok = |p: &str| sendfile.relative_to_root(Path::new(p)).map_err(|_| ());
+        let root = SendfileRoot::new(Path::new("/srv/./app/../root"), Path::new("/srv/root"));
+        assert_eq!(root.path, Path::new("/srv/root"));
+        assert_eq!(root.location_within.as_deref(), Some(Path::new("")));
+        let ok = |p: &str| relative_to_root(&root, Path::new(p)).map_err(|_| ());
         assert_eq!(ok("/srv/root/a/b.pdf"), Ok(PathBuf::from("a/b.pdf")));
         assert_eq!(ok("/srv/root/./a//b.pdf"), Ok(PathBuf::from("a/b.pdf")));
         assert!(ok("/srv/root").is_err());
@@ -448,5 +420,12 @@ mod tests {
         assert!(ok("/srv/root/../root/a.pdf").is_err());
         assert!(ok("/srv/root/a/../../etc/passwd").is_err());
         assert!(ok("/etc/passwd").is_err());
+        let nested = SendfileRoot::new(Path::new("/srv"), Path::new("/srv/root/docs"));
+        assert_eq!(
+            nested.location_within.as_deref(),
+            Some(Path::new("root/docs"))
+        );
+        let apart = SendfileRoot::new(Path::new("/srv/a"), Path::new("/srv/b"));
+        assert_eq!(apart.location_within, None);
     }
 }

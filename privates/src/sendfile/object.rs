@@ -17,48 +17,62 @@ use axum::{body::Body, response::Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::{
+    SendfileError, SendfileOptions,
     conditional::Validators,
     development::{self, Plan},
     headers::EntityHeaders,
 };
 use crate::{
-    Error,
-    storage::{S3Object, S3Storage},
+    settings::ObjectDelivery,
+    storage::{OpenedObject, ResponseOverrides},
 };
 
 /// The `Cache-Control` of the presigned answer S3 sends (as the local backends').
 const OBJECT_CACHE_CONTROL: &str = "private";
 
+/// The answer of `how` for `object`.
+pub(crate) async fn respond(
+    method: &Method,
+    headers: &HeaderMap,
+    how: ObjectDelivery,
+    object: &OpenedObject,
+    options: &SendfileOptions,
+) -> Result<Response, SendfileError> {
+    match how {
+        ObjectDelivery::Redirect { expires } => {
+            // S3 cannot send a CSP: active content must be an attachment there.
+            let entity = EntityHeaders::new(&object.name, options, true)?;
+            redirect(object, expires, &entity).await
+        }
+        ObjectDelivery::Stream => {
+            let entity = EntityHeaders::new(&object.name, options, false)?;
+            stream(method, headers, object, &entity).await
+        }
+    }
+}
+
 /// The redirect to a presigned URL of `object`.
-pub(crate) async fn redirect(
-    storage: &S3Storage,
-    object: &S3Object,
+async fn redirect(
+    object: &OpenedObject,
     expires: Duration,
     entity: &EntityHeaders,
-) -> Result<Response, Error> {
+) -> Result<Response, SendfileError> {
     // Both are printable ASCII: `content_disposition` and `content_type` only produce that.
-    let content_type = entity
-        .content_type()
-        .to_str()
-        .unwrap_or("application/octet-stream");
-    let disposition = entity.disposition().to_str().unwrap_or("attachment");
-    let uri = storage
-        .presign_get(
-            &object.name,
-            expires,
-            content_type,
-            disposition,
-            OBJECT_CACHE_CONTROL,
-        )
+    let overrides = ResponseOverrides {
+        content_type: entity
+            .content_type()
+            .to_str()
+            .unwrap_or("application/octet-stream"),
+        content_disposition: entity.disposition().to_str().unwrap_or("attachment"),
+        cache_control: OBJECT_CACHE_CONTROL,
+    };
+    let uri = object
+        .source
+        .presign_get(object, expires, &overrides)
         .await?;
-    let location = HeaderValue::from_str(&uri.to_string()).map_err(|_| {
-        crate::storage::StorageError::ObjectStore {
-            operation: "presign",
-            name: object.name.clone(),
-            bucket: storage.bucket().to_owned(),
-            timeout: 0,
-            source: "the presigned URL is not a valid header value".into(),
-        }
+    let location = HeaderValue::from_str(&uri.to_string()).map_err(|_| SendfileError::Io {
+        path: object.name.clone().into(),
+        source: std::io::Error::other("the presigned URL is not a valid header value"),
     })?;
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::FOUND;
@@ -80,13 +94,12 @@ pub(crate) async fn redirect(
 }
 
 /// The app-streamed answer for `object`.
-pub(crate) async fn stream(
+async fn stream(
     method: &Method,
     headers: &HeaderMap,
-    storage: &S3Storage,
-    object: &S3Object,
+    object: &OpenedObject,
     entity: &EntityHeaders,
-) -> Result<Response, Error> {
+) -> Result<Response, SendfileError> {
     let validators = Validators::from_object(object.etag.as_deref(), object.last_modified);
     let len = object.len;
     match development::plan(method, headers, len, &validators) {
@@ -99,7 +112,7 @@ pub(crate) async fn stream(
         } => {
             let body = if body {
                 let name = object.name.clone();
-                let stream = storage.read(object, start, count).await?;
+                let stream = object.source.read(object, start, count).await?;
                 Body::from_stream(futures_util::StreamExt::inspect(stream, move |chunk| {
                     if let Err(err) = chunk {
                         // The status line is long gone: the connection is aborted, so say why.

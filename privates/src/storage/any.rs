@@ -5,8 +5,7 @@ use std::{error::Error, time::SystemTime};
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::{LocalStorage, S3Storage, StorageError};
-use crate::upload_to::UploadTo;
+use super::{LocalStorage, Opened, S3Storage, StorageError};
 
 /// The private storage the config chose (`storage.backend`). Its save, delete and metadata
 /// operations behave alike on both backends: the same name rules, no overwrite.
@@ -20,6 +19,18 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// Opens the file or object stored under `name` for reading: what the
+    /// [delivery](crate::sendfile) answers for.
+    ///
+    /// # Errors
+    /// See [`LocalStorage::open`] and [`S3Storage::open`].
+    pub async fn open(&self, name: &str) -> Result<Opened, StorageError> {
+        Ok(match self {
+            Self::Local(storage) => Opened::File(storage.open(name).await?),
+            Self::S3(storage) => Opened::Object(storage.open(name).await?),
+        })
+    }
+
     /// The local storage, if that is the backend.
     #[must_use]
     pub fn as_local(&self) -> Option<&LocalStorage> {
@@ -72,46 +83,6 @@ impl Storage {
             Self::Local(storage) => storage.save_checked(name, stream, check).await,
             Self::S3(storage) => storage.save_checked(name, stream, check).await,
         }
-    }
-
-    /// Saves an upload under the name Django's `FileField` would give it
-    /// ([`UploadTo::name_for`]) and returns the stored name, as [`save`](Self::save).
-    ///
-    /// # Errors
-    /// Those of [`UploadTo::name_for`] and [`save`](Self::save).
-    pub async fn save_upload<S, E>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-    {
-        self.save(&upload_to.name_for(original_filename)?, stream)
-            .await
-    }
-
-    /// [`save_upload`](Self::save_upload) with a `check` of the complete file before it is
-    /// published, as [`save_checked`](Self::save_checked).
-    ///
-    /// # Errors
-    /// Those of [`UploadTo::name_for`] and [`save_checked`](Self::save_checked).
-    pub async fn save_upload_checked<S, E, C>(
-        &self,
-        upload_to: &UploadTo,
-        original_filename: &str,
-        stream: S,
-        check: C,
-    ) -> Result<String, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
-    {
-        self.save_checked(&upload_to.name_for(original_filename)?, stream, check)
-            .await
     }
 
     /// Deletes `name`; a missing file is not an error.

@@ -2,8 +2,6 @@
 
 use std::{fmt, io, path::PathBuf};
 
-use crate::upload_to::UploadToError;
-
 /// An error of the private storage.
 ///
 /// Messages name the offending stored name (escaped and shortened, so a hostile name cannot
@@ -60,15 +58,13 @@ pub enum StorageError {
         /// The limit on the whole stored name, in characters.
         max_length: usize,
     },
-    /// The storage `base_url` is malformed.
-    #[error(
-        "storage base_url {base_url:?} is invalid: it must be a path that starts and ends with \
-         `/` (for example `/private-media/`), without `//` at the start, spaces or control \
-         characters"
-    )]
+    /// The storage `base_url` is malformed (see [`check_url_path`](crate::urls::check_url_path)).
+    #[error("storage base_url {base_url:?} is invalid: {reason}; write it like `/private-media/`")]
     BaseUrl {
         /// The refused value.
         base_url: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// The storage folder cannot be created or opened.
     #[error(
@@ -94,16 +90,15 @@ pub enum StorageError {
     /// refused the complete file; nothing was stored.
     #[error("the file was refused before it was stored: {0}")]
     Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Any other input/output error.
-    #[error("private storage I/O error: {0}")]
-    Io(#[from] io::Error),
-    /// The S3 storage settings are unusable.
-    #[error("config key `{key}`: {message}")]
-    S3Config {
-        /// The key (or environment variable) to fix, e.g. `storage.bucket`.
-        key: &'static str,
-        /// What is wrong with it.
-        message: String,
+    /// Any other input/output error, on the stored name `name` (or, when empty, on the
+    /// storage folder as a whole).
+    #[error("private storage I/O error on {}: {source}", Shown(.name))]
+    Io {
+        /// The stored name being worked on.
+        name: String,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
     },
     /// A call to the object store failed (unreachable, timed out, refused, ...).
     #[error(
@@ -153,6 +148,13 @@ impl StorageError {
                 | Self::NotAFile { .. }
                 | Self::Escapes { .. }
         )
+    }
+
+    pub(crate) fn io(name: &str, source: io::Error) -> Self {
+        Self::Io {
+            name: name.to_owned(),
+            source,
+        }
     }
 
     pub(crate) fn invalid(name: &str, reason: NameError) -> Self {
@@ -234,4 +236,32 @@ impl fmt::Display for Shown<'_> {
             None => write!(f, "{:?}", self.0),
         }
     }
+}
+
+/// An `upload_to` pattern that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadToError {
+    /// The pattern has an unknown or incomplete `%` specifier.
+    #[error(
+        "upload_to pattern {pattern:?} has an unknown or incomplete `%` specifier; use strftime \
+         specifiers such as `%Y`, `%m`, `%d`, and `%%` for a literal `%`"
+    )]
+    InvalidSpecifier {
+        /// The pattern.
+        pattern: String,
+    },
+    /// The pattern does not expand to a relative folder inside the storage.
+    #[error(
+        "upload_to pattern {pattern:?} expands to {expanded:?}, which is not a relative folder \
+         inside the storage: {reason}; write it like \"documents/%Y/%m/\""
+    )]
+    UnsafeFolder {
+        /// The pattern.
+        pattern: String,
+        /// What it expanded to.
+        expanded: String,
+        /// The naming rule the expansion broke.
+        reason: NameError,
+    },
 }

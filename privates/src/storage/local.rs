@@ -15,7 +15,7 @@ use cap_std::{
 use super::{
     available::DEFAULT_MAX_NAME_LENGTH,
     error::StorageError,
-    name::{encode_name, validate_name},
+    name::validate_name,
     opened::OpenedFile,
 };
 
@@ -71,7 +71,11 @@ impl LocalStorage {
         base_url: impl Into<String>,
     ) -> Result<Self, StorageError> {
         let base_url = base_url.into();
-        check_base_url(&base_url)?;
+        crate::urls::check_url_path(&base_url, crate::urls::UrlShape::Folder)
+            .map_err(|reason| StorageError::BaseUrl {
+                base_url: base_url.clone(),
+                reason,
+            })?;
         let location = location.into();
         let location_error = |source| StorageError::Location {
             location: location.clone(),
@@ -143,7 +147,7 @@ impl LocalStorage {
             .open_with(&name, &options)
             .map_err(|err| map_io(&name, err))?
             .into_std();
-        let metadata = file.metadata()?;
+        let metadata = file.metadata().map_err(|err| StorageError::io(&name, err))?;
         if !metadata.is_file() {
             return Err(StorageError::NotAFile { name });
         }
@@ -234,7 +238,13 @@ impl LocalStorage {
     /// modification time.
     pub async fn modified(&self, name: &str) -> Result<SystemTime, StorageError> {
         let name = validate_name(name)?.to_owned();
-        self.blocking(move |root| Ok(file_metadata(root, &name)?.modified()?.into_std()))
+        self.blocking(move |root| {
+            let metadata = file_metadata(root, &name)?;
+            Ok(metadata
+                .modified()
+                .map_err(|err| StorageError::io(&name, err))?
+                .into_std())
+        })
             .await
     }
 
@@ -275,7 +285,7 @@ impl LocalStorage {
     /// [`StorageError::InvalidName`].
     pub fn url(&self, name: &str) -> Result<String, StorageError> {
         let name = validate_name(name)?;
-        Ok(format!("{}{}", self.inner.base_url, encode_name(name)))
+        Ok(crate::urls::file_url(&self.inner.base_url, name))
     }
 
     /// Runs `f` with the root folder on tokio's blocking pool.
@@ -305,7 +315,7 @@ fn file_metadata(root: &Dir, name: &str) -> Result<cap_std::fs::Metadata, Storag
 
 /// A blocking task that panicked or was cancelled at shutdown.
 pub(super) fn join_error(err: tokio::task::JoinError) -> StorageError {
-    StorageError::Io(io::Error::other(format!("storage task failed: {err}")))
+    StorageError::io("", io::Error::other(format!("storage task failed: {err}")))
 }
 
 /// Gives an I/O error of an operation on `name` its storage meaning.
@@ -320,36 +330,15 @@ pub(super) fn map_io(name: &str, err: io::Error) -> StorageError {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => StorageError::NotFound {
             name: name.to_owned(),
         },
-        _ => StorageError::Io(err),
+        _ => StorageError::io(name, err),
     }
 }
 
 /// Whether cap-std refused to leave the root. It reports the kernel's `EXDEV` from `openat2`
 /// with `RESOLVE_BENEATH` (and the same verdict of its fallback resolver on old kernels) as a
-/// `PermissionDenied` error with this message and no OS error code; a genuine `EACCES` has one.
+/// `PermissionDenied` error of its own, without an OS error code; a genuine `EACCES` from the
+/// kernel always carries one.
 pub(super) fn is_escape(err: &io::Error) -> bool {
-    const CAP_STD_ESCAPE: &str = "a path led outside of the filesystem";
-    err.kind() == io::ErrorKind::PermissionDenied
-        && err.raw_os_error().is_none()
-        && err
-            .get_ref()
-            .is_some_and(|inner| inner.to_string() == CAP_STD_ESCAPE)
+    err.kind() == io::ErrorKind::PermissionDenied && err.raw_os_error().is_none()
 }
 
-/// A base URL is a path prefix: `/`-delimited, not scheme-relative, nothing a header or an
-/// HTML attribute could trip on.
-fn check_base_url(base_url: &str) -> Result<(), StorageError> {
-    let ok = base_url.starts_with('/')
-        && base_url.ends_with('/')
-        && !base_url.starts_with("//")
-        && !base_url
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '\\' | '?' | '#'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StorageError::BaseUrl {
-            base_url: base_url.to_owned(),
-        })
-    }
-}

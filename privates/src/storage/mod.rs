@@ -25,13 +25,15 @@ mod temp;
 
 pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
-pub use error::{NameError, StorageError};
+pub use error::{NameError, StorageError, UploadToError};
 pub use local::LocalStorage;
 pub use name::{
     MAX_NAME_BYTES, MAX_SEGMENT_BYTES, get_valid_filename, valid_upload_filename, validate_name,
 };
-pub use opened::OpenedFile;
-pub use s3::{PART_SIZE, S3Object, S3Storage};
+pub use opened::{Opened, OpenedFile, OpenedObject};
+pub use s3::{PART_SIZE, S3Storage};
+
+pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};
 
 pub(crate) use name::make_valid_name;

@@ -4,7 +4,6 @@
 //! These are string checks, the first line of defence; the second is the kernel, which
 //! resolves every name beneath the storage root (see [`LocalStorage`](super::LocalStorage)).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::error::{NameError, StorageError};
@@ -238,29 +237,4 @@ pub(crate) fn make_valid_name(name: &str) -> Result<String, StorageError> {
     // Only `[-\w.]` and `/` are left; this re-checks the structure, nothing else can change.
     validate_name(&valid)?;
     Ok(valid)
-}
-
-/// What stays unencoded in a URL path segment: Python's `quote(safe="/~!*()'")`, as Django's
-/// `filepath_to_uri` (used by `FileSystemStorage.url`) does; `/` is handled by the caller.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'!')
-    .remove(b'*')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b'\'');
-
-/// Percent-encodes a (valid) stored name for a URL path, segment by segment, keeping `/`.
-pub(crate) fn encode_name(name: &str) -> String {
-    let mut encoded = String::with_capacity(name.len());
-    for (index, segment) in name.split('/').enumerate() {
-        if index > 0 {
-            encoded.push('/');
-        }
-        encoded.extend(utf8_percent_encode(segment, SEGMENT));
-    }
-    encoded
 }

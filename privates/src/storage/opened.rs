@@ -1,6 +1,22 @@
-//! A stored file opened for reading.
+//! What the storage opened for reading: a local file or an object in a bucket.
 
-use std::{fs::Metadata, path::PathBuf};
+use std::{fs::Metadata, io, path::PathBuf, sync::Arc, time::Duration, time::SystemTime};
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+
+use super::StorageError;
+
+/// A stored file or object, opened by [`Storage::open`](super::Storage::open): what the
+/// delivery answers for.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Opened {
+    /// A file of the local storage.
+    File(OpenedFile),
+    /// An object of the S3 storage.
+    Object(OpenedObject),
+}
 
 /// A stored file, opened beneath the storage root, with what serving it needs.
 #[derive(Debug)]
@@ -14,4 +30,57 @@ pub struct OpenedFile {
     pub file: std::fs::File,
     /// The file's metadata, read from the open descriptor.
     pub metadata: Metadata,
+}
+
+/// A stored object (a `HEAD` answered), with the means to read or presign it.
+#[derive(Clone)]
+pub struct OpenedObject {
+    /// The stored name.
+    pub name: String,
+    /// Its size in bytes.
+    pub len: u64,
+    /// The object's ETag, as the store sends it (quoted).
+    pub etag: Option<String>,
+    /// Its last modification.
+    pub last_modified: Option<SystemTime>,
+    pub(crate) source: Arc<dyn ObjectSource>,
+}
+
+impl std::fmt::Debug for OpenedObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedObject")
+            .field("name", &self.name)
+            .field("len", &self.len)
+            .field("etag", &self.etag)
+            .field("last_modified", &self.last_modified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the object-store deliveries need of a bucket: a presigned URL and ranged reads.
+#[async_trait::async_trait]
+pub(crate) trait ObjectSource: Send + Sync + 'static {
+    /// A presigned `GET` URL of `object`, valid for `expires`, whose answer carries these
+    /// response headers.
+    async fn presign_get(
+        &self,
+        object: &OpenedObject,
+        expires: Duration,
+        overrides: &ResponseOverrides<'_>,
+    ) -> Result<http::Uri, StorageError>;
+
+    /// Bytes `start..start + len` of `object`, chunk by chunk.
+    async fn read(
+        &self,
+        object: &OpenedObject,
+        start: u64,
+        len: u64,
+    ) -> Result<BoxStream<'static, io::Result<Bytes>>, StorageError>;
+}
+
+/// The response headers a presigned URL makes the store send.
+pub(crate) struct ResponseOverrides<'a> {
+    pub(crate) content_type: &'a str,
+    pub(crate) content_disposition: &'a str,
+    pub(crate) cache_control: &'a str,
 }

@@ -9,6 +9,7 @@
 use std::{
     error::Error,
     io::{self, Seek},
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -17,11 +18,12 @@ use futures_util::{Stream, StreamExt};
 use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
 
 use super::{
+    opened::{ObjectSource, OpenedObject, ResponseOverrides},
     available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
     error::StorageError,
     name::{make_valid_name, validate_name},
 };
-use crate::config::{S3Credentials, StorageConfig};
+use crate::{config::S3StorageConfig, settings::S3Settings};
 
 /// The part size of multipart uploads: S3 wants at least 5 MiB per part (but the last). A save
 /// holds at most one part in memory, whatever the file size.
@@ -44,55 +46,26 @@ pub struct S3Storage {
     timeout: Duration,
 }
 
-/// What a `HEAD` of a stored object says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Object {
-    /// The stored name.
-    pub name: String,
-    /// Its size in bytes.
-    pub len: u64,
-    /// The object's ETag, as S3 sends it (quoted).
-    pub etag: Option<String>,
-    /// Its last modification.
-    pub last_modified: Option<SystemTime>,
-}
-
 impl S3Storage {
-    /// Connects (lazily: no request is made here) to the bucket of `config` with `config`'s
-    /// credentials, or those in the environment.
+    /// Connects (lazily: no request is made here) to the bucket of `config`, after the
+    /// [checks](crate::checks) of an S3 storage (`privates.E201`–`E203`, `E209`, `E210`) with
+    /// `config`'s credentials or those of the process environment.
     ///
     /// # Errors
-    /// [`StorageError::S3Config`] naming the missing or malformed key.
-    pub fn new(config: &StorageConfig) -> Result<Self, StorageError> {
-        let missing = |key: &'static str, message: &str| StorageError::S3Config {
-            key,
-            message: message.to_owned(),
-        };
-        let bucket = config
-            .bucket
-            .as_deref()
-            .filter(|b| !b.is_empty())
-            .ok_or_else(|| missing("storage.bucket", "the s3 backend needs a bucket"))?;
-        let region = config
-            .region
-            .as_deref()
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| missing("storage.region", "the s3 backend needs a region"))?;
-        let credentials = config
-            .credentials
-            .clone()
-            .or_else(S3Credentials::from_env)
-            .ok_or_else(|| {
-                missing(
-                    "AWS_ACCESS_KEY_ID",
-                    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment",
-                )
-            })?;
+    /// [`Error::Checks`](crate::Error::Checks) naming the key to fix.
+    pub fn from_config(config: &S3StorageConfig) -> Result<Self, crate::Error> {
+        let settings = crate::checks::validate_s3(config, &crate::checks::Environment::process())?;
+        Self::new(&settings)
+    }
+
+    /// Connects to the bucket of settings that passed the checks.
+    pub(crate) fn new(settings: &S3Settings) -> Result<Self, crate::Error> {
         install_crypto_provider();
+        let credentials = &settings.credentials;
         let mut builder = opendal::services::S3::default()
-            .bucket(bucket)
-            .region(region)
-            .root(&format!("/{}", config.prefix.as_deref().unwrap_or("")))
+            .bucket(&settings.bucket)
+            .region(&settings.region)
+            .root(&format!("/{}", settings.prefix))
             .access_key_id(&credentials.access_key_id)
             .secret_access_key(&credentials.secret_access_key)
             // Only what was configured: no ~/.aws files, no instance metadata lookups.
@@ -101,17 +74,18 @@ impl S3Storage {
         if let Some(token) = &credentials.session_token {
             builder = builder.session_token(token);
         }
-        if let Some(endpoint) = config
-            .endpoint
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            builder = builder.endpoint(endpoint.trim_end_matches('/'));
+        if let Some(endpoint) = &settings.endpoint {
+            builder = builder.endpoint(endpoint);
         }
-        let timeout = Duration::from_secs(config.timeout.max(1));
+        let timeout = settings.timeout;
         let op = Operator::new(builder)
-            .map_err(|err| missing("storage", &err.to_string()))?
+            .map_err(|source| StorageError::ObjectStore {
+                operation: "connect",
+                name: String::new(),
+                bucket: settings.bucket.clone(),
+                timeout: timeout.as_secs(),
+                source: Box::new(source),
+            })?
             .layer(
                 TimeoutLayer::new()
                     .with_timeout(timeout)
@@ -119,7 +93,7 @@ impl S3Storage {
             );
         Ok(Self {
             op,
-            bucket: bucket.to_owned(),
+            bucket: settings.bucket.clone(),
             max_name_length: DEFAULT_MAX_NAME_LENGTH,
             timeout,
         })
@@ -143,12 +117,6 @@ impl S3Storage {
     #[must_use]
     pub fn bucket(&self) -> &str {
         &self.bucket
-    }
-
-    /// The opendal operator (rooted at the prefix), for anything this type does not offer.
-    #[must_use]
-    pub fn operator(&self) -> &Operator {
-        &self.op
     }
 
     /// Saves `stream` under `name` or, when that key is taken, a free variant of it
@@ -216,26 +184,34 @@ impl S3Storage {
         C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
     {
         let (mut candidates, first) = self.candidates(name)?;
+        let io_error = |err| StorageError::io(name, err);
         let spool = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
-            .map_err(|err| StorageError::Io(io::Error::other(err)))??;
+            .map_err(|err| io_error(io::Error::other(err)))?
+            .map_err(io_error)?;
         let mut file = tokio::fs::File::from_std(spool);
         let mut stream = std::pin::pin!(stream);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|err| StorageError::Stream(err.into()))?;
-            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(io_error)?;
         }
-        tokio::io::AsyncWriteExt::flush(&mut file).await?;
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(io_error)?;
         let mut spool = file.into_std().await;
+        let spooled = name.to_owned();
         let spool = tokio::task::spawn_blocking(move || {
-            spool.rewind()?;
-            let checked = spool.try_clone()?;
+            let io_error = |err| StorageError::io(&spooled, err);
+            spool.rewind().map_err(io_error)?;
+            let checked = spool.try_clone().map_err(io_error)?;
             check(checked).map_err(StorageError::Rejected)?;
-            spool.rewind()?;
+            spool.rewind().map_err(io_error)?;
             Ok::<_, StorageError>(spool)
         })
         .await
-        .map_err(|err| StorageError::Io(io::Error::other(err)))??;
+        .map_err(|err| io_error(io::Error::other(err)))??;
 
         let mut spool = tokio::fs::File::from_std(spool);
         let mut next = Some(first);
@@ -261,7 +237,7 @@ impl S3Storage {
     ///
     /// # Errors
     /// [`StorageError::InvalidName`], [`StorageError::NotFound`], [`StorageError::ObjectStore`].
-    pub async fn open(&self, name: &str) -> Result<S3Object, StorageError> {
+    pub async fn open(&self, name: &str) -> Result<OpenedObject, StorageError> {
         let name = validate_name(name)?;
         let meta = self
             .op
@@ -273,11 +249,12 @@ impl S3Storage {
                 name: name.to_owned(),
             });
         }
-        Ok(S3Object {
+        Ok(OpenedObject {
             name: name.to_owned(),
             len: meta.content_length(),
             etag: meta.etag().map(str::to_owned),
             last_modified: meta.last_modified().map(SystemTime::from),
+            source: Arc::new(self.clone()),
         })
     }
 
@@ -289,7 +266,7 @@ impl S3Storage {
     /// [`StorageError::NotFound`] (deleted meanwhile), [`StorageError::ObjectStore`].
     pub async fn read(
         &self,
-        object: &S3Object,
+        object: &OpenedObject,
         start: u64,
         len: u64,
     ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static, StorageError> {
@@ -344,7 +321,7 @@ impl S3Storage {
     /// As [`open`](Self::open), or [`StorageError::Io`] when the server sent none.
     pub async fn modified(&self, name: &str) -> Result<SystemTime, StorageError> {
         self.open(name).await?.last_modified.ok_or_else(|| {
-            StorageError::Io(io::Error::other("the object store sent no Last-Modified"))
+            StorageError::io(name, io::Error::other("the object store sent no Last-Modified"))
         })
     }
 
@@ -419,7 +396,9 @@ impl S3Storage {
     /// Uploads the whole spooled `file` (from its start) under `key`.
     async fn upload_file(&self, key: &str, file: &mut tokio::fs::File) -> Result<(), StorageError> {
         use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        file.rewind().await?;
+        file.rewind()
+            .await
+            .map_err(|err| StorageError::io(key, err))?;
         let mut writer = self.writer(key).await?;
         loop {
             let mut buffer = bytes::BytesMut::with_capacity(PART_SIZE);
@@ -429,7 +408,7 @@ impl S3Storage {
                     Ok(_) => {}
                     Err(err) => {
                         let _ = writer.abort().await;
-                        return Err(StorageError::Io(err));
+                        return Err(StorageError::io(key, err));
                     }
                 }
             }
@@ -483,4 +462,33 @@ fn install_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
     opendal_http_transport_reqwest::install_default();
+}
+
+#[async_trait::async_trait]
+impl ObjectSource for S3Storage {
+    async fn presign_get(
+        &self,
+        object: &OpenedObject,
+        expires: Duration,
+        overrides: &ResponseOverrides<'_>,
+    ) -> Result<http::Uri, StorageError> {
+        S3Storage::presign_get(
+            self,
+            &object.name,
+            expires,
+            overrides.content_type,
+            overrides.content_disposition,
+            overrides.cache_control,
+        )
+        .await
+    }
+
+    async fn read(
+        &self,
+        object: &OpenedObject,
+        start: u64,
+        len: u64,
+    ) -> Result<futures_util::stream::BoxStream<'static, io::Result<Bytes>>, StorageError> {
+        Ok(S3Storage::read(self, object, start, len).await?.boxed())
+    }
 }

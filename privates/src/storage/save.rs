@@ -104,16 +104,20 @@ impl LocalStorage {
             if batched >= WRITE_BATCH {
                 let chunks = std::mem::take(&mut batch);
                 batched = 0;
+                let written = name.clone();
                 file = tokio::task::spawn_blocking(move || write_chunks(file, &chunks))
                     .await
-                    .map_err(join_error)??;
+                    .map_err(join_error)?
+                    .map_err(|err| StorageError::io(&written, err))?;
             }
         }
 
         tokio::task::spawn_blocking(move || {
-            let file = write_chunks(file, &batch)?;
-            file.sync_all()?;
-            run_check(file, check)?;
+            let io_error = |err| StorageError::io(&name, err);
+            let file = write_chunks(file, &batch).map_err(io_error)?;
+            file.sync_all().map_err(io_error)?;
+            run_check(file, check).map_err(io_error)?
+                .map_err(StorageError::Rejected)?;
             publish(temp, first, candidates)
         })
         .await
@@ -134,20 +138,25 @@ fn write_chunks(mut file: std::fs::File, chunks: &[Bytes]) -> io::Result<std::fs
     Ok(file)
 }
 
-/// Runs `check` on the written file from its start; its error becomes
-/// [`StorageError::Rejected`] (the caller's temporary file is then removed).
-fn run_check<C>(mut file: std::fs::File, check: C) -> Result<(), StorageError>
+/// Runs `check` on the written file from its start: the outer error is rewinding's, the
+/// inner one the check's verdict.
+fn run_check<C>(
+    mut file: std::fs::File,
+    check: C,
+) -> io::Result<Result<(), Box<dyn Error + Send + Sync>>>
 where
     C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>>,
 {
     io::Seek::rewind(&mut file)?;
-    check(file).map_err(StorageError::Rejected)
+    Ok(check(file))
 }
 
 /// Creates `folder` beneath the root if needed and opens it (the root itself for `""`).
 fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, StorageError> {
     if folder.is_empty() {
-        return Ok(Arc::new(root.try_clone()?));
+        return Ok(Arc::new(
+            root.try_clone().map_err(|err| StorageError::io(name, err))?,
+        ));
     }
     let folder_error = |err: io::Error| {
         if is_escape(&err) {
@@ -155,13 +164,16 @@ fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, Storage
                 name: name.to_owned(),
             }
         } else {
-            StorageError::Io(io::Error::new(
-                err.kind(),
-                format!(
-                    "cannot create the folder {} in the private storage: {err}",
-                    Shown(folder)
+            StorageError::io(
+                name,
+                io::Error::new(
+                    err.kind(),
+                    format!(
+                        "cannot create the folder {} in the private storage: {err}",
+                        Shown(folder)
+                    ),
                 ),
-            ))
+            )
         }
     };
     // Opening decides: creating fails with "exists" for a symlink leading outside, and the
@@ -203,9 +215,10 @@ impl TempFile {
                 Err(err) => return Err(map_io(&name, err)),
             }
         }
-        Err(StorageError::Io(last_error.unwrap_or_else(|| {
-            io::Error::other("no free temporary file name")
-        })))
+        Err(StorageError::io(
+            file_name,
+            last_error.unwrap_or_else(|| io::Error::other("no free temporary file name")),
+        ))
     }
 }
 
@@ -243,13 +256,16 @@ fn publish(
                 candidate = candidates.next_file_name()?;
             }
             Err(err) => {
-                return Err(StorageError::Io(io::Error::new(
-                    err.kind(),
-                    format!(
-                        "cannot link the uploaded file under its name (the storage needs a file \
-                         system with hard links): {err}"
+                return Err(StorageError::io(
+                    &candidates.full_name(&candidate),
+                    io::Error::new(
+                        err.kind(),
+                        format!(
+                            "cannot link the uploaded file under its name (the storage needs a \
+                             file system with hard links): {err}"
+                        ),
                     ),
-                )));
+                ));
             }
         }
     }

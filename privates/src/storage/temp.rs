@@ -14,7 +14,10 @@ use std::{
 
 use cap_std::fs::{Dir, MetadataExt};
 
-use super::{error::Shown, local::LocalStorage};
+use super::{
+    error::{Shown, StorageError},
+    local::LocalStorage,
+};
 
 /// How a temporary file's name ends.
 const TEMP_SUFFIX: &str = ".part";
@@ -90,7 +93,8 @@ impl LocalStorage {
     /// [`StorageError::Io`](super::StorageError::Io) when the root cannot be read. A subfolder
     /// that cannot be read is skipped with a logged warning.
     pub async fn temp_files(&self) -> Result<Vec<TempFileEntry>, super::StorageError> {
-        self.blocking(|root| Ok(find_temp_files(root)?)).await
+        self.blocking(|root| find_temp_files(root).map_err(|err| StorageError::io("", err)))
+            .await
     }
 
     /// Removes the temporary files that interrupted saves left behind (a process killed while
@@ -121,7 +125,7 @@ impl LocalStorage {
     ) -> Result<TempCleanup, super::StorageError> {
         self.blocking(move |root| {
             let mut cleanup = TempCleanup::default();
-            for entry in find_temp_files(root)? {
+            for entry in find_temp_files(root).map_err(|err| StorageError::io("", err))? {
                 let now = SystemTime::now();
                 if entry.age(now) < older_than {
                     cleanup.kept.push(entry);

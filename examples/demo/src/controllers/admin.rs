@@ -558,13 +558,13 @@ pub fn routes() -> Routes {
 }
 
 /// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check
-/// ([`ModelAdmin::routes`]), and the share links `/admin/docs/iddocument/{pk}/{field}/shared/`
-/// that need no login ([`ModelAdmin::share_routes`]). With [`Reads`], each download does its
+/// and the share links `/admin/docs/iddocument/{pk}/{field}/shared/` that need no login
+/// ([`ModelAdmin::routes`]). With [`Reads`], each download does its
 /// reads in one snapshot ([`Reads::one_snapshot`]).
 #[must_use]
 pub fn download_routes(ctx: &AppContext) -> Routes {
     let admin = admin();
-    let routes = admin.routes().merge(admin.share_routes());
+    let routes = admin.routes();
     match Reads::from_ctx(ctx) {
         Some(reads) => routes.layer(MapFutureLayer::new(move |download| {
             let reads = reads.clone();
