@@ -6,16 +6,12 @@ use std::{path::PathBuf, sync::OnceLock};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use libfuzzer_sys::fuzz_target;
-use privates::{
-    sendfile::{Backend, Sendfile, SendfileOptions},
-    storage::LocalStorage,
-};
+use privates::sendfile::{Backend, Sendfile, SendfileOptions};
 
 const LEN: usize = 1000;
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    storage: LocalStorage,
     sendfile: Sendfile,
     bytes: Vec<u8>,
     runtime: tokio::runtime::Runtime,
@@ -29,7 +25,6 @@ fn fixture() -> &'static Fixture {
         std::fs::write(dir.path().join("f.bin"), &bytes).expect("file");
         let root: PathBuf = dir.path().to_path_buf();
         Fixture {
-            storage: LocalStorage::new(&root, "/p/").expect("storage"),
             sendfile: Sendfile::new(Backend::Development, &root, None).expect("sendfile"),
             _dir: dir,
             bytes,
@@ -56,10 +51,9 @@ fuzz_target!(|headers: Vec<(u8, &[u8])>| {
         }
     }
     fx.runtime.block_on(async {
-        let file = fx.storage.open("f.bin").await.expect("open");
         let response = fx
             .sendfile
-            .serve(&Method::GET, &map, file, &SendfileOptions::default())
+            .serve_path(&Method::GET, &map, std::path::Path::new("f.bin"), &SendfileOptions::default())
             .await
             .expect("serve");
         let status = response.status();

@@ -230,7 +230,11 @@ pub(crate) fn validate_s3(
         },
         ..PrivatesConfig::default()
     };
-    match validate(&config, env).map_err(Error::Checks)?.settings.storage {
+    match validate(&config, env)
+        .map_err(Error::Checks)?
+        .settings
+        .storage
+    {
         StorageSettings::S3(settings) => Ok(settings),
         StorageSettings::Local(_) => Err(Error::Checks(CheckReport::default())),
     }
@@ -365,7 +369,7 @@ fn check_share(
                 "initializers.privates.share.key",
                 format!("`share.key` {err}"),
                 "generate one with `openssl rand -base64 32` and pass it through the \
-                 environment (`{{ get_env(name=\"PRIVATES_SHARE_KEY\") }}`); remove `share` to \
+                 environment (`<%= get_env(name=\"PRIVATES_SHARE_KEY\") %>`); remove `share` to \
                  disable share links"
                     .to_string(),
             ));
@@ -492,7 +496,12 @@ fn check_root(
     storage: Option<&LocalStorageConfig>,
     out: &mut Vec<CheckMessage>,
 ) -> Option<PathBuf> {
-    let Some(root) = &config.sendfile.root else {
+    let Some(root) = config
+        .sendfile
+        .root
+        .as_ref()
+        .filter(|root| !root.as_os_str().is_empty())
+    else {
         out.push(error(
             "privates.E002",
             "initializers.privates.sendfile.root",
@@ -517,8 +526,7 @@ fn check_root(
                 root.display(),
                 storage.location.display()
             ),
-            "files outside the root are answered with 404; set both to the same folder"
-                .to_string(),
+            "files outside the root are answered with 404; set both to the same folder".to_string(),
         ));
     }
     Some(root.clone())

@@ -29,7 +29,7 @@
 //!       backend: redirect     # or `stream`
 //!       expires: 60           # seconds a presigned URL stays valid (redirect only)
 //!     share:
-//!       key: "{{ get_env(name="PRIVATES_SHARE_KEY") }}"  # base64 or hex, >= 32 bytes
+//!       key: <%= get_env(name="PRIVATES_SHARE_KEY") %>  # base64 or hex, >= 32 bytes
 //! ```
 //!
 //! The S3 credentials come from the environment (`AWS_ACCESS_KEY_ID`,
@@ -372,7 +372,7 @@ impl TryFrom<StorageKeys> for StorageConfig {
 pub struct ShareConfig {
     /// The HMAC-SHA256 key, base64 (standard or URL-safe) or hex, at least 32 bytes once
     /// decoded (`privates.E207`). Generate one with `openssl rand -base64 32`. Keep it out of
-    /// the repository (`{{ get_env(name="PRIVATES_SHARE_KEY") }}`); changing it invalidates
+    /// the repository (`<%= get_env(name="PRIVATES_SHARE_KEY") %>`); changing it invalidates
     /// every link minted with it.
     pub key: String,
     /// The longest lifetime a link may be minted with, in seconds (default 7 days).

@@ -7,8 +7,9 @@ use crate::{
     storage::StorageError,
 };
 
-/// Any error of this crate.
-#[derive(Debug, thiserror::Error)]
+/// Any error of this crate. Its `Debug` is its message and its causes, one per line (what
+/// a `main` returning this error prints), not the nested structure.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The `initializers.privates` block does not fit the schema.
@@ -32,6 +33,18 @@ pub enum Error {
          from `Hooks::initializers`, or call `Privates::install(&ctx)` in a test"
     )]
     NotInitialized,
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 /// Keeps the error whole (loco's `Error::Any`), so its source chain and type survive.

@@ -91,8 +91,7 @@ impl SendfileRoot {
                 .chain(&canonical)
                 .find_map(|root| location.strip_prefix(root).ok().map(Path::to_path_buf))
         };
-        let location_within =
-            within(location).or_else(|| within(&location.canonicalize().ok()?));
+        let location_within = within(location).or_else(|| within(&location.canonicalize().ok()?));
         Self {
             path,
             canonical,

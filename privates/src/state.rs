@@ -215,7 +215,10 @@ impl Privates {
             Err(refused) => return Ok(refused),
         };
         Ok(
-            if self.may_access(&user, permission, object, field, ctx).await? {
+            if self
+                .may_access(&user, permission, object, field, ctx)
+                .await?
+            {
                 Decision::Allowed
             } else {
                 Decision::Forbidden

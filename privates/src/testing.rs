@@ -39,7 +39,7 @@ use crate::{
 /// let root = TempPrivateRoot::new().unwrap();
 /// let mut config = PrivatesConfig::default();
 /// root.apply(&mut config);
-/// assert_eq!(config.storage.unwrap().location, root.path());
+/// assert_eq!(config.storage.unwrap().as_local().unwrap().location, root.path());
 /// // The folder is removed when `root` drops.
 /// ```
 #[derive(Debug)]
@@ -129,7 +129,7 @@ const S3S_FS_INSTALL: &str = "cargo install s3s-fs@0.14.1 --locked --features bi
 ///
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = S3TestServer::builder().bucket("media").start_async().await?;
-/// let storage = S3Storage::new(&server.storage_config())?;
+/// let storage = S3Storage::from_config(&server.storage_config())?;
 /// let bytes = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from("%PDF"))]);
 /// let name = storage.save("docs/a.pdf", bytes).await?;
 /// // s3s-fs keeps each object as a plain file.

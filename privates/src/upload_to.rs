@@ -165,4 +165,3 @@ fn unsafe_folder(pattern: &str, expanded: &str, err: StorageError) -> UploadToEr
         reason,
     }
 }
-

@@ -214,7 +214,10 @@ mod tests {
         );
         assert_eq!(field_path("", "a b", "m", "{pk}", "f"), "/a%20b/m/{pk}/f/");
         assert_eq!(file_url("/p/", "é.txt"), "/p/%C3%A9.txt");
-        assert_eq!(login_redirect("/login", "/a/b?c"), "/login?next=%2Fa%2Fb%3Fc");
+        assert_eq!(
+            login_redirect("/login", "/a/b?c"),
+            "/login?next=%2Fa%2Fb%3Fc"
+        );
         assert_eq!(login_redirect("/login?x=1", "/"), "/login?x=1&next=%2F");
     }
 }

@@ -119,10 +119,10 @@ fn ids(config: &PrivatesConfig, assets: Option<&StaticAssets>) -> Vec<&'static s
             ..Environment::default()
         },
     )
-        .messages
-        .iter()
-        .map(|m| m.id)
-        .collect()
+    .messages
+    .iter()
+    .map(|m| m.id)
+    .collect()
 }
 
 #[test]

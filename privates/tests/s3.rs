@@ -18,10 +18,10 @@ use std::{
 use common::{Doc, World};
 use privates::{
     config::{S3Credentials, S3StorageConfig, StorageConfig},
+    routing::model_routes,
     sendfile::Backend,
     storage::{S3Storage, StorageError},
     testing::S3TestServer,
-    routing::model_routes,
 };
 use reqwest::{StatusCode, header::HeaderMap};
 

@@ -333,7 +333,10 @@ fn e208_the_share_key_is_the_jwt_secret() {
         key: SHARE_KEY.to_string(),
         max_ttl: 60,
     });
-    let report = checks::run(&config, &Environment::from_loco(&loco_with_jwt_secret(&format!(" {SHARE_KEY}\n"))));
+    let report = checks::run(
+        &config,
+        &Environment::from_loco(&loco_with_jwt_secret(&format!(" {SHARE_KEY}\n"))),
+    );
     assert_eq!(
         report.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
         ["privates.E208"],
@@ -353,8 +356,20 @@ fn e208_the_share_key_is_the_jwt_secret() {
     );
     // Another secret, or no JWT at all, is fine.
     let other = "c2Vzc2lvbnMtaGF2ZS10aGVpci1vd24tc2VjcmV0LWtleS0xMjM0";
-    assert!(!checks::run(&config, &Environment::from_loco(&loco_with_jwt_secret(other))).has_errors());
-    assert!(!checks::run(&config, &Environment::from_loco(&loco_rs::tests_cfg::config::test_config())).has_errors());
+    assert!(
+        !checks::run(
+            &config,
+            &Environment::from_loco(&loco_with_jwt_secret(other))
+        )
+        .has_errors()
+    );
+    assert!(
+        !checks::run(
+            &config,
+            &Environment::from_loco(&loco_rs::tests_cfg::config::test_config())
+        )
+        .has_errors()
+    );
 }
 
 #[test]

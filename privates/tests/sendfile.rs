@@ -18,10 +18,8 @@ use axum::{
 };
 use http::{HeaderMap, Method, Uri};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use privates::{
-    sendfile::{
-        Backend, SANDBOX_CSP, Sendfile, SendfileError, SendfileOptions, content_disposition,
-    },
+use privates::sendfile::{
+    Backend, SANDBOX_CSP, Sendfile, SendfileError, SendfileOptions, content_disposition,
 };
 use reqwest::{StatusCode, header};
 use tempfile::TempDir;

@@ -10,9 +10,9 @@ use common::{Doc, World};
 use privates::{
     Error, PrivatesConfig,
     config::ShareConfig,
+    routing::model_routes,
     sendfile::Backend,
     share::{ShareError, ShareKey},
-    routing::model_routes,
 };
 use reqwest::StatusCode;
 

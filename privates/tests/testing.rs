@@ -6,12 +6,12 @@ mod common;
 use common::{Doc, HeaderUsers, World};
 use privates::{
     Privates, PrivatesConfig,
+    routing::model_routes,
     sendfile::Backend,
     testing::{
         TempPrivateRoot, assert_offloaded, assert_streams, assert_x_accel_redirect,
         assert_x_sendfile,
     },
-    routing::model_routes,
 };
 
 #[test]

@@ -6,9 +6,9 @@ mod common;
 use common::{Doc, HeaderUsers, Report, World};
 use privates::{
     PrivateMedia, Privates, PrivatesConfig,
+    routing::{model_routes, routes},
     sendfile::Backend,
     testing::TempPrivateRoot,
-    routing::{model_routes, routes},
     urls::download_url,
     view::PrivateMediaView,
 };

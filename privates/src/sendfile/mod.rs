@@ -129,7 +129,10 @@ impl Sendfile {
         }
         if let Some(url) = &url {
             check_url_path(url, UrlShape::Folder).map_err(|reason| {
-                invalid("initializers.privates.sendfile.url", format!("{url:?}: {reason}"))
+                invalid(
+                    "initializers.privates.sendfile.url",
+                    format!("{url:?}: {reason}"),
+                )
             })?;
         }
         let how = match (backend, url) {
@@ -148,7 +151,10 @@ impl Sendfile {
             (Backend::Redirect | Backend::Stream, _) => {
                 return Err(invalid(
                     "initializers.privates.sendfile.backend",
-                    format!("`{}` serves objects of a bucket, not local files", backend.name()),
+                    format!(
+                        "`{}` serves objects of a bucket, not local files",
+                        backend.name()
+                    ),
                 ));
             }
         };

@@ -13,9 +13,7 @@ use cap_std::{
 };
 
 use super::{
-    available::DEFAULT_MAX_NAME_LENGTH,
-    error::StorageError,
-    name::validate_name,
+    available::DEFAULT_MAX_NAME_LENGTH, error::StorageError, name::validate_name,
     opened::OpenedFile,
 };
 
@@ -71,11 +69,12 @@ impl LocalStorage {
         base_url: impl Into<String>,
     ) -> Result<Self, StorageError> {
         let base_url = base_url.into();
-        crate::urls::check_url_path(&base_url, crate::urls::UrlShape::Folder)
-            .map_err(|reason| StorageError::BaseUrl {
+        crate::urls::check_url_path(&base_url, crate::urls::UrlShape::Folder).map_err(
+            |reason| StorageError::BaseUrl {
                 base_url: base_url.clone(),
                 reason,
-            })?;
+            },
+        )?;
         let location = location.into();
         let location_error = |source| StorageError::Location {
             location: location.clone(),
@@ -147,7 +146,9 @@ impl LocalStorage {
             .open_with(&name, &options)
             .map_err(|err| map_io(&name, err))?
             .into_std();
-        let metadata = file.metadata().map_err(|err| StorageError::io(&name, err))?;
+        let metadata = file
+            .metadata()
+            .map_err(|err| StorageError::io(&name, err))?;
         if !metadata.is_file() {
             return Err(StorageError::NotAFile { name });
         }
@@ -245,7 +246,7 @@ impl LocalStorage {
                 .map_err(|err| StorageError::io(&name, err))?
                 .into_std())
         })
-            .await
+        .await
     }
 
     /// The absolute on-disk path of `name`, for servers that send the file themselves
@@ -273,7 +274,7 @@ impl LocalStorage {
     /// percent-encoded as Django's `filepath_to_uri` does (`/` kept). Does not touch the disk.
     ///
     /// ```
-    /// # fn main() -> Result<(), privates::storage::StorageError> {
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;
     /// let storage = privates::storage::LocalStorage::new(dir.path(), "/private/")?;
     /// assert_eq!(storage.url("scans/my ID (1).pdf")?, "/private/scans/my%20ID%20(1).pdf");
@@ -341,4 +342,3 @@ pub(super) fn map_io(name: &str, err: io::Error) -> StorageError {
 pub(super) fn is_escape(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::PermissionDenied && err.raw_os_error().is_none()
 }
-

@@ -18,10 +18,10 @@ use futures_util::{Stream, StreamExt};
 use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
 
 use super::{
-    opened::{ObjectSource, OpenedObject, ResponseOverrides},
     available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
     error::StorageError,
     name::{make_valid_name, validate_name},
+    opened::{ObjectSource, OpenedObject, ResponseOverrides},
 };
 use crate::{config::S3StorageConfig, settings::S3Settings};
 
@@ -321,7 +321,10 @@ impl S3Storage {
     /// As [`open`](Self::open), or [`StorageError::Io`] when the server sent none.
     pub async fn modified(&self, name: &str) -> Result<SystemTime, StorageError> {
         self.open(name).await?.last_modified.ok_or_else(|| {
-            StorageError::io(name, io::Error::other("the object store sent no Last-Modified"))
+            StorageError::io(
+                name,
+                io::Error::other("the object store sent no Last-Modified"),
+            )
         })
     }
 

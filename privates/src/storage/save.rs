@@ -116,7 +116,8 @@ impl LocalStorage {
             let io_error = |err| StorageError::io(&name, err);
             let file = write_chunks(file, &batch).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
-            run_check(file, check).map_err(io_error)?
+            run_check(file, check)
+                .map_err(io_error)?
                 .map_err(StorageError::Rejected)?;
             publish(temp, first, candidates)
         })
@@ -155,7 +156,8 @@ where
 fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, StorageError> {
     if folder.is_empty() {
         return Ok(Arc::new(
-            root.try_clone().map_err(|err| StorageError::io(name, err))?,
+            root.try_clone()
+                .map_err(|err| StorageError::io(name, err))?,
         ));
     }
     let folder_error = |err: io::Error| {
