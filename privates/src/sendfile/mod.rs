@@ -312,6 +312,7 @@ impl Sendfile {
 
     /// The offload header this delivery sends for the stored name `name` (`None` when the app
     /// streams it): for the test tools' assertions.
+    #[cfg(feature = "testing")]
     pub(crate) fn offload_header_for(
         &self,
         name: &str,
