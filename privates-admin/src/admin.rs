@@ -330,7 +330,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     }
 
     /// A share link to `field` of `object`, valid for `ttl` (see [`Privates::share_url`]),
-    /// served by [`share_routes`](Self::share_routes); `Ok(None)` when the field [is not
+    /// served by the share routes of [`routes`](Self::routes); `Ok(None)` when the field [is not
     /// shareable](Self::is_shareable) here. No permission is checked: call
     /// [`may_share`](Self::may_share) first.
     ///

@@ -7,7 +7,7 @@
 //!   the permission, per-field view options, custom views and widgets. It yields the download
 //!   routes `/{prefix}/{app}/{model}/{pk}/{field}/` behind the runtime's permission-checked
 //!   view, and the signed share links of the files a user may download
-//!   ([`ModelAdmin::may_share`], [`ModelAdmin::share_url`], [`ModelAdmin::share_routes`]).
+//!   ([`ModelAdmin::may_share`], [`ModelAdmin::share_url`], [`ModelAdmin::routes`]).
 //! - [`FileWidget`] renders a field: the clearable private file input ("Currently: <link>",
 //!   "Clear", "Change:"), its no-download, read-only and image (thumbnail) variants. Widgets
 //!   implement askama's `HtmlSafe`, so `{{ doc.widget(Doc::PDF) }}` ([`WidgetExt`]) in your

@@ -284,8 +284,7 @@ impl Privates {
 
     /// A share link to `field` of `object` that works without logging in for `ttl` (at most
     /// `share.max_ttl`): `{URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=..&sig=..`,
-    /// served by the routes of [`model_routes`](crate::view::model_routes) /
-    /// [`PrivateMediaView::share_routes`](crate::PrivateMediaView::share_routes).
+    /// served by the share routes that [`routing::routes`](crate::routing::routes) registers.
     ///
     /// **No permission is checked here**: call it after the app's own check that the current
     /// user may share this file, typically that they may download it

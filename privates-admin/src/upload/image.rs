@@ -7,7 +7,7 @@
 //!    within [`ImageRules::max_alloc`]. A 50000×50000 PNG of a few hundred bytes stops here.
 //! 2. **Once written, before it is published** (when [`ImageRules::verify_pixels`] is on), the
 //!    whole temporary file is decoded on the blocking pool under the same limits
-//!    ([`Storage::save_upload_checked`](privates::storage::Storage::save_upload_checked), on
+//!    ([`Storage::save_checked`](privates::storage::Storage::save_checked), on
 //!    local disk and S3 alike); a truncated or corrupt image is never stored under a real name.
 
 use std::io::{BufReader, Cursor};

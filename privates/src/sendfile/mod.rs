@@ -108,7 +108,7 @@ impl Sendfile {
     /// The delivery of local files beneath `root` (for [`serve_path`](Self::serve_path), when
     /// no storage is involved): `root` is made absolute (relative to the working directory);
     /// `url`, required by [`Backend::Nginx`], is a folder URL such as `/private-media/` (see
-    /// [`check_url_path`](crate::urls::check_url_path)).
+    /// [`check_url_path`]).
     ///
     /// # Errors
     /// [`SendfileError::InvalidConfig`] naming `sendfile.root`, `sendfile.url` or
