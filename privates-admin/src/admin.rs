@@ -337,7 +337,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     /// # Errors
     /// Those of [`Privates::share_url`]: share links disabled, an empty field, a lifetime
     /// over `share.max_ttl`.
-    pub fn share_url(
+    pub async fn share_url(
         &self,
         privates: &Privates,
         object: &M,
@@ -347,7 +347,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         if !self.is_shareable(field) {
             return Ok(None);
         }
-        privates.share_url(object, &field, ttl).map(Some)
+        privates.share_url(object, &field, ttl).await.map(Some)
     }
 
     /// The route path of `field`'s downloads, with the `{pk}` parameter.

@@ -95,6 +95,7 @@ async fn minted_links_download_without_a_session() {
 
     let url = admin
         .share_url(&world.privates, &doc, Doc::PDF, Duration::from_secs(60))
+        .await
         .unwrap()
         .expect("pdf is shareable");
     assert!(
@@ -117,6 +118,7 @@ async fn minted_links_download_without_a_session() {
         assert_eq!(
             admin
                 .share_url(&world.privates, &doc, field, Duration::from_secs(60))
+                .await
                 .unwrap(),
             None,
             "{}",
@@ -126,6 +128,7 @@ async fn minted_links_download_without_a_session() {
     let minted_elsewhere = world
         .privates
         .share_url(&doc, &Doc::NOTES, Duration::from_secs(60))
+        .await
         .unwrap();
     assert_eq!(
         world.get(&minted_elsewhere, None).await.status(),
@@ -143,7 +146,9 @@ async fn minted_links_download_without_a_session() {
     );
 
     // Over `share.max_ttl`: refused by privates.
-    let too_long = admin.share_url(&world.privates, &doc, Doc::PDF, Duration::from_secs(7200));
+    let too_long = admin
+        .share_url(&world.privates, &doc, Doc::PDF, Duration::from_secs(7200))
+        .await;
     assert!(
         matches!(
             too_long,
@@ -231,7 +236,9 @@ async fn nobody_may_share_while_links_are_disabled() {
             .await
             .unwrap()
     );
-    let minted = admin().share_url(&world.privates, &doc, Doc::PDF, Duration::from_secs(60));
+    let minted = admin()
+        .share_url(&world.privates, &doc, Doc::PDF, Duration::from_secs(60))
+        .await;
     assert!(
         matches!(minted, Err(privates::Error::Share(ShareError::Disabled))),
         "{minted:?}"

@@ -10,15 +10,19 @@
 //! ```
 //!
 //! where `sig` is HMAC-SHA256, keyed with `share.key`, over the app and model labels, the
-//! primary key, the field, the **stored name** and the expiry (each length-prefixed, after a
-//! version tag). So:
+//! primary key, the field, the **stored name**, the **version of the very file** stored under
+//! it ([`Opened::version`](crate::storage::Opened::version): inode, size and modification time
+//! of a local file, the ETag of an object) and the expiry (each length-prefixed, after a
+//! format tag). So:
 //!
 //! - changing any part of the URL (the key, the field, the expiry) gives `403 Forbidden`; the
 //!   signature is compared in constant time;
 //! - a link whose signature is valid but whose expiry has passed gives `410 Gone`;
-//! - replacing (or clearing) the file changes the stored name: every link to the old file
-//!   stops working (`403`), as does deleting the object (`403`, so a forged link cannot probe
-//!   which objects exist);
+//! - replacing (or clearing) the file stops every link to the old file (`403`), even when a
+//!   later upload gets the same stored name again: the link names the file, not the name; so
+//!   does deleting the object (`403`, so a forged link cannot probe which objects exist);
+//! - an expiry further ahead than `share.max_ttl` is refused (`403`), whatever its signature:
+//!   a link minted under a longer limit does not outlive a shortened one;
 //! - without `share.key` in the config share links are disabled: minting fails with
 //!   [`ShareError::Disabled`] and the routes answer `404`.
 //!
@@ -48,8 +52,9 @@ type HmacSha256 = Hmac<Sha256>;
 /// The shortest accepted key, in bytes (the HMAC-SHA256 block of security).
 pub const MIN_KEY_BYTES: usize = 32;
 
-/// Separates this MAC from any other use of the key, and allows a new format later.
-const DOMAIN: &[u8] = b"privates-share-v1";
+/// Separates this MAC from any other use of the key, and allows a new format later (v2 signs
+/// the file's version too).
+const DOMAIN: &[u8] = b"privates-share-v2";
 
 /// Why a share link cannot be minted.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +158,7 @@ impl ShareKey {
             parts.pk.as_bytes(),
             parts.field.as_bytes(),
             parts.name.as_bytes(),
+            parts.version.as_bytes(),
             parts.expires.to_string().as_bytes(),
         ] {
             mac.update(&(field.len() as u64).to_be_bytes());
@@ -166,12 +172,15 @@ impl ShareKey {
         URL_SAFE_NO_PAD.encode(self.mac(parts).finalize().into_bytes())
     }
 
-    /// Checks a presented `sig` (base64url) in constant time, then the expiry against `now`.
+    /// Checks a presented `sig` (base64url) in constant time, then the expiry against `now`
+    /// (and against `share.max_ttl` from now).
     fn verify(&self, parts: &LinkParts<'_>, sig: &str, now: SystemTime) -> Verdict {
         let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
             return Verdict::Forbidden;
         };
-        if self.mac(parts).verify_slice(&sig).is_err() {
+        if self.mac(parts).verify_slice(&sig).is_err()
+            || parts.expires > unix(now).saturating_add(self.max_ttl)
+        {
             return Verdict::Forbidden;
         }
         if unix(now) >= parts.expires {
@@ -181,8 +190,10 @@ impl ShareKey {
         }
     }
 
-    /// The share URL of `field` on `object`, valid until `expires_at` (not checked against
-    /// `max_ttl`: [`Privates::share_url`](crate::Privates::share_url) does that).
+    /// The share URL of `field` on `object`, whose file has the version `version`
+    /// ([`Opened::version`](crate::storage::Opened::version)), valid until `expires_at` (not
+    /// checked against `max_ttl` here: [`Privates::share_url`](crate::Privates::share_url)
+    /// does that, and checking a link refuses one that lives longer).
     ///
     /// # Errors
     /// [`ShareError::EmptyField`], [`ShareError::NoDownload`].
@@ -190,16 +201,10 @@ impl ShareKey {
         &self,
         object: &M,
         field: &Field<M>,
+        version: &str,
         expires_at: SystemTime,
     ) -> Result<String, ShareError> {
-        if field.spec.no_download {
-            return Err(ShareError::NoDownload {
-                field: field.name(),
-            });
-        }
-        let name = field.stored_name(object).ok_or(ShareError::EmptyField {
-            field: field.name(),
-        })?;
+        let name = shareable_name(object, field)?;
         let pk = object.pk().to_string();
         let expires = unix(expires_at);
         let sig = self.sign(&LinkParts {
@@ -208,6 +213,7 @@ impl ShareKey {
             pk: &pk,
             field: field.name(),
             name,
+            version,
             expires,
         });
         Ok(urls::share_url(object, field, expires, &sig))
@@ -218,6 +224,7 @@ impl ShareKey {
         &self,
         object: &M,
         field: &Field<M>,
+        version: &str,
         ttl: Duration,
     ) -> Result<String, ShareError> {
         let asked = ttl.as_secs();
@@ -227,14 +234,16 @@ impl ShareKey {
                 max: self.max_ttl,
             });
         }
-        self.url(object, field, SystemTime::now() + ttl)
+        self.url(object, field, version, SystemTime::now() + ttl)
     }
 
-    /// Checks the query string of a presented link for `field` of `object`.
+    /// Checks the query string of a presented link for `field` of `object`, whose file now
+    /// has the version `version`.
     pub(crate) fn check<M: PrivateMedia>(
         &self,
         object: &M,
         field: &Field<M>,
+        version: &str,
         query: Option<&str>,
         now: SystemTime,
     ) -> Verdict {
@@ -252,6 +261,7 @@ impl ShareKey {
                 pk: &pk,
                 field: field.name(),
                 name,
+                version,
                 expires,
             },
             sig,
@@ -260,13 +270,30 @@ impl ShareKey {
     }
 }
 
+/// The stored name a link to `field` of `object` would serve.
+pub(crate) fn shareable_name<'a, M: PrivateMedia>(
+    object: &'a M,
+    field: &Field<M>,
+) -> Result<&'a str, ShareError> {
+    if field.spec.no_download {
+        return Err(ShareError::NoDownload {
+            field: field.name(),
+        });
+    }
+    field.stored_name(object).ok_or(ShareError::EmptyField {
+        field: field.name(),
+    })
+}
+
 /// What a link signs.
+#[derive(Clone, Copy)]
 struct LinkParts<'a> {
     app: &'a str,
     model: &'a str,
     pk: &'a str,
     field: &'a str,
     name: &'a str,
+    version: &'a str,
     expires: u64,
 }
 
@@ -365,6 +392,7 @@ mod tests {
             pk: "1",
             field: "pdf",
             name: "a.pdf",
+            version: "7-3-1700000000000000000",
             expires: 100,
         };
         let sig = key.sign(&base);
@@ -382,6 +410,10 @@ mod tests {
                 ..base
             },
             LinkParts {
+                version: "7-4-1700000000000000000",
+                ..base
+            },
+            LinkParts {
                 expires: 101,
                 ..base
             },
@@ -391,8 +423,11 @@ mod tests {
                 ..base
             },
         ] {
-            assert_eq!(key.verify(&parts, &sig, at(0)), Verdict::Forbidden);
+            assert_eq!(key.verify(&parts, &sig, at(50)), Verdict::Forbidden);
         }
-        assert_eq!(key.verify(&base, "!!", at(0)), Verdict::Forbidden);
+        assert_eq!(key.verify(&base, "!!", at(50)), Verdict::Forbidden);
+        // A genuine link expiring further ahead than `max_ttl` (60 s) from now is refused.
+        assert_eq!(key.verify(&base, &sig, at(40)), Verdict::Valid);
+        assert_eq!(key.verify(&base, &sig, at(39)), Verdict::Forbidden);
     }
 }

@@ -16,7 +16,7 @@ use crate::{
     sendfile::{Sendfile, SendfileError, SendfileOptions},
     settings::{Settings, StorageSettings},
     share::ShareKey,
-    storage::{LocalStorage, S3Storage, Storage, StorageError},
+    storage::{LocalStorage, Opened, S3Storage, Storage, StorageError},
 };
 
 /// Everything a request needs, behind one `Arc`: cloning is a reference-count bump.
@@ -294,7 +294,7 @@ impl Privates {
     /// let permission = IdDocument::permission_for(&IdDocument::PDF);
     /// let decision = privates.decide_download(&parts, &ctx, permission, &doc, &IdDocument::PDF).await?;
     /// if decision == Decision::Allowed {
-    ///     let url = privates.share_url(&doc, &IdDocument::PDF, Duration::from_secs(600))?;
+    ///     let url = privates.share_url(&doc, &IdDocument::PDF, Duration::from_secs(600)).await?;
     /// }
     /// ```
     ///
@@ -303,14 +303,17 @@ impl Privates {
     /// [`ShareError::EmptyField`](crate::share::ShareError::EmptyField),
     /// [`ShareError::NoDownload`](crate::share::ShareError::NoDownload),
     /// [`ShareError::Lifetime`](crate::share::ShareError::Lifetime).
-    pub fn share_url<M: crate::PrivateMedia>(
+    pub async fn share_url<M: crate::PrivateMedia>(
         &self,
         object: &M,
         field: &crate::Field<M>,
         ttl: Duration,
     ) -> Result<String, Error> {
         let key = self.share_key().ok_or(crate::share::ShareError::Disabled)?;
-        Ok(key.url_for(object, field, ttl)?)
+        let name = crate::share::shareable_name(object, field)?;
+        // The link names this very file: a later one under the same name never satisfies it.
+        let version = self.inner.files.open(name).await?.version();
+        Ok(key.url_for(object, field, &version, ttl)?)
     }
 
     /// Hands the stored file `name` to the browser through the configured backend, the way
@@ -329,6 +332,16 @@ impl Privates {
         options: &SendfileOptions,
     ) -> Result<Response, SendfileError> {
         let opened = self.inner.files.open(name).await?;
+        self.deliver(parts, opened, options).await
+    }
+
+    /// The delivery's answer for what the storage opened.
+    pub(crate) async fn deliver(
+        &self,
+        parts: &Parts,
+        opened: Opened,
+        options: &SendfileOptions,
+    ) -> Result<Response, SendfileError> {
         self.inner
             .sendfile
             .serve(&parts.method, &parts.headers, opened, options)

@@ -30,7 +30,7 @@ use loco_rs::app::AppContext;
 use crate::{
     model::{Field, FindByPk, PrivateMedia, ViewOptions},
     refusal,
-    sendfile::SendfileOptions,
+    sendfile::{SendfileError, SendfileOptions},
     share::Verdict,
     state::Privates,
     urls,
@@ -214,7 +214,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         let Some(name) = self.field.stored_name(&object) else {
             return Err(refusal::not_found());
         };
-        Ok(self.send(privates, parts, name, "download").await)
+        let delivered = privates
+            .sendfile(parts, name, &self.sendfile_options())
+            .await;
+        Ok(self.answer(delivered, "download"))
     }
 
     /// Answers one request on the share route: the signed link decides, nobody logs in. A
@@ -238,9 +241,19 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(None) => return refusal::forbidden(),
             Err(err) => return internal(err),
         };
+        let Some(name) = self.field.stored_name(&object) else {
+            return refusal::forbidden();
+        };
+        // The file is opened first: the link must name this very file, not just its name.
+        let opened = match privates.files().open(name).await {
+            Ok(opened) => opened,
+            Err(err) if err.is_not_found() => return refusal::forbidden(),
+            Err(err) => return internal(err),
+        };
         match key.check(
             &object,
             &self.field,
+            &opened.version(),
             parts.uri.query(),
             std::time::SystemTime::now(),
         ) {
@@ -248,10 +261,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Verdict::Forbidden => return refusal::forbidden(),
             Verdict::Expired => return (StatusCode::GONE, "this link has expired").into_response(),
         }
-        let Some(name) = self.field.stored_name(&object) else {
-            return refusal::forbidden();
-        };
-        let mut response = self.send(&privates, parts, name, "shared download").await;
+        let delivered = privates
+            .deliver(parts, opened, &self.sendfile_options())
+            .await;
+        let mut response = self.answer(delivered, "shared download");
         // The signed URL must not travel on in a Referer from an inline document.
         response.headers_mut().insert(
             http::header::REFERRER_POLICY,
@@ -260,15 +273,18 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         response
     }
 
-    /// The last step of both routes: the file `name`, through the configured delivery.
-    async fn send(&self, privates: &Privates, parts: &Parts, name: &str, what: &str) -> Response {
-        let options = SendfileOptions {
+    fn sendfile_options(&self) -> SendfileOptions {
+        SendfileOptions {
             attachment: self.options.attachment,
             attachment_filename: self.options.filename.map(str::to_string),
             mimetype: self.options.mimetype.map(str::to_string),
             encoding: None,
-        };
-        match privates.sendfile(parts, name, &options).await {
+        }
+    }
+
+    /// The last step of both routes: the delivery's answer, or the refusal it became.
+    fn answer(&self, delivered: Result<Response, SendfileError>, what: &str) -> Response {
+        match delivered {
             Ok(response) => response,
             Err(err) => {
                 tracing::warn!(

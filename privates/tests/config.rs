@@ -288,3 +288,60 @@ async fn the_task_fails_on_errors_and_passes_otherwise() {
         .unwrap_err();
     assert!(err.to_string().contains("privates.E002"), "{err}");
 }
+
+/// Boot, `cargo loco doctor` and the task run one set of checks with loco's config: the share
+/// key equal to loco's JWT secret (`privates.E208`) stops the boot too. The key is 32 bytes of
+/// valid base64, so `privates.E207` cannot stand in for it.
+#[tokio::test]
+async fn boot_refuses_a_share_key_that_is_the_jwt_secret() {
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let dir = tempfile::tempdir().unwrap();
+    let block = format!(
+        "{}share:\n  key: {KEY}\n",
+        good_block(dir.path(), "development")
+    );
+    let with_secret = |secret: &str| {
+        let secret = secret.to_string();
+        let block = block.clone();
+        async move {
+            let mut ctx = ctx_with(&block).await;
+            ctx.config.auth = Some(loco_rs::config::Auth {
+                jwt: Some(loco_rs::config::JWT {
+                    location: None,
+                    secret,
+                    expiration: 3600,
+                }),
+            });
+            ctx
+        }
+    };
+    let ctx = with_secret(KEY).await;
+    let err = PrivatesInitializer::new(HeaderUsers)
+        .before_run(&ctx)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("privates.E208"), "{err}");
+    assert!(!err.contains("privates.E207"), "{err}");
+    assert!(Privates::from_ctx(&ctx).is_err(), "nothing installed");
+    let doctor = PrivatesInitializer::new(HeaderUsers)
+        .check(&ctx)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        doctor
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("privates.E208")),
+        "{:?}",
+        doctor.description
+    );
+    // Another secret boots.
+    let ctx = with_secret("c2Vzc2lvbnMtaGF2ZS10aGVpci1vd24tc2VjcmV0LWtleS0xMjM0").await;
+    PrivatesInitializer::new(HeaderUsers)
+        .before_run(&ctx)
+        .await
+        .unwrap();
+    assert!(Privates::from_ctx(&ctx).is_ok());
+}

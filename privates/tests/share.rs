@@ -77,12 +77,76 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
+/// The version of the stored file `name`, as a link signs it.
+async fn version(world: &World, name: &str) -> String {
+    world.privates.files().open(name).await.unwrap().version()
+}
+
+#[tokio::test]
+async fn a_link_never_serves_a_later_file_under_the_same_name() {
+    let world = world().await;
+    let doc = the_doc(&world, 1);
+    let url = world
+        .privates
+        .share_url(&doc, &Doc::PDF, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
+    // The file is cleared, and a later upload takes the freed name again (same bytes, even):
+    // the row names `docs/passport.pdf` as before, but it is another file.
+    world
+        .privates
+        .files()
+        .delete("docs/passport.pdf")
+        .await
+        .unwrap();
+    assert_eq!(
+        world.get(&url, None, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    world.write("docs/passport.pdf", PDF_BYTES);
+    let response = world.get(&url, None, &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(!response.bytes().await.unwrap().starts_with(b"%PDF"));
+    // A link minted for the new file works.
+    let fresh = world
+        .privates
+        .share_url(&doc, &Doc::PDF, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(world.get(&fresh, None, &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_link_living_longer_than_max_ttl_is_refused() {
+    let world = world().await;
+    // Signed with the configured key, but for longer than `share.max_ttl` (3600 s) allows,
+    // as a link minted before the limit was lowered would be.
+    let key = ShareKey::from_config(&ShareConfig {
+        key: KEY.to_string(),
+        max_ttl: 7 * 24 * 3600,
+    })
+    .unwrap();
+    let version = version(&world, "docs/passport.pdf").await;
+    let doc = the_doc(&world, 1);
+    let soon = SystemTime::now() + Duration::from_secs(3000);
+    let late = SystemTime::now() + Duration::from_secs(2 * 3600);
+    let ok = key.url(&doc, &Doc::PDF, &version, soon).unwrap();
+    assert_eq!(world.get(&ok, None, &[]).await.status(), StatusCode::OK);
+    let too_long = key.url(&doc, &Doc::PDF, &version, late).unwrap();
+    assert_eq!(
+        world.get(&too_long, None, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
 #[tokio::test]
 async fn a_valid_link_works_anonymously_with_the_same_headers() {
     let world = world().await;
     let url = world
         .privates
         .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .await
         .unwrap();
     assert!(
         url.starts_with("/admin/docs/iddocument/1/pdf/shared/?expires="),
@@ -116,6 +180,7 @@ async fn tampering_gives_403() {
     let url = world
         .privates
         .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .await
         .unwrap();
     let sig = url.split("sig=").nth(1).unwrap().to_string();
     let expires: u64 = url
@@ -161,7 +226,14 @@ async fn an_expired_link_gives_410() {
     })
     .unwrap();
     let past = SystemTime::now() - Duration::from_secs(5);
-    let url = key.url(&the_doc(&world, 1), &Doc::PDF, past).unwrap();
+    let url = key
+        .url(
+            &the_doc(&world, 1),
+            &Doc::PDF,
+            &version(&world, "docs/passport.pdf").await,
+            past,
+        )
+        .unwrap();
     let response = world.get(&url, None, &[]).await;
     assert_eq!(response.status(), StatusCode::GONE);
     // Expired and tampered is still 403: the signature is checked first.
@@ -173,6 +245,7 @@ async fn an_expired_link_gives_410() {
     let url = world
         .privates
         .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(1))
+        .await
         .unwrap();
     assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -185,6 +258,7 @@ async fn replacing_the_file_invalidates_old_links() {
     let url = world
         .privates
         .share_url(&the_doc(&world, 1), &Doc::PDF, Duration::from_secs(600))
+        .await
         .unwrap();
     assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
     world.write("docs/passport_v2.pdf", b"%PDF v2");
@@ -204,6 +278,7 @@ async fn replacing_the_file_invalidates_old_links() {
             &Doc::PDF,
             Duration::from_secs(600),
         )
+        .await
         .unwrap();
     let response = world.get(&new, None, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -217,6 +292,7 @@ async fn minting_errors_are_clear() {
     let err = world
         .privates
         .share_url(&doc1, &Doc::PDF, Duration::from_secs(7200))
+        .await
         .unwrap_err();
     assert!(matches!(
         err,
@@ -232,7 +308,8 @@ async fn minting_errors_are_clear() {
     assert!(matches!(
         world
             .privates
-            .share_url(&empty, &Doc::PDF, Duration::from_secs(60)),
+            .share_url(&empty, &Doc::PDF, Duration::from_secs(60))
+            .await,
         Err(Error::Share(ShareError::EmptyField { field: "pdf" }))
     ));
 
@@ -243,6 +320,7 @@ async fn minting_errors_are_clear() {
     let err = plain
         .privates
         .share_url(&doc1, &Doc::PDF, Duration::from_secs(60))
+        .await
         .unwrap_err();
     assert!(
         err.to_string().contains("initializers.privates.share.key"),
@@ -251,6 +329,7 @@ async fn minting_errors_are_clear() {
     let url = world
         .privates
         .share_url(&doc1, &Doc::PDF, Duration::from_secs(60))
+        .await
         .unwrap();
     assert_eq!(
         plain.get(&url, None, &[]).await.status(),

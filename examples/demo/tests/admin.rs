@@ -654,16 +654,22 @@ async fn share_button_mints_links_that_work_without_a_session() {
 
     // A genuine link past its expiry: 410.
     let doc = demo.doc(1).await;
+    let version = demo.version(&stored).await;
     let key = share_key();
     let past = std::time::SystemTime::now() - std::time::Duration::from_secs(5);
     let expired = key
-        .url(&doc, &demo::models::iddocuments::Model::PDF, past)
+        .url(&doc, &demo::models::iddocuments::Model::PDF, &version, past)
         .unwrap();
     let response = client().get(demo.url(&expired)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
     let future = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
     let fresh = key
-        .url(&doc, &demo::models::iddocuments::Model::PDF, future)
+        .url(
+            &doc,
+            &demo::models::iddocuments::Model::PDF,
+            &version,
+            future,
+        )
         .unwrap();
     assert_eq!(
         client()

@@ -18,6 +18,45 @@ pub enum Opened {
     Object(OpenedObject),
 }
 
+impl Opened {
+    /// A stamp of this very file: a later file under the same name has another one (a local
+    /// file's inode, size and modification time to the nanosecond; an object's ETag and
+    /// modification time). Share links sign it.
+    #[must_use]
+    pub fn version(&self) -> String {
+        match self {
+            Self::File(file) => file.version(),
+            Self::Object(object) => format!(
+                "{}-{}-{}",
+                object.etag.as_deref().unwrap_or_default(),
+                object.len,
+                nanos(object.last_modified)
+            ),
+        }
+    }
+}
+
+impl OpenedFile {
+    /// See [`Opened::version`].
+    #[must_use]
+    pub fn version(&self) -> String {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&self.metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        format!(
+            "{inode}-{}-{}",
+            self.metadata.len(),
+            nanos(self.metadata.modified().ok())
+        )
+    }
+}
+
+fn nanos(time: Option<SystemTime>) -> u128 {
+    time.and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos())
+}
+
 /// A stored file, opened beneath the storage root, with what serving it needs.
 #[derive(Debug)]
 pub struct OpenedFile {

@@ -456,7 +456,7 @@ async fn share(
         );
     }
     let privates = Privates::from_ctx(&ctx)?;
-    let Some(path) = admin.share_url(&privates, &doc, field, SHARE_TTL)? else {
+    let Some(path) = admin.share_url(&privates, &doc, field, SHARE_TTL).await? else {
         return error_page(
             StatusCode::FORBIDDEN,
             "This file cannot be shared.",

@@ -399,6 +399,17 @@ impl Demo {
         fs::read(self.private.join(name)).unwrap()
     }
 
+    /// The version of the stored file `name` as a share link signs it, read as the demo's
+    /// storage reads it.
+    pub(crate) async fn version(&self, name: &str) -> String {
+        privates::storage::LocalStorage::new(&self.private, "/private-media/")
+            .unwrap()
+            .open(name)
+            .await
+            .unwrap()
+            .version()
+    }
+
     /// Every entry under the private root, hidden ones included, relative and sorted, with
     /// the bytes of the files (`None` for symlinks and other non-files).
     pub(crate) fn snapshot(&self) -> BTreeMap<String, Option<Vec<u8>>> {
