@@ -34,4 +34,4 @@ pub use opened::OpenedFile;
 pub use s3::{PART_SIZE, S3Object, S3Storage};
 pub use temp::{TempCleanup, TempFileEntry};
 
-pub(crate) use name::make_valid_name;
+pub(crate) use name::name_error;
