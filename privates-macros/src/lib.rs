@@ -9,9 +9,9 @@ mod attr;
 mod errors;
 mod expand;
 mod size;
-mod strftime;
 mod suggest;
 mod temp_root;
+mod upload_to;
 mod validate;
 
 use proc_macro::TokenStream;
