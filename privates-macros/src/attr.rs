@@ -285,9 +285,11 @@ pub(crate) fn field_attrs(
                     set(&mut out.content_types, value, "content_types", span, errors);
                 }
                 _ => {
+                    // `pk` alone on a field means "this field is the key".
+                    let bare = !meta.input.peek(Token![=]) && !meta.input.peek(token::Paren);
                     unknown_key(&meta, &key, Place::Field(field), errors)?;
                     out.malformed = true;
-                    out.pk_hint |= key == "pk";
+                    out.pk_hint |= key == "pk" && bare;
                 }
             }
             Ok(())

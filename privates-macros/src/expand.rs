@@ -69,6 +69,7 @@ fn allow_lints() -> TokenStream {
             unreachable_pub,
             unused_qualifications,
             unused_results,
+            unused_variables,
             single_use_lifetimes,
             clippy::all,
             clippy::pedantic,

@@ -883,12 +883,18 @@ fn check_content_types(
         let value = lit.value();
         let problem = if value.trim().is_empty() {
             Some("an empty entry: remove it".to_owned())
-        } else if value != value.trim() {
-            Some(format!("remove the spaces: `\"{}\"`", value.trim()))
-        } else if value.contains(';') {
-            Some(format!(
-                "parameters are not matched against uploads: write `\"{}\"`",
-                value.split(';').next().unwrap_or_default().trim()
+        } else if value != value.trim() || value.contains(';') {
+            // The fix is suggested only when it is itself accepted.
+            let essence = value.split(';').next().unwrap_or_default().trim();
+            let fix = essence.to_ascii_lowercase();
+            let what = if value.contains(';') {
+                "parameters are not matched against uploads"
+            } else {
+                "remove the spaces"
+            };
+            Some(media_type_problem(&fix, true).map_or_else(
+                || format!("{what}: write `\"{fix}\"`"),
+                |problem| format!("{what}, and {problem}"),
             ))
         } else if let Some(problem) = media_type_problem(&value, true) {
             Some(problem)
