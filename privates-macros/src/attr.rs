@@ -490,7 +490,9 @@ fn value(
         let expr = ungroup(meta.value()?.parse()?);
         if let Some(message) = suffix_problem(&expr, key) {
             errors.spanned(&expr, message);
-            return Ok(None);
+            // The string without its suffix goes on to the key's own checks: a second mistake
+            // in it is reported in the same compile.
+            return Ok(without_suffix(&expr));
         }
         return Ok(Some(expr));
     }
@@ -542,6 +544,19 @@ fn suffixed(expr: &Expr) -> Option<Suffixed> {
     })
 }
 
+/// A string literal without its suffix, as an expression; `None` for other literals.
+fn without_suffix(expr: &Expr) -> Option<Expr> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(Expr::Lit(ExprLit {
+            attrs: Vec::new(),
+            lit: Lit::Str(LitStr::new(&lit.value(), lit.span())),
+        })),
+        _ => None,
+    }
+}
+
 /// The message for a suffixed string literal given as `key = ...`.
 fn suffix_problem(expr: &Expr, key: &str) -> Option<String> {
     let Suffixed {
@@ -549,10 +564,10 @@ fn suffix_problem(expr: &Expr, key: &str) -> Option<String> {
         suffix,
         plain,
     } = suffixed(expr)?;
-    let fix = plain.map_or_else(String::new, |plain| format!(": write `{key} = {plain}`"));
+    let fix = plain.map_or_else(String::new, |plain| format!(": `{key} = {plain}`"));
     Some(format!(
         "`{key}` takes a plain string literal, and `{written}` ends with the suffix `{suffix}`, \
-         which would be ignored{fix}"
+         which would be ignored; remove the suffix{fix}"
     ))
 }
 
@@ -789,14 +804,20 @@ fn content_types(
             plain,
         }) = suffixed(&element)
         {
-            let fix = plain.map_or_else(String::new, |plain| format!(": write `{plain}`"));
+            let fix = plain.map_or_else(String::new, |plain| format!(": `{plain}`"));
             errors.spanned(
                 &element,
                 format!(
                     "`{written}` in `content_types` ends with the suffix `{suffix}`, which would \
-                     be ignored{fix}"
+                     be ignored; remove the suffix{fix}"
                 ),
             );
+            if let Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            })) = without_suffix(&element)
+            {
+                items.push(lit);
+            }
             continue;
         }
         match as_str(&element) {
