@@ -58,10 +58,11 @@ impl<'a> Input<'a> {
                         .iter()
                         .filter_map(|field| {
                             sea_orm |= has_sea_orm(&field.attrs);
+                            let ident = field.ident.as_ref()?;
                             Some(Field {
-                                ident: field.ident.as_ref()?,
+                                ident,
                                 ty: &field.ty,
-                                attrs: attr::field_attrs(&field.attrs, errors),
+                                attrs: attr::field_attrs(&field.attrs, ident, errors),
                                 primary_key: primary_key(&field.attrs),
                             })
                         })

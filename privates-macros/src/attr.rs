@@ -6,7 +6,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::{
-    Attribute, Expr, ExprLit, Ident, Lit, LitInt, LitStr, Meta, Path, Token, meta::ParseNestedMeta,
+    Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, meta::ParseNestedMeta,
     spanned::Spanned, token,
 };
 
@@ -97,22 +97,29 @@ pub(crate) enum UploadToAttr {
 pub(crate) enum MaxSizeAttr {
     /// `max_size = "10 MiB"`.
     Text(LitStr),
-    /// `max_size = 10_485_760`.
-    Bytes(LitInt),
+    /// `max_size = 10_485_760`, or with a unit as the literal's suffix: `10MiB`, `1.5GiB`.
+    Number(Lit),
 }
 
 /// `content_types = [...]`.
 pub(crate) struct ContentTypesAttr {
     pub(crate) span: Span,
     pub(crate) items: Vec<LitStr>,
+    /// Whether the list as written is empty (`[]`), not merely empty of accepted items.
+    pub(crate) empty: bool,
 }
 
 /// `#[private_media(...)]` on a field (all such attributes of the field, merged).
 pub(crate) struct FieldAttrs {
     /// Where the (first) attribute is, for errors about the field as a whole.
     pub(crate) span: Span,
-    /// Whether an attribute was not of the `#[private_media(...)]` form (already reported).
+    /// Whether an attribute was not of the `#[private_media(...)]` form, or held an unknown or
+    /// misplaced key (already reported): what the field is meant to be is then unclear, and
+    /// checks that would follow from it are skipped (one error per mistake).
     pub(crate) malformed: bool,
+    /// `pk` was written on this field (reported): the field is taken as the primary key, so
+    /// that the misplaced key is the only error.
+    pub(crate) pk_hint: bool,
     pub(crate) kind: Option<(Kind, Span)>,
     pub(crate) upload_to: Option<UploadToAttr>,
     pub(crate) permission: Option<LitStr>,
@@ -187,12 +194,17 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
 
 /// Parses a field's `#[private_media(...)]` attributes; `None` when it has none (the field is
 /// not private).
-pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Option<FieldAttrs> {
+pub(crate) fn field_attrs(
+    attrs: &[Attribute],
+    field: &Ident,
+    errors: &mut Errors,
+) -> Option<FieldAttrs> {
     let mut out: Option<FieldAttrs> = None;
     for attr in attrs.iter().filter(|attr| attr.path().is_ident(ATTR)) {
         let out = out.get_or_insert_with(|| FieldAttrs {
             span: attr.path().span(),
             malformed: false,
+            pk_hint: false,
             kind: None,
             upload_to: None,
             permission: None,
@@ -272,7 +284,13 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Option<Fi
                     let value = content_types(&meta, errors)?;
                     set(&mut out.content_types, value, "content_types", span, errors);
                 }
-                _ => unknown_key(&meta, &key, Place::Field, errors)?,
+                _ => {
+                    // `pk` alone on a field means "this field is the key".
+                    let bare = !meta.input.peek(Token![=]) && !meta.input.peek(token::Paren);
+                    unknown_key(&meta, &key, Place::Field(field), errors)?;
+                    out.malformed = true;
+                    out.pk_hint |= key == "pk" && bare;
+                }
             }
             Ok(())
         });
@@ -306,10 +324,11 @@ fn is_list(attr: &Attribute, example: &str, errors: &mut Errors) -> bool {
 }
 
 /// Where an attribute is: the keys allowed differ.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
+#[derive(Clone, Copy)]
+enum Place<'a> {
     Struct,
-    Field,
+    /// On this field.
+    Field(&'a Ident),
 }
 
 /// The key of `meta` as written (`a::b` for a path).
@@ -323,28 +342,36 @@ fn key_of(meta: &ParseNestedMeta<'_>) -> String {
     )
 }
 
-/// Records an unknown key (suggesting the closest known one) and skips its value.
+/// Records an unknown key (suggesting the closest known one) and skips its value. A key of the
+/// other place is shown spelled for that place, with the value as written.
 fn unknown_key(
     meta: &ParseNestedMeta<'_>,
     key: &str,
-    place: Place,
+    place: Place<'_>,
     errors: &mut Errors,
 ) -> syn::Result<()> {
-    skip_value(meta)?;
+    let written = if meta.input.peek(Token![=]) {
+        let expr = ungroup(meta.value()?.parse()?);
+        Some(tidy(&quote::quote!(#expr).to_string()))
+    } else {
+        skip_value(meta)?;
+        None
+    };
     let (keys, other_keys, here, there) = match place {
         Place::Struct => (STRUCT_KEYS, FIELD_KEYS, "the struct", "a field"),
-        Place::Field => (FIELD_KEYS, STRUCT_KEYS, "a field", "the struct"),
+        Place::Field(_) => (FIELD_KEYS, STRUCT_KEYS, "a field", "the struct"),
     };
     let message = if other_keys.contains(&key) {
         match place {
             Place::Struct => format!(
                 "`{key}` belongs on a field, not on the struct: e.g. \
                  `#[private_media({})] pub pdf: String`",
-                field_key_example(key)
+                field_key_example(key, written.as_deref())
             ),
-            Place::Field => format!(
-                "`{key}` belongs on the struct, not on a field: put it in the \
-                 `#[private_media(...)]` above `struct`"
+            Place::Field(field) => format!(
+                "`{key}` belongs on the struct, not on a field: write \
+                 `#[private_media({})]` above the struct",
+                struct_key_example(key, written.as_deref(), field)
             ),
         }
     } else {
@@ -366,20 +393,49 @@ fn unknown_key(
     Ok(())
 }
 
-/// A field attribute that uses `key`, for messages.
-fn field_key_example(key: &str) -> String {
-    let value = match key {
-        "file" | "image" => return key.to_owned(),
-        "no_download" | "attachment" => return format!("file, {key}"),
-        "upload_to" => "\"scans/%Y/\"",
-        "permission" => "\"docs.view_scans\"",
-        "filename" => "\"invoice.pdf\"",
-        "mimetype" => "\"application/pdf\"",
-        "max_size" => "\"10 MiB\"",
-        "content_types" => "[\"application/pdf\"]",
+/// Tokens as a user would write them (`super::x::Entity`, not `super :: x :: Entity`).
+fn tidy(text: &str) -> String {
+    text.replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" . ", ".")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace(" ,", ",")
+}
+
+/// A field attribute that uses `key` (with its value as written, if any), for messages.
+fn field_key_example(key: &str, written: Option<&str>) -> String {
+    let value = match (key, written) {
+        ("file" | "image", _) => return key.to_owned(),
+        ("no_download" | "attachment", _) => return format!("file, {key}"),
+        (_, Some(written)) => written,
+        ("upload_to", None) => "\"scans/%Y/\"",
+        ("permission", None) => "\"docs.view_scans\"",
+        ("filename", None) => "\"invoice.pdf\"",
+        ("mimetype", None) => "\"application/pdf\"",
+        ("max_size", None) => "\"10 MiB\"",
+        ("content_types", None) => "[\"application/pdf\"]",
         _ => "...",
     };
     format!("file, {key} = {value}")
+}
+
+/// The struct attribute that uses `key`, written on `field` (with its value as written, if
+/// any), for messages: `pk` on a field is `pk = <that field>`.
+fn struct_key_example(key: &str, written: Option<&str>, field: &Ident) -> String {
+    let value = match (key, written) {
+        (_, Some(written)) => written.to_owned(),
+        ("pk", None) => field.to_string(),
+        ("admin", None) => return key.to_owned(),
+        ("app", None) => "\"docs\"".to_owned(),
+        ("model", None) => "\"iddocument\"".to_owned(),
+        ("url_prefix", None) => "\"/admin\"".to_owned(),
+        ("find", None) => "none".to_owned(),
+        ("entity", None) => "Entity".to_owned(),
+        ("crate", None) => "\"my_privates\"".to_owned(),
+        _ => "...".to_owned(),
+    };
+    format!("{key} = {value}")
 }
 
 /// Consumes whatever value follows a key (`= expr` or `(...)`).
@@ -431,8 +487,14 @@ fn value(
     errors: &mut Errors,
 ) -> syn::Result<Option<Expr>> {
     if meta.input.peek(Token![=]) {
-        let expr: Expr = meta.value()?.parse()?;
-        return Ok(Some(ungroup(expr)));
+        let expr = ungroup(meta.value()?.parse()?);
+        if let Some(message) = suffix_problem(&expr, key) {
+            errors.spanned(&expr, message);
+            // The string without its suffix goes on to the key's own checks: a second mistake
+            // in it is reported in the same compile.
+            return Ok(without_suffix(&expr));
+        }
+        return Ok(Some(expr));
     }
     let message = if meta.input.peek(token::Paren) {
         skip_value(meta)?;
@@ -451,6 +513,62 @@ fn ungroup(expr: Expr) -> Expr {
         Expr::Paren(paren) => ungroup(*paren.expr),
         expr => expr,
     }
+}
+
+/// A string literal with a suffix (`"docs"x`, `b"x"y`): what was written, the suffix, and the
+/// literal without it (for a string). Rust's lexer accepts a suffix on any literal inside an
+/// attribute, and reading the value would drop it silently, so it is refused. Numbers are
+/// judged by the keys that take them (`max_size` reads a suffix as a unit).
+struct Suffixed {
+    written: String,
+    suffix: String,
+    plain: Option<String>,
+}
+
+fn suffixed(expr: &Expr) -> Option<Suffixed> {
+    let Expr::Lit(ExprLit { lit, .. }) = expr else {
+        return None;
+    };
+    let (suffix, plain) = match lit {
+        Lit::Str(lit) => (lit.suffix(), Some(format!("{:?}", lit.value()))),
+        Lit::ByteStr(lit) => (lit.suffix(), None),
+        Lit::CStr(lit) => (lit.suffix(), None),
+        Lit::Byte(lit) => (lit.suffix(), None),
+        Lit::Char(lit) => (lit.suffix(), None),
+        _ => return None,
+    };
+    (!suffix.is_empty()).then(|| Suffixed {
+        written: quote::ToTokens::to_token_stream(lit).to_string(),
+        suffix: suffix.to_owned(),
+        plain,
+    })
+}
+
+/// A string literal without its suffix, as an expression; `None` for other literals.
+fn without_suffix(expr: &Expr) -> Option<Expr> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(Expr::Lit(ExprLit {
+            attrs: Vec::new(),
+            lit: Lit::Str(LitStr::new(&lit.value(), lit.span())),
+        })),
+        _ => None,
+    }
+}
+
+/// The message for a suffixed string literal given as `key = ...`.
+fn suffix_problem(expr: &Expr, key: &str) -> Option<String> {
+    let Suffixed {
+        written,
+        suffix,
+        plain,
+    } = suffixed(expr)?;
+    let fix = plain.map_or_else(String::new, |plain| format!(": `{key} = {plain}`"));
+    Some(format!(
+        "`{key}` takes a plain string literal, and `{written}` ends with the suffix `{suffix}`, \
+         which would be ignored; remove the suffix{fix}"
+    ))
 }
 
 /// A string literal, or `None` when absent.
@@ -639,8 +757,9 @@ fn max_size(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Opti
             lit: Lit::Str(lit), ..
         }) => Ok(Some(MaxSizeAttr::Text(lit.clone()))),
         Expr::Lit(ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => Ok(Some(MaxSizeAttr::Bytes(lit.clone()))),
+            lit: lit @ (Lit::Int(_) | Lit::Float(_)),
+            ..
+        }) => Ok(Some(MaxSizeAttr::Number(lit.clone()))),
         _ => {
             errors.spanned(
                 &expr,
@@ -679,6 +798,28 @@ fn content_types(
     let mut items = Vec::new();
     for element in &array.elems {
         let element = ungroup(element.clone());
+        if let Some(Suffixed {
+            written,
+            suffix,
+            plain,
+        }) = suffixed(&element)
+        {
+            let fix = plain.map_or_else(String::new, |plain| format!(": `{plain}`"));
+            errors.spanned(
+                &element,
+                format!(
+                    "`{written}` in `content_types` ends with the suffix `{suffix}`, which would \
+                     be ignored; remove the suffix{fix}"
+                ),
+            );
+            if let Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            })) = without_suffix(&element)
+            {
+                items.push(lit);
+            }
+            continue;
+        }
         match as_str(&element) {
             Some(lit) => items.push(lit.clone()),
             None => errors.spanned(
@@ -693,5 +834,6 @@ fn content_types(
     Ok(Some(ContentTypesAttr {
         span: array.bracket_token.span.join(),
         items,
+        empty: array.elems.is_empty(),
     }))
 }

@@ -3,9 +3,16 @@
 //!
 //! Everything generated is attached to the struct (trait impls and one inherent impl): nothing
 //! has a fixed free-standing name, so `#[sea_orm::model]`, which applies the derives to both
-//! `Model` and `ModelEx`, compiles. The runtime is named through `<crate>::__private`.
+//! `Model` and `ModelEx`, compiles. The runtime is named through `<crate>::__private_X_Y_Z`,
+//! the hidden module of the one `privates` version this derive belongs to.
+//!
+//! Hygiene: every name the generated code uses is an absolute path (`::core::option::Option`,
+//! `::core::primitive::str`, the runtime's module), and its bindings have names no user item
+//! has, so a module that shadows `Option`, `Box`, `str` or declares `const ctx` still derives.
+//! Lints: every generated item carries `#[automatically_derived]` and the `#[allow]`s of
+//! [`allow_lints`], so the expansion never trips the user's lint levels.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -14,6 +21,84 @@ use crate::{
     attr::Kind,
     validate::{self, App, FieldPlan, Plan, UploadToPlan},
 };
+
+/// The runtime's hidden module for this version: `__private_0_1_0`. `privates` pins this crate
+/// exactly, and a derive of another version names a module that does not exist, a loud error
+/// instead of an odd one.
+fn runtime(krate: &TokenStream) -> TokenStream {
+    let module = Ident::new(
+        &format!(
+            "__private_{}",
+            env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_")
+        ),
+        Span::call_site(),
+    );
+    quote!(#krate::#module)
+}
+
+/// The name the generated code gives the runtime module inside its block.
+fn runtime_alias() -> TokenStream {
+    quote!(__privates_runtime)
+}
+
+/// Puts the generated items in an anonymous `const` block that imports the runtime once (as
+/// serde does): a runtime of another version, or a wrong `crate = "..."`, is then one error
+/// (the import), not one per generated path. Impls are global, so the items stay reachable.
+fn in_block(krate: &TokenStream, items: &TokenStream) -> TokenStream {
+    let runtime = runtime(krate);
+    let alias = runtime_alias();
+    quote! {
+        const _: () = {
+            use #runtime as #alias;
+            #items
+        };
+    }
+}
+
+/// The lints generated code must not trip, whatever the user's levels: names derived from the
+/// user's (`Pdf_url` from a `Pdf` column), helpers the user does not call, docs on stubs.
+fn allow_lints() -> TokenStream {
+    quote! {
+        #[allow(
+            non_snake_case,
+            non_upper_case_globals,
+            non_camel_case_types,
+            dead_code,
+            deprecated,
+            missing_docs,
+            unreachable_pub,
+            unused_qualifications,
+            unused_results,
+            unused_variables,
+            single_use_lifetimes,
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery
+        )]
+    }
+}
+
+/// The signature of `FindByPk::find_by_pk` as `#[async_trait]` declares it, with every path
+/// absolute (`async_trait`'s own output names `Box` unqualified).
+fn find_by_pk_signature(p: &TokenStream) -> TokenStream {
+    quote! {
+        fn find_by_pk<'life0, 'life1, 'async_trait>(
+            __privates_ctx: &'life0 #p::loco_rs::app::AppContext,
+            __privates_pk: &'life1 <Self as #p::PrivateMedia>::Pk,
+        ) -> ::core::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::core::future::Future<
+                        Output = #p::loco_rs::Result<::core::option::Option<Self>>,
+                    > + ::core::marker::Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+    }
+}
 
 /// The generated code of a valid derive.
 pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
@@ -24,7 +109,8 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         model,
         ..
     } = plan;
-    let p = quote!(#krate::__private);
+    let p = runtime_alias();
+    let allow = allow_lints();
 
     let app = match &plan.app {
         App::Given(app) => quote!(#app),
@@ -44,7 +130,7 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
     let url_prefix = plan
         .url_prefix
         .as_ref()
-        .map(|prefix| quote!(const URL_PREFIX: &'static str = #prefix;));
+        .map(|prefix| quote!(const URL_PREFIX: &'static ::core::primitive::str = #prefix;));
     let pk_ident = plan.pk.ident;
     let pk_ty = plan.pk.ty;
     let pk_type = quote_spanned!(pk_ty.span()=> type Pk = #pk_ty;);
@@ -74,13 +160,14 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         .as_ref()
         .map(|entity| find_by_pk(plan, entity, &p));
 
-    quote! {
+    let items = quote! {
         #[automatically_derived]
+        #allow
         impl #p::PrivateMedia for #ident {
             #pk_type
-            const APP: &'static str = #app;
-            const MODEL: &'static str = #model;
-            const PERMISSION: &'static str = #permission;
+            const APP: &'static ::core::primitive::str = #app;
+            const MODEL: &'static ::core::primitive::str = #model;
+            const PERMISSION: &'static ::core::primitive::str = #permission;
             #url_prefix
 
             fn fields() -> &'static [#p::Field<Self>] {
@@ -95,6 +182,7 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         #find
 
         #[automatically_derived]
+        #allow
         impl #ident {
             #(#consts)*
             #(#url_fns)*
@@ -112,7 +200,8 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
                 #p::view::model_routes::<Self>()
             }
         }
-    }
+    };
+    in_block(krate, &items)
 }
 
 /// `const PDF: Field<Self> = ...;`
@@ -174,9 +263,11 @@ fn field_const(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> Token
         }));
     }
     let get = if field.optional {
-        quote!(|object: &Self| ::core::option::Option::as_deref(&object.#ident))
+        quote!(|__privates_object: &Self| ::core::option::Option::as_deref(&__privates_object.#ident))
     } else {
-        quote!(|object: &Self| ::core::option::Option::Some(::std::string::String::as_str(&object.#ident)))
+        quote!(|__privates_object: &Self| ::core::option::Option::Some(
+            ::std::string::String::as_str(&__privates_object.#ident)
+        ))
     };
     let doc = format!(
         " The private {} field `{name}`: a compile-time checked handle for \
@@ -220,8 +311,10 @@ fn url_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> TokenStrea
                  is empty."
             ),
             quote! {
-                #p::Field::stored_name(&Self::#handle, self)
-                    .map(|_| #p::view::download_url(self, &Self::#handle))
+                ::core::option::Option::map(
+                    #p::Field::stored_name(&Self::#handle, self),
+                    |_| #p::view::download_url(self, &Self::#handle),
+                )
             },
         )
     };
@@ -257,39 +350,56 @@ fn widget_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, admin: &TokenStream) -> Tok
     }
 }
 
-/// `impl FindByPk` through `SeaORM`.
+/// `impl FindByPk` through `SeaORM`, without `#[async_trait]` (whose output is not hygienic):
+/// the boxed future written out with absolute paths.
 fn find_by_pk(plan: &Plan<'_>, entity: &TokenStream, p: &TokenStream) -> TokenStream {
     let ident = plan.ident;
+    let allow = allow_lints();
+    let signature = find_by_pk_signature(p);
     quote! {
         #[automatically_derived]
-        #[#p::async_trait]
+        #allow
         impl #p::FindByPk for #ident {
-            async fn find_by_pk(
-                ctx: &#p::loco_rs::app::AppContext,
-                pk: &Self::Pk,
-            ) -> #p::loco_rs::Result<::core::option::Option<Self>> {
-                let found = <#entity as #p::sea_orm::EntityTrait>::find_by_id(
-                    ::core::clone::Clone::clone(pk),
-                )
-                .one(&ctx.db)
-                .await?;
-                // `Model` as is; `ModelEx` (from `#[sea_orm::model]`) through its `From<Model>`.
-                ::core::result::Result::Ok(found.map(::core::convert::Into::into))
+            #signature
+            {
+                ::std::boxed::Box::pin(async move {
+                    let __privates_found: #p::loco_rs::Result<::core::option::Option<Self>> = {
+                        let __privates_model = #p::sea_orm::Select::one(
+                            <#entity as #p::sea_orm::EntityTrait>::find_by_id(
+                                ::core::clone::Clone::clone(__privates_pk),
+                            ),
+                            &__privates_ctx.db,
+                        )
+                        .await?;
+                        // `Model` as is; `ModelEx` (from `#[sea_orm::model]`) through its
+                        // `From<Model>`.
+                        ::core::result::Result::Ok(::core::option::Option::map(
+                            __privates_model,
+                            ::core::convert::Into::into,
+                        ))
+                    };
+                    __privates_found
+                })
             }
         }
     }
 }
 
 /// Stubs after an error: the same items with inert bodies, so that code using them does not
-/// add errors of its own. Nothing for generic types (their parameters were refused).
+/// add errors of its own (generic structs included: their parameters were refused, their stubs
+/// carry them). The bounds the trait needs are behind a binder (`for<'__privates>`), so they
+/// are checked where the stubs are used, never here.
 pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
-    if !input.generics.params.is_empty() {
-        return TokenStream::new();
-    }
     let ident = input.ident;
     let vis = input.vis;
     let krate = validate::krate(input);
-    let p = quote!(#krate::__private);
+    let p = runtime_alias();
+    let allow = allow_lints();
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let user_bounds = where_clause.map(|clause| {
+        let predicates = &clause.predicates;
+        quote!(#predicates,)
+    });
     let pk_ty = validate::guess_pk(input).map_or_else(
         || quote!(::std::string::String),
         |field| {
@@ -297,6 +407,16 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
             quote!(#ty)
         },
     );
+    let bounds = quote! {
+        where
+            #user_bounds
+            for<'__privates> Self: ::core::marker::Send + ::core::marker::Sync + 'static,
+            for<'__privates> #pk_ty: ::core::str::FromStr
+                + ::core::fmt::Display
+                + ::core::marker::Send
+                + ::core::marker::Sync
+                + 'static,
+    };
     let mut seen = Vec::new();
     let mut items = Vec::new();
     for (field, _) in input.private_fields() {
@@ -319,24 +439,26 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
         seen.push(handle);
     }
     let find = validate::derives_find(input).then(|| {
+        let signature = find_by_pk_signature(&p);
         quote! {
-            #[#p::async_trait]
-            impl #p::FindByPk for #ident {
-                async fn find_by_pk(
-                    _: &#p::loco_rs::app::AppContext,
-                    _: &Self::Pk,
-                ) -> #p::loco_rs::Result<::core::option::Option<Self>> {
+            #[automatically_derived]
+            #allow
+            impl #impl_generics #p::FindByPk for #ident #ty_generics #bounds {
+                #signature
+                {
                     ::core::unreachable!()
                 }
             }
         }
     });
-    quote! {
-        impl #p::PrivateMedia for #ident {
+    let stubs = quote! {
+        #[automatically_derived]
+        #allow
+        impl #impl_generics #p::PrivateMedia for #ident #ty_generics #bounds {
             type Pk = #pk_ty;
-            const APP: &'static str = "";
-            const MODEL: &'static str = "";
-            const PERMISSION: &'static str = "";
+            const APP: &'static ::core::primitive::str = "";
+            const MODEL: &'static ::core::primitive::str = "";
+            const PERMISSION: &'static ::core::primitive::str = "";
 
             fn fields() -> &'static [#p::Field<Self>] {
                 &[]
@@ -349,12 +471,15 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
 
         #find
 
-        impl #ident {
+        #[automatically_derived]
+        #allow
+        impl #impl_generics #ident #ty_generics #bounds {
             #(#items)*
 
             #vis fn private_media_routes() -> #p::loco_rs::controller::Routes {
                 ::core::unreachable!()
             }
         }
-    }
+    };
+    in_block(&krate, &stubs)
 }

@@ -9,9 +9,9 @@ mod attr;
 mod errors;
 mod expand;
 mod size;
-mod strftime;
 mod suggest;
 mod temp_root;
+mod upload_to;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -53,14 +53,18 @@ use syn::{DeriveInput, parse_macro_input};
 ///
 /// Everything is attached to the struct: trait impls and one inherent `impl`, never a
 /// free-standing item with a fixed name, so `#[sea_orm::model]` (which applies the derives to
-/// both `Model` and `ModelEx`) compiles.
+/// both `Model` and `ModelEx`) compiles. They sit in an anonymous `const _: () = { ... };`
+/// block that imports the runtime's hidden module once: `privates::__private_0_1_0`, named
+/// after this crate's version, which `privates` pins exactly (a mismatch is one error at the
+/// derive).
 ///
 /// - `impl privates::PrivateMedia`: `type Pk` (the primary key's type), `APP`, `MODEL`,
 ///   `PERMISSION`, `URL_PREFIX` (only when `url_prefix` is given), `fields()` (every private
 ///   field, in declaration order) and `pk()` (a clone of the key).
 /// - For SeaORM models, `impl privates::FindByPk` through
 ///   `<Entity as EntityTrait>::find_by_id(pk).one(&ctx.db)` (`Entity` is the sibling type
-///   `DeriveEntityModel` generates; see `find` and `entity`). Implement `FindByPk` by hand for
+///   `DeriveEntityModel` generates; see `find` and `entity`), the boxed future written out
+///   with absolute paths rather than through `#[async_trait]`. Implement `FindByPk` by hand for
 ///   any other struct.
 /// - Per private field `pdf`, as associated items of the struct:
 ///   - `const PDF: privates::Field<Self>`: the typed handle (the field name in upper case);
@@ -73,8 +77,13 @@ use syn::{DeriveInput, parse_macro_input};
 ///   downloadable field, guarded by its permission. It needs `Self: FindByPk`, checked where it
 ///   is called: a plain struct without `FindByPk` still gets everything else.
 ///
-/// Generated items have the struct's visibility and doc comments; the code compiles
-/// warning-free under `#![deny(warnings)]` and `clippy::pedantic`.
+/// Generated items have the struct's visibility and doc comments. The code is hygienic (every
+/// path absolute, `::core::primitive::str` included; bindings named `__privates_*`), so a
+/// module that shadows `Option`, `Box`, `Ok`, `str` or `Send` still derives; and every item
+/// carries `#[automatically_derived]` and `#[allow]`s for the lints a user's settings could
+/// turn on (`non_snake_case` for a `Pdf` column's `Pdf_url`, `dead_code`, `missing_docs`,
+/// `unreachable_pub`, `deprecated`, clippy's groups), so it compiles warning-free under
+/// `#![deny(warnings)]` and `clippy::pedantic`, stubs included.
 ///
 /// # On the struct: `#[private_media(...)]`
 ///
@@ -82,7 +91,7 @@ use syn::{DeriveInput, parse_macro_input};
 ///
 /// | key | value | default |
 /// |---|---|---|
-/// | `app` | `"docs"`: the app label, `[a-z0-9_]+` | the crate's name (`CARGO_CRATE_NAME`) |
+/// | `app` | `"docs"`: the app label, `[a-z0-9_]+` | the crate's name (`CARGO_CRATE_NAME`), checked by the same rule |
 /// | `model` | `"iddocument"`: the model label, `[a-z0-9_]+` | the SeaORM `table_name` as written, else the struct name in lower case |
 /// | `permission` | `"docs.view_scans"`: `app_label.codename`, each part `[a-z0-9_]+` | `{app}.can_change_{model}` |
 /// | `pk` | `id` (or `"id"`): the primary key field | the field with `#[sea_orm(primary_key)]`, else the field named `id` |
@@ -106,23 +115,26 @@ use syn::{DeriveInput, parse_macro_input};
 /// |---|---|---|
 /// | `file` | flag | any file (Django's `PrivateMediaFileField`); exactly one of `file` / `image` |
 /// | `image` | flag | a picture (`PrivateMediaImageField`): uploads are checked to be real images |
-/// | `upload_to` | `"scans/%Y/%m/"` or a path to a `fn(&str) -> String` | where uploads go: a relative strftime pattern (no leading `/`, no `\`, no `..`, `.` or empty segments; chrono's specifiers, checked at compile time; `%%` for `%`), or a function of the file name. Default: the storage root |
+/// | `upload_to` | `"scans/%Y/%m/"` or a path to a `fn(&str) -> String` | where uploads go: a relative strftime pattern, or a function of the file name. A pattern is checked at compile time by the very rules the storage applies at run time (`privates-rules`): chrono's specifiers (`%%` for `%`), and an expansion that is a relative folder (no leading `/` or drive letter, no `\`, no `..`, `.` or empty segments, no control or bidirectional formatting characters, no percent-encoded separators, every folder keeping a character once made a valid file name). Default: the storage root |
 /// | `permission` | `"docs.view_scans"` | the permission this field's download needs, instead of the model's |
 /// | `no_download` | flag | no download route and no link (django-privates' `private_media_no_download_fields`); excludes the view options below |
 /// | `attachment` | flag | `Content-Disposition: attachment` (a download) instead of `inline` |
 /// | `filename` | `"invoice.pdf"` | the file name the browser is told (no `/`, `\` or control characters) |
 /// | `mimetype` | `"application/pdf"` | the `Content-Type` sent, instead of one guessed from the name (`type/subtype`, parameters allowed) |
-/// | `max_size` | `"10 MiB"`, `"1.5 GiB"` or a number of bytes | the largest upload; units `bytes`/`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB`, `TB`, `TiB` (case-insensitive; decimal units are powers of 1000, `i` units of 1024; a fraction must come to whole bytes) |
+/// | `max_size` | `"10 MiB"`, `"1.5 GiB"`, a number of bytes, or a number with its unit as suffix (`10MiB`, `1.5GiB`) | the largest upload; units `bytes`/`B`, `KB`, `KiB`, `MB`, `MiB`, `GB`, `GiB`, `TB`, `TiB` (case-insensitive; decimal units are powers of 1000, `i` units of 1024; a fraction must come to whole bytes). A suffix is never dropped: `10u64` is refused |
 /// | `content_types` | `["application/pdf", "image/*"]` | accepted upload types, judged from the file's bytes; lower case `type/subtype`, or `type/*` for any subtype; `image` fields accept only `image/...` |
 ///
 /// # Errors
 ///
-/// Every mistake is a compile error on the offending token that says how to fix it, and one
-/// compile reports them all: unknown keys (with "did you mean"), duplicates, a field that is
-/// both or neither `file` and `image`, wrong field types, invalid strftime patterns, labels,
-/// permissions, sizes and media types, missing or composite primary keys, and enums, unions,
-/// tuple, unit and generic structs. After an error the derive still emits inert stubs of its
-/// items, so the rest of the code does not add a cascade of errors.
+/// Every mistake is one compile error on the offending token that says how to fix it (a
+/// suggested fix is itself accepted, never the refused input), and one compile reports them
+/// all: unknown keys (with "did you mean"), keys in the wrong place (shown spelled for the
+/// right one), duplicates, a field that is both or neither `file` and `image`, wrong field
+/// types, `upload_to` patterns the storage would refuse, labels (the crate name too),
+/// permissions, sizes and media types, a suffix on a string literal (`"docs"x`), missing or
+/// composite primary keys, and enums, unions, tuple, unit and generic structs. After an error
+/// the derive still emits inert stubs of its items (for generic structs too), so the rest of
+/// the code does not add a cascade of errors.
 #[proc_macro_derive(PrivateMedia, attributes(private_media))]
 pub fn derive_private_media(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

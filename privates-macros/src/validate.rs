@@ -1,15 +1,16 @@
 //! The checks between parsing and expansion: every value is judged here, errors carry the span
 //! of the user's token and the fix, and the result is a `Plan` that expansion turns into code.
 
+use privates_rules::label::{is_label, is_permission, to_label};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::{GenericArgument, Ident, LitStr, Path, PathArguments, Type, ext::IdentExt};
+use syn::{GenericArgument, Ident, Lit, LitStr, Path, PathArguments, Type, ext::IdentExt};
 
 use crate::{
     ast::{Field, Input, Shape},
     attr::{ContentTypesAttr, FieldAttrs, Find, Kind, MaxSizeAttr, UploadToAttr},
     errors::Errors,
-    size, strftime, suggest,
+    size, suggest, upload_to,
 };
 
 /// Everything expansion needs, checked.
@@ -85,7 +86,8 @@ pub(crate) fn guess_pk<'i, 'a>(input: &'i Input<'a>) -> Option<&'i Field<'a>> {
     }
     fields
         .iter()
-        .find(|field| field.primary_key.is_some())
+        .find(|field| field.attrs.as_ref().is_some_and(|attrs| attrs.pk_hint))
+        .or_else(|| fields.iter().find(|field| field.primary_key.is_some()))
         .or_else(|| fields.iter().find(|field| field.ident == "id"))
 }
 
@@ -130,11 +132,18 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
             check_label(&lit.value(), lit.span(), "app", "an app label", errors);
             App::Given(lit.value())
         }
-        None => App::CrateName,
+        None => {
+            check_crate_label(input, errors);
+            App::CrateName
+        }
     };
     let model = model_label(input, errors);
+    let app_label = match &app {
+        App::Given(app) => Some(app.as_str()),
+        App::CrateName => None,
+    };
     let permission = input.attrs.permission.as_ref().map(|lit| {
-        check_permission(lit, errors);
+        check_permission(lit, app_label, errors);
         lit.value()
     });
     let url_prefix = input.attrs.url_prefix.as_ref().map(|lit| {
@@ -144,7 +153,7 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
 
     let pk = resolve_pk(input, fields, errors);
     let entity = resolve_find(input, pk, fields, errors);
-    let plans = check_fields(input, errors);
+    let plans = check_fields(input, app_label, errors);
 
     let pk = pk?;
     errors.is_empty().then_some(Plan {
@@ -208,10 +217,14 @@ fn named_fields<'i, 'a>(input: &'i Input<'a>, errors: &mut Errors) -> Option<&'i
 }
 
 /// Checks every private field, and the set of them.
-fn check_fields<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Vec<FieldPlan<'a>> {
+fn check_fields<'a>(
+    input: &'a Input<'a>,
+    app: Option<&str>,
+    errors: &mut Errors,
+) -> Vec<FieldPlan<'a>> {
     let mut plans = Vec::new();
     for (field, attrs) in input.private_fields() {
-        if let Some(plan) = check_field(field, attrs, errors) {
+        if let Some(plan) = check_field(field, attrs, app, errors) {
             plans.push(plan);
         }
     }
@@ -259,7 +272,7 @@ fn model_label(input: &Input<'_>, errors: &mut Errors) -> String {
                     "the model label defaults to the table name, and `{value}` is not a label \
                      (lower-case letters, digits and `_`): name it with \
                      `#[private_media(model = \"{}\")]`",
-                    sanitize(&value)
+                    to_label(&value).unwrap_or_else(|| "iddocument".to_owned())
                 ),
             );
         }
@@ -273,11 +286,34 @@ fn model_label(input: &Input<'_>, errors: &mut Errors) -> String {
                 "the model label defaults to the lower-case struct name, and `{value}` is not a \
                  label (lower-case ASCII letters, digits and `_`): name it with \
                  `#[private_media(model = \"{}\")]`",
-                sanitize(&value)
+                to_label(&value).unwrap_or_else(|| "iddocument".to_owned())
             ),
         );
     }
     value
+}
+
+/// The default app label, the crate's name, must be a label too (a package named `MyApp`
+/// has the crate name `MyApp`). Cargo gives the derive the name of the crate it expands in.
+fn check_crate_label(input: &Input<'_>, errors: &mut Errors) {
+    if let Some(problem) = std::env::var("CARGO_CRATE_NAME")
+        .ok()
+        .and_then(|name| crate_label_problem(&name))
+    {
+        errors.at(input.ident.span(), problem);
+    }
+}
+
+/// What is wrong with the crate name `name` as the default app label, with the fix.
+fn crate_label_problem(name: &str) -> Option<String> {
+    (!is_label(name)).then(|| {
+        format!(
+            "the app label defaults to the crate's name, and `{name}` is not a label (lower-case \
+             ASCII letters, digits and `_`), as an explicit `app` must be: name it with \
+             `#[private_media(app = \"{}\")]`",
+            to_label(name).unwrap_or_else(|| "docs".to_owned())
+        )
+    })
 }
 
 /// The primary key field.
@@ -300,6 +336,13 @@ fn resolve_pk<'i, 'a>(
             );
         }
         return found;
+    }
+    // `pk` written on a field (already reported): that field.
+    if let Some(hinted) = fields
+        .iter()
+        .find(|field| field.attrs.as_ref().is_some_and(|attrs| attrs.pk_hint))
+    {
+        return Some(hinted);
     }
     let marked: Vec<&Field<'a>> = fields.iter().filter(|f| f.primary_key.is_some()).collect();
     match marked.as_slice() {
@@ -371,24 +414,34 @@ fn resolve_find(
             ),
         );
     }
-    Some(
-        input
-            .attrs
-            .entity
-            .as_ref()
-            .map_or_else(|| quote!(Entity), |path| quote!(#path)),
-    )
+    // The sibling `Entity`, spanned at `find = sea_orm` when that is written: an `Entity` that
+    // is not in scope is then reported at the key that asked for it.
+    Some(input.attrs.entity.as_ref().map_or_else(
+        || {
+            let span = match input.attrs.find {
+                Some((Find::SeaOrm, span)) => span,
+                _ => Span::call_site(),
+            };
+            let entity = Ident::new("Entity", span);
+            quote!(#entity)
+        },
+        |path| quote!(#path),
+    ))
 }
 
 /// Checks one private field.
 fn check_field<'a>(
     field: &Field<'a>,
     attrs: &FieldAttrs,
+    app: Option<&str>,
     errors: &mut Errors,
 ) -> Option<FieldPlan<'a>> {
     let name = field.ident.unraw().to_string();
     let optional = stored_name_type(field.ty);
-    if optional.is_none() {
+    let kind = attrs.kind.map(|(kind, _)| kind);
+    // An attribute with only misplaced or unknown keys (reported) may not mean the field to be
+    // private at all: its type is not judged.
+    if optional.is_none() && !(attrs.malformed && kind.is_none()) {
         errors.spanned(
             field.ty,
             format!(
@@ -399,7 +452,6 @@ fn check_field<'a>(
             ),
         );
     }
-    let kind = attrs.kind.map(|(kind, _)| kind);
     if kind.is_none() && !attrs.malformed {
         errors.at(
             attrs.span,
@@ -418,7 +470,7 @@ fn check_field<'a>(
         }
     };
     let permission = attrs.permission.as_ref().map(|lit| {
-        check_permission(lit, errors);
+        check_permission(lit, app, errors);
         lit.value()
     });
     check_view_options(attrs, &name, errors);
@@ -484,35 +536,67 @@ fn check_view_options(attrs: &FieldAttrs, name: &str, errors: &mut Errors) {
     }
 }
 
-/// `max_size` in bytes.
+/// `max_size` in bytes. A number's suffix is its unit (`10MiB`, `1.5GiB`), read by the rules of
+/// the string form: never dropped.
 fn max_size_bytes(max_size: &MaxSizeAttr, errors: &mut Errors) -> Option<u64> {
-    match max_size {
-        MaxSizeAttr::Text(lit) => match size::parse(&lit.value()) {
-            Ok(bytes) => Some(bytes),
-            Err(message) => {
-                errors.at(lit.span(), message);
-                None
+    let (text, span) = match max_size {
+        MaxSizeAttr::Text(lit) => (lit.value(), lit.span()),
+        MaxSizeAttr::Number(Lit::Int(lit)) if lit.suffix().is_empty() => {
+            return match lit.base10_parse::<u64>() {
+                Ok(0) => {
+                    errors.at(
+                        lit.span(),
+                        "a `max_size` of zero would refuse every upload: give a positive size, \
+                         or remove `max_size` to accept any size",
+                    );
+                    None
+                }
+                Ok(bytes) => Some(bytes),
+                Err(error) => {
+                    errors.at(
+                        lit.span(),
+                        format!("`max_size` in bytes must fit a u64: {error}"),
+                    );
+                    None
+                }
+            };
+        }
+        MaxSizeAttr::Number(lit) => {
+            let (digits, suffix) = match lit {
+                Lit::Int(lit) => (lit.base10_digits(), lit.suffix()),
+                Lit::Float(lit) => (lit.base10_digits(), lit.suffix()),
+                _ => ("", ""),
+            };
+            if let Some(problem) = number_suffix_problem(digits, suffix) {
+                errors.at(lit.span(), problem);
+                return None;
             }
-        },
-        MaxSizeAttr::Bytes(lit) => match lit.base10_parse::<u64>() {
-            Ok(0) => {
-                errors.at(
-                    lit.span(),
-                    "a `max_size` of zero would refuse every upload: give a positive size, or \
-                     remove `max_size` to accept any size",
-                );
-                None
-            }
-            Ok(bytes) => Some(bytes),
-            Err(error) => {
-                errors.at(
-                    lit.span(),
-                    format!("`max_size` in bytes must fit a u64: {error}"),
-                );
-                None
-            }
-        },
+            (format!("{digits}{suffix}"), lit.span())
+        }
+    };
+    match size::parse(&text) {
+        Ok(bytes) => Some(bytes),
+        Err(message) => {
+            errors.at(span, message);
+            None
+        }
     }
+}
+
+/// A Rust type suffix on a `max_size` number (`10u64`, `1.5f32`): not a unit.
+fn number_suffix_problem(digits: &str, suffix: &str) -> Option<String> {
+    const TYPES: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f16", "f32", "f64", "f128",
+    ];
+    TYPES.contains(&suffix).then(|| {
+        format!(
+            "the suffix of a `max_size` number is its unit ({}), and `{suffix}` is a Rust type: \
+             write `max_size = {digits}` for {digits} bytes, or a unit such as \
+             `max_size = {digits}MiB`",
+            size::UNIT_NAMES
+        )
+    })
 }
 
 /// `Some(false)` for `String`, `Some(true)` for `Option<String>`, `None` otherwise.
@@ -598,41 +682,9 @@ fn type_text(ty: &Type) -> String {
         .replace(" ;", ";")
 }
 
-/// `[a-z0-9_]+`.
-fn is_label(value: &str) -> bool {
-    !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// A label close to `value`: lower case, other characters as `_`.
-fn sanitize(value: &str) -> String {
-    let label: String = value
-        .chars()
-        .map(|c| {
-            let c = c.to_ascii_lowercase();
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if label.is_empty() {
-        "docs".to_owned()
-    } else {
-        label
-    }
-}
-
 fn check_label(value: &str, span: Span, key: &str, what: &str, errors: &mut Errors) {
     if !is_label(value) {
-        let fix = if value.is_empty() {
-            "docs".to_owned()
-        } else {
-            sanitize(value)
-        };
+        let fix = to_label(value).unwrap_or_else(|| "docs".to_owned());
         errors.at(
             span,
             format!(
@@ -643,36 +695,36 @@ fn check_label(value: &str, span: Span, key: &str, what: &str, errors: &mut Erro
     }
 }
 
-fn check_permission(lit: &LitStr, errors: &mut Errors) {
+/// `permission = "app_label.codename"`; the fix keeps what can be kept of the given name.
+fn check_permission(lit: &LitStr, app: Option<&str>, errors: &mut Errors) {
     let value = lit.value();
-    let valid = value
-        .split_once('.')
-        .is_some_and(|(app, codename)| is_label(app) && is_label(codename));
-    if !valid {
-        errors.at(
-            lit.span(),
-            format!(
-                "`{value}` is not a permission name: write `app_label.codename`, each part in \
-                 lower-case ASCII letters, digits and `_`, e.g. `permission = \"docs.view_scans\"`"
-            ),
-        );
-    }
-}
-
-fn check_url_prefix(lit: &LitStr, errors: &mut Errors) {
-    let value = lit.value();
-    if value.is_empty() {
+    if is_permission(&value) {
         return;
     }
-    let fixed = format!("/{}", value.trim_matches('/'));
-    let problem = if !value.starts_with('/') {
-        Some(format!(
-            "it must start with `/`: `url_prefix = \"{fixed}\"`"
-        ))
+    let fix = match value.split_once('.') {
+        Some((first, rest)) => to_label(first).zip(to_label(rest)),
+        None => to_label(&value).map(|codename| (app.unwrap_or("docs").to_owned(), codename)),
+    }
+    .map(|(app, codename)| format!("{app}.{codename}"))
+    .filter(|fix| is_permission(fix))
+    .unwrap_or_else(|| "docs.view_scans".to_owned());
+    errors.at(
+        lit.span(),
+        format!(
+            "`{value}` is not a permission name: write `app_label.codename`, each part in \
+             lower-case ASCII letters, digits and `_`, e.g. `permission = \"{fix}\"`"
+        ),
+    );
+}
+
+/// What is wrong with a `url_prefix`, if anything.
+fn url_prefix_problem(value: &str) -> Option<String> {
+    if value.is_empty() {
+        None
+    } else if !value.starts_with('/') {
+        Some("it must start with `/`".to_owned())
     } else if value.ends_with('/') {
-        Some(format!(
-            "it must not end with `/` (the routes add their own): `url_prefix = \"{fixed}\"`"
-        ))
+        Some("it must not end with `/` (the routes add their own)".to_owned())
     } else if value
         .split('/')
         .skip(1)
@@ -688,63 +740,42 @@ fn check_url_prefix(lit: &LitStr, errors: &mut Errors) {
                     "`{bad}` is not allowed: use ASCII letters, digits, `-`, `_`, `.`, `~` and `/`"
                 )
             })
-    };
-    if let Some(problem) = problem {
-        errors.at(
-            lit.span(),
-            format!("`{value}` is not a URL prefix: {problem}"),
-        );
     }
 }
 
-fn check_upload_to(lit: &LitStr, errors: &mut Errors) {
+fn check_url_prefix(lit: &LitStr, errors: &mut Errors) {
     let value = lit.value();
-    let problem = if value.is_empty() {
-        Some(
-            "`upload_to = \"\"` is empty: remove `upload_to` to store uploads in the storage \
-             root (the default), or give a folder such as `upload_to = \"scans/%Y/\"`"
-                .to_owned(),
-        )
-    } else if value.starts_with('/') {
-        Some(format!(
-            "`upload_to = \"{value}\"` is absolute: it is relative to the private storage root, \
-             write `upload_to = \"{}\"`",
-            value.trim_start_matches('/')
-        ))
-    } else if value.contains('\\') {
-        Some(format!(
-            "`upload_to = \"{value}\"` contains `\\`: separate folders with `/`, e.g. `\"{}\"`",
-            value.replace('\\', "/")
-        ))
-    } else if value.chars().any(char::is_control) {
-        Some(format!(
-            "`upload_to = {value:?}` contains a control character: remove it"
-        ))
-    } else if value.split('/').any(|segment| segment == "..") {
-        Some(format!(
-            "`upload_to = \"{value}\"` contains a `..` segment, which would leave the private \
-             storage root: name a folder inside it"
-        ))
-    } else if value
-        .split('/')
-        .rev()
-        .skip(1)
-        .any(|segment| segment.is_empty() || segment == ".")
-    {
-        Some(format!(
-            "`upload_to = \"{value}\"` has an empty or `.` segment: write each folder once, e.g. \
-             `\"{}\"`",
-            value
-                .split('/')
-                .filter(|s| !s.is_empty() && *s != ".")
-                .collect::<Vec<_>>()
-                .join("/")
-                + if value.ends_with('/') { "/" } else { "" }
-        ))
-    } else {
-        strftime::validate(&value).err()
+    let Some(problem) = url_prefix_problem(&value) else {
+        return;
     };
-    if let Some(problem) = problem {
+    // The same folders, each once, between single slashes; `""` is the root. Suggested only
+    // when it is valid and not the refused value itself.
+    let segments: Vec<&str> = value
+        .split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .collect();
+    let fixed = if segments.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", segments.join("/"))
+    };
+    let fix = if fixed != value && url_prefix_problem(&fixed).is_none() {
+        if fixed.is_empty() {
+            ": for routes at the root, write `url_prefix = \"\"`".to_owned()
+        } else {
+            format!(": `url_prefix = \"{fixed}\"`")
+        }
+    } else {
+        String::new()
+    };
+    errors.at(
+        lit.span(),
+        format!("`{value}` is not a URL prefix: {problem}{fix}"),
+    );
+}
+
+fn check_upload_to(lit: &LitStr, errors: &mut Errors) {
+    if let Some(problem) = upload_to::problem(&lit.value()) {
         errors.at(lit.span(), problem);
     }
 }
@@ -840,7 +871,7 @@ fn check_content_types(
     name: &str,
     errors: &mut Errors,
 ) -> Vec<String> {
-    if list.items.is_empty() {
+    if list.empty {
         errors.at(
             list.span,
             "`content_types = []` would refuse every upload: list the accepted types, e.g. \
@@ -852,12 +883,18 @@ fn check_content_types(
         let value = lit.value();
         let problem = if value.trim().is_empty() {
             Some("an empty entry: remove it".to_owned())
-        } else if value != value.trim() {
-            Some(format!("remove the spaces: `\"{}\"`", value.trim()))
-        } else if value.contains(';') {
-            Some(format!(
-                "parameters are not matched against uploads: write `\"{}\"`",
-                value.split(';').next().unwrap_or_default().trim()
+        } else if value != value.trim() || value.contains(';') {
+            // The fix is suggested only when it is itself accepted.
+            let essence = value.split(';').next().unwrap_or_default().trim();
+            let fix = essence.to_ascii_lowercase();
+            let what = if value.contains(';') {
+                "parameters are not matched against uploads"
+            } else {
+                "remove the spaces"
+            };
+            Some(media_type_problem(&fix, true).map_or_else(
+                || format!("{what}: write `\"{fix}\"`"),
+                |problem| format!("{what}, and {problem}"),
             ))
         } else if let Some(problem) = media_type_problem(&value, true) {
             Some(problem)
@@ -889,7 +926,19 @@ fn check_content_types(
 
 #[cfg(test)]
 mod tests {
-    use super::{stored_name_type, type_text};
+    use super::{crate_label_problem, stored_name_type, type_text};
+
+    #[test]
+    fn the_crate_name_is_checked_as_an_app_label() {
+        assert_eq!(crate_label_problem("my_app"), None);
+        assert_eq!(crate_label_problem("trybuild000"), None);
+        let problem = crate_label_problem("MyApp").unwrap_or_default();
+        assert!(problem.contains("`MyApp` is not a label"), "{problem}");
+        assert!(
+            problem.contains("`#[private_media(app = \"myapp\")]`"),
+            "{problem}"
+        );
+    }
 
     fn ty(text: &str) -> syn::Type {
         syn::parse_str(text).unwrap_or_else(|_| syn::parse_quote!(()))

@@ -58,8 +58,13 @@ pub use upload_to::UploadTo;
 pub use view::PrivateMediaView;
 
 /// Paths the derive's generated code names. Not public API: it may change in any release.
+///
+/// Versioned as serde's and thiserror's are: `privates` pins `privates-macros` exactly, and a
+/// derive of another version names `__private_<its version>`, which does not exist here, so a
+/// mismatch fails at once at the derive. Rename it with every version bump (the derive's tests
+/// fail until it is).
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_0_1_0 {
     pub use crate::model::{
         Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, UploadLimits, ViewOptions,
     };

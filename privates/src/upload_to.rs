@@ -2,10 +2,11 @@
 
 use std::fmt::{Display, Write as _};
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc, format::StrftimeItems};
+use chrono::{DateTime, Local, TimeZone, format::StrftimeItems};
+use privates_rules::upload_to::PatternError;
 
 pub use crate::storage::UploadToError;
-use crate::storage::{NameError, StorageError, make_valid_name, valid_upload_filename};
+use crate::storage::{NameError, StorageError, name_error, valid_upload_filename};
 
 /// The folder (or full name) a new upload of a field is stored under.
 #[derive(Clone, Copy, Debug, Default)]
@@ -95,10 +96,13 @@ impl UploadTo {
     }
 }
 
-/// Checks an `upload_to` pattern given at run time: every `%` specifier must be known to
-/// chrono (`%%` is a literal `%`), and the expansion must be a relative folder that
-/// [`LocalStorage::save`](crate::storage::LocalStorage::save) accepts (no `/` at the start,
-/// no `..`, no `//`, no backslash, each segment keeping at least one valid character).
+/// Checks an `upload_to` pattern given at run time: every `%` specifier must be one chrono
+/// formats (`%%` is a literal `%`), and the expansion must be a relative folder that
+/// [`LocalStorage::save`](crate::storage::LocalStorage::save) accepts (no `/` or drive letter
+/// at the start, no `..`, no `//`, no backslash, no control or bidirectional formatting
+/// character, no percent-encoded separator, each segment keeping at least one valid
+/// character). These are the `privates-rules` rules that `#[derive(PrivateMedia)]` applies at
+/// compile time, so a derived pattern always passes.
 ///
 /// ```
 /// use privates::upload_to::validate_pattern;
@@ -111,20 +115,17 @@ impl UploadTo {
 /// # Errors
 /// [`UploadToError::InvalidSpecifier`] or [`UploadToError::UnsafeFolder`].
 pub fn validate_pattern(pattern: &str) -> Result<(), UploadToError> {
-    // A date whose every field formats to something non-empty; the structure of the expansion
-    // does not depend on the date.
-    let sample = NaiveDate::from_ymd_opt(2000, 12, 31)
-        .and_then(|date| date.and_hms_opt(23, 59, 59))
-        .map(|naive| Utc.from_utc_datetime(&naive))
-        .ok_or_else(|| UploadToError::InvalidSpecifier {
+    // The very rules `#[derive(PrivateMedia)]` runs at compile time: the two cannot disagree.
+    privates_rules::upload_to::check(pattern).map_err(|err| match err {
+        PatternError::Folder { expanded, rule } => UploadToError::UnsafeFolder {
             pattern: pattern.to_owned(),
-        })?;
-    let folder = folder_of(pattern, &sample)?;
-    // Probe with a file name: this runs the very rules `save` applies to the whole name.
-    match make_valid_name(&format!("{folder}x")) {
-        Ok(_) => Ok(()),
-        Err(err) => Err(unsafe_folder(pattern, &folder, err)),
-    }
+            expanded,
+            reason: name_error(rule),
+        },
+        _ => UploadToError::InvalidSpecifier {
+            pattern: pattern.to_owned(),
+        },
+    })
 }
 
 /// Expands `pattern` at `now` into `""` or a folder ending with `/`.

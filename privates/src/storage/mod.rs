@@ -36,4 +36,4 @@ pub use s3::{PART_SIZE, S3Storage};
 pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};
 
-pub(crate) use name::make_valid_name;
+pub(crate) use name::name_error;

@@ -4,16 +4,16 @@
 //! These are string checks, the first line of defence; the second is the kernel, which
 //! resolves every name beneath the storage root (see [`LocalStorage`](super::LocalStorage)).
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+use privates_rules::name::NameRule;
 
 use super::error::{NameError, StorageError};
 
 /// The longest stored name accepted, in bytes (well under Linux's `PATH_MAX` of 4096 once the
 /// location is prepended).
-pub const MAX_NAME_BYTES: usize = 1024;
+pub const MAX_NAME_BYTES: usize = privates_rules::name::MAX_NAME_BYTES;
 
 /// The longest `/`-separated segment accepted, in bytes: Linux's `NAME_MAX`.
-pub const MAX_SEGMENT_BYTES: usize = 255;
+pub const MAX_SEGMENT_BYTES: usize = privates_rules::name::MAX_SEGMENT_BYTES;
 
 /// Checks a stored name that comes from an untrusted place (a database column, a URL) and
 /// returns it unchanged when it follows every rule:
@@ -45,88 +45,34 @@ pub fn validate_name(name: &str) -> Result<&str, StorageError> {
     Ok(name)
 }
 
+/// The shared rules (`privates_rules::name`, which the derive runs on `upload_to` at compile
+/// time), reported as this crate's [`NameError`].
 fn check_name(name: &str) -> Result<(), NameError> {
-    if name.is_empty() {
-        return Err(NameError::Empty);
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return Err(NameError::TooLong {
-            len: name.len(),
+    privates_rules::name::check(name).map_err(name_error)
+}
+
+/// A rule of `privates_rules` as this crate's [`NameError`].
+pub(crate) fn name_error(rule: NameRule) -> NameError {
+    match rule {
+        NameRule::Empty => NameError::Empty,
+        NameRule::TooLong { len } => NameError::TooLong {
+            len,
             max: MAX_NAME_BYTES,
-        });
-    }
-    if name.contains('\0') {
-        return Err(NameError::Nul);
-    }
-    if name.chars().any(char::is_control) {
-        return Err(NameError::ControlChar);
-    }
-    if name.chars().any(is_bidi_control) {
-        return Err(NameError::BidiControl);
-    }
-    if name.starts_with(['/', '\\']) || has_drive_prefix(name) {
-        return Err(NameError::Absolute);
-    }
-    if name.contains('\\') {
-        return Err(NameError::Backslash);
-    }
-    if has_dangerous_escape(name) {
-        return Err(NameError::PercentEncoded);
-    }
-    for segment in name.split('/') {
-        match segment {
-            "" => return Err(NameError::EmptySegment),
-            "." | ".." => return Err(NameError::DotSegment),
-            _ if segment.len() > MAX_SEGMENT_BYTES => {
-                return Err(NameError::SegmentTooLong {
-                    len: segment.len(),
-                    max: MAX_SEGMENT_BYTES,
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// `C:`, `c:x`: a Windows drive, absolute or drive-relative. Refused everywhere so that a name
-/// stored on Linux means the same on any platform.
-fn has_drive_prefix(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
-}
-
-/// Bidirectional formatting characters (ALM, LRM, RLM, the embeddings and overrides, the
-/// isolates): harmless to the file system, but they make `gpj.exe` read as `exe.jpg`.
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// A `%XX` escape whose byte is a separator, a dot, a percent sign (double encoding) or a
-/// control byte: any layer that decodes the name once more would see a different path.
-fn has_dangerous_escape(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    bytes.windows(3).any(|w| {
-        w[0] == b'%'
-            && match (hex_value(w[1]), hex_value(w[2])) {
-                (Some(hi), Some(lo)) => {
-                    let byte = (hi << 4) | lo;
-                    matches!(byte, b'/' | b'\\' | b'.' | b'%') || byte < 0x20 || byte == 0x7f
-                }
-                _ => false,
-            }
-    })
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+        },
+        NameRule::SegmentTooLong { len } => NameError::SegmentTooLong {
+            len,
+            max: MAX_SEGMENT_BYTES,
+        },
+        NameRule::Nul => NameError::Nul,
+        NameRule::ControlChar => NameError::ControlChar,
+        NameRule::BidiControl => NameError::BidiControl,
+        NameRule::Absolute => NameError::Absolute,
+        NameRule::Backslash => NameError::Backslash,
+        NameRule::PercentEncoded => NameError::PercentEncoded,
+        NameRule::EmptySegment => NameError::EmptySegment,
+        NameRule::DotSegment => NameError::DotSegment,
+        // `NoValidFilename` and any rule added later.
+        _ => NameError::NoValidFilename,
     }
 }
 
@@ -149,36 +95,8 @@ fn hex_value(b: u8) -> Option<u8> {
 /// [`StorageError::InvalidName`] with [`NameError::NoValidFilename`] when nothing valid is
 /// left.
 pub fn get_valid_filename(name: &str) -> Result<String, StorageError> {
-    let valid: String = name
-        .trim_matches(is_python_space)
-        .chars()
-        .filter_map(|c| match c {
-            ' ' => Some('_'),
-            '-' | '.' | '_' => Some(c),
-            _ if is_python_word(c) => Some(c),
-            _ => None,
-        })
-        .collect();
-    if valid.is_empty() || valid == "." || valid == ".." {
-        return Err(StorageError::invalid(name, NameError::NoValidFilename));
-    }
-    Ok(valid)
-}
-
-/// Python's `str.isspace`: Unicode `White_Space` plus the information separators
-/// U+001C..U+001F, which Python strips too and Rust's `char::is_whitespace` does not.
-fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python's `\w` on `str`: letters (`L*`) and numbers (`N*`) by General_Category (combining
-/// marks are not word characters, unlike Rust's `char::is_alphanumeric`), and `_`.
-fn is_python_word(c: char) -> bool {
-    c == '_'
-        || matches!(
-            c.general_category_group(),
-            GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number
-        )
+    privates_rules::filename::valid(name)
+        .ok_or_else(|| StorageError::invalid(name, NameError::NoValidFilename))
 }
 
 /// The name a browser-supplied upload file name is stored under, before `upload_to`: the
