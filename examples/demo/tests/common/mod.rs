@@ -375,6 +375,7 @@ impl Demo {
             email: Set(email.to_owned()),
             password: Set(loco_rs::hash::hash_password(password).unwrap()),
             is_superuser: Set(false),
+            session_version: Set(0),
             ..Default::default()
         }
         .insert(&db)
@@ -686,7 +687,8 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
+/// The CRC-32 of a PNG chunk.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffff_u32;
     for &byte in bytes {
         crc ^= u32::from(byte);
