@@ -691,18 +691,33 @@ async fn built_in_keys_are_refused_outside_development() {
         }
         command
     };
-    let output = run(&[]).output().unwrap();
-    assert!(!output.status.success());
-    let text = String::from_utf8_lossy(&output.stderr).into_owned()
-        + &String::from_utf8_lossy(&output.stdout);
+    let refused = |env: &[(&str, &str)]| {
+        let log = demo.temp().join("refused.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let mut child = run(env)
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(status.is_some_and(|status| !status.success()), "it must not start: {text}");
+        text
+    };
+    let text = refused(&[]);
     assert!(text.contains("set DEMO_JWT_SECRET"), "{text}");
-
-    let output = run(&[("DEMO_JWT_SECRET", "a-real-secret-for-this-deployment-only-0123")])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let text = String::from_utf8_lossy(&output.stderr).into_owned()
-        + &String::from_utf8_lossy(&output.stdout);
+    let text = refused(&[("DEMO_JWT_SECRET", "a-real-secret-for-this-deployment-only-0123")]);
     assert!(text.contains("set DEMO_SHARE_KEY"), "{text}");
 
     // With both set it starts (and is stopped by the test).
