@@ -183,6 +183,7 @@ async fn the_demo_keeps_its_files_in_s3() {
     let shared = client()
         .post(demo.url("/admin/docs/iddocument/1/share/pdf/"))
         .header(header::COOKIE, &clerk)
+        .header("x-csrftoken", demo.csrf_token(&clerk).await)
         .send()
         .await
         .unwrap();
