@@ -826,9 +826,8 @@ mod tests {
         let other = new_secret();
         let token = csrf.mint(&secret, Some("s1"));
         assert_ne!(token, csrf.mint(&secret, Some("s1")), "a nonce per token");
-        let cookie_header = |secret: &str, session: &str| {
-            format!("{COOKIE}={secret}; session={session}")
-        };
+        let cookie_header =
+            |secret: &str, session: &str| format!("{COOKIE}={secret}; session={session}");
         let verify = |cookie: &str, token: &str| {
             csrf.begin(&parts(Method::POST, &[("cookie", cookie)]))
                 .unwrap()
@@ -867,7 +866,10 @@ mod tests {
         let token = csrf.mint(&secret, Some("s1"));
         assert_eq!(
             other_key
-                .begin(&parts(Method::POST, &[("cookie", &cookie_header(&secret, "s1"))]))
+                .begin(&parts(
+                    Method::POST,
+                    &[("cookie", &cookie_header(&secret, "s1"))]
+                ))
                 .unwrap()
                 .verify(&token),
             Err(CsrfError::BadToken)

@@ -72,7 +72,7 @@ pub mod widget;
 
 pub use admin::{AdminWidget, ModelAdmin, WidgetHook};
 pub use csrf::{Csrf, CsrfError, CsrfForm, CsrfToken};
-pub use settings::{AdminInitializer, AdminSettings, AdminState};
 pub use markup::Markup;
+pub use settings::{AdminInitializer, AdminSettings, AdminState};
 pub use upload::{Submission, UploadError, UploadOptions};
 pub use widget::{FileWidget, WidgetExt, WidgetLabels, WidgetMode};

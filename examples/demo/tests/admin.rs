@@ -6,9 +6,7 @@
 
 mod common;
 
-use common::{
-    Demo, client, csrf_for, file, pdf, pdf_of_size, png, session_cookie, shared_link,
-};
+use common::{Demo, client, csrf_for, file, pdf, pdf_of_size, png, session_cookie, shared_link};
 use reqwest::{StatusCode, header, multipart::Form};
 
 const LIST: &str = "/admin/docs/iddocument/";
@@ -134,7 +132,11 @@ async fn login_next_and_logout() {
             .send()
             .await
             .unwrap();
-        assert_eq!(download.status(), StatusCode::UNAUTHORIZED, "a file after logout");
+        assert_eq!(
+            download.status(),
+            StatusCode::UNAUTHORIZED,
+            "a file after logout"
+        );
     }
     // Logging in again works, and the new session does.
     let again = demo.login("clerk@example.com", "clerk").await;

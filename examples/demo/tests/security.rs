@@ -113,7 +113,10 @@ async fn assert_refused(response: reqwest::Response, reason: &str, what: &str) {
     assert_eq!(response.headers()["x-frame-options"], "DENY", "{what}");
     let html = response.text().await.unwrap();
     assert!(html.contains("CSRF verification failed"), "{what}: {html}");
-    assert!(html.contains(reason), "{what}: expected {reason:?} in {html}");
+    assert!(
+        html.contains(reason),
+        "{what}: expected {reason:?} in {html}"
+    );
 }
 
 #[tokio::test]
@@ -131,7 +134,9 @@ async fn forged_requests_are_refused_and_change_nothing() {
     // the share buttons, the logout form.
     let html = demo.get(Some(&clerk), CHANGE_1).await.text().await.unwrap();
     assert!(
-        html.contains(r#"id="iddocument_form" novalidate><input type="hidden" name="csrf_token" value=""#),
+        html.contains(
+            r#"id="iddocument_form" novalidate><input type="hidden" name="csrf_token" value=""#
+        ),
         "{html}"
     );
     assert!(html.contains(r#"id="share_pdf_form"><input type="hidden" name="csrf_token""#));
@@ -186,7 +191,12 @@ async fn forged_requests_are_refused_and_change_nothing() {
     let download = demo.get(Some(&clerk), PDF_1).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap(), demo.read(&pdf_name));
-    assert_eq!(demo.get(Some(&clerk), "/admin/docs/iddocument/").await.status(), StatusCode::OK);
+    assert_eq!(
+        demo.get(Some(&clerk), "/admin/docs/iddocument/")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
     // The good token, as the browser sends the form (token first): the clear goes through.
     let form = Form::new()
@@ -246,10 +256,25 @@ async fn login_csrf_is_refused() {
         request.send()
     };
     for (origin, token, cookie, reason) in [
-        (Some("http://evil.example"), Some(token.as_str()), browser.as_str(), "evil.example"),
-        (Some("null"), Some(token.as_str()), browser.as_str(), "null does not match"),
+        (
+            Some("http://evil.example"),
+            Some(token.as_str()),
+            browser.as_str(),
+            "evil.example",
+        ),
+        (
+            Some("null"),
+            Some(token.as_str()),
+            browser.as_str(),
+            "null does not match",
+        ),
         (None, None, browser.as_str(), "CSRF token missing"),
-        (None, Some("forged"), browser.as_str(), "CSRF token incorrect"),
+        (
+            None,
+            Some("forged"),
+            browser.as_str(),
+            "CSRF token incorrect",
+        ),
         (None, Some(token.as_str()), "", "CSRF cookie not set"),
     ] {
         let response = attempt(origin, token, cookie).await.unwrap();
@@ -259,7 +284,11 @@ async fn login_csrf_is_refused() {
     let response = attempt(Some("http://127.0.0.1"), Some(&token), &browser)
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN, "another port is another origin");
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "another port is another origin"
+    );
     let response = attempt(None, Some(&token), &browser).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&response).is_some());
@@ -273,7 +302,10 @@ async fn login_csrf_is_refused() {
         .map(|value| value.to_str().unwrap().to_owned())
         .find(|value| value.starts_with("privates_csrf="))
         .unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert!(csrf_cookie(&page).is_some());
     // Each rendering has another token (BREACH), all valid.
     let html = page.text().await.unwrap();
@@ -291,7 +323,11 @@ async fn admin_pages_are_not_frameable_nor_cached() {
         (Some(&clerk), "/admin/docs/iddocument/", StatusCode::OK),
         (Some(&clerk), "/admin/docs/iddocument/add/", StatusCode::OK),
         (Some(&clerk), CHANGE_1, StatusCode::OK),
-        (Some(&clerk), "/admin/docs/iddocument/99/change/", StatusCode::NOT_FOUND),
+        (
+            Some(&clerk),
+            "/admin/docs/iddocument/99/change/",
+            StatusCode::NOT_FOUND,
+        ),
         (Some(&viewer), CHANGE_1, StatusCode::FORBIDDEN),
         (None, "/login", StatusCode::OK),
     ] {
@@ -312,8 +348,7 @@ async fn admin_pages_are_not_frameable_nor_cached() {
         let headers = response.headers();
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(
-            headers["content-security-policy"],
-            "frame-ancestors 'none'",
+            headers["content-security-policy"], "frame-ancestors 'none'",
             "{path}"
         );
         assert_eq!(headers["cache-control"], "no-store", "{path}");
@@ -428,21 +463,29 @@ async fn concurrent_saves_never_lose_a_file() {
     let quick = common::submit(
         &demo.url(CHANGE_1),
         &second_editor,
-        Form::new()
-            .text("title", "saved by quick")
-            .part("pdf", file(marked_pdf("quick", 4096), "quick.pdf", "application/pdf")),
+        Form::new().text("title", "saved by quick").part(
+            "pdf",
+            file(marked_pdf("quick", 4096), "quick.pdf", "application/pdf"),
+        ),
     )
     .await;
     assert_eq!(quick.status(), StatusCode::SEE_OTHER);
     let after_quick = demo.doc(1).await;
     let quick_name = after_quick.pdf.clone().unwrap();
-    assert!(!demo.stored(&original), "the replaced file is deleted once no row names it");
+    assert!(
+        !demo.stored(&original),
+        "the replaced file is deleted once no row names it"
+    );
     late.release.send(()).unwrap();
     let response = late.response.await.unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let html = response.text().await.unwrap();
     assert!(html.contains("Another editor changed the files"), "{html}");
-    assert_eq!(demo.doc(1).await, after_quick, "the late save changed nothing");
+    assert_eq!(
+        demo.doc(1).await,
+        after_quick,
+        "the late save changed nothing"
+    );
     assert_eq!(demo.read(&quick_name), marked_pdf("quick", 4096));
     assert!(
         !demo.files().iter().any(|name| name.contains("late")),
@@ -468,7 +511,11 @@ async fn concurrent_saves_never_lose_a_file() {
     second.release.send(()).unwrap();
     let response = second.response.await.unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert_eq!(demo.doc(1).await, after_first, "the second save changed nothing");
+    assert_eq!(
+        demo.doc(1).await,
+        after_first,
+        "the second save changed nothing"
+    );
     assert!(!demo.files().iter().any(|name| name.contains("second")));
     assert_rows_and_files_agree(&demo).await;
 
@@ -476,9 +523,10 @@ async fn concurrent_saves_never_lose_a_file() {
     let saved = common::submit(
         &demo.url(CHANGE_1),
         &second_editor,
-        Form::new()
-            .text("title", "after the conflict")
-            .part("pdf", file(marked_pdf("again", 4096), "again.pdf", "application/pdf")),
+        Form::new().text("title", "after the conflict").part(
+            "pdf",
+            file(marked_pdf("again", 4096), "again.pdf", "application/pdf"),
+        ),
     )
     .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
@@ -527,7 +575,8 @@ async fn unfinished_headers_and_silent_uploads_time_out() {
     let (_, closed) = read_until_closed(&mut slow, Duration::from_secs(10)).await;
     assert!(closed, "a connection without complete headers is closed");
     assert!(
-        started.elapsed() >= Duration::from_millis(800) && started.elapsed() < Duration::from_secs(5),
+        started.elapsed() >= Duration::from_millis(800)
+            && started.elapsed() < Duration::from_secs(5),
         "closed after {:?}",
         started.elapsed()
     );
@@ -549,14 +598,20 @@ async fn unfinished_headers_and_silent_uploads_time_out() {
 
     // A declared length far above the route's limit, and 5 bytes: 413 at once.
     let mut huge = TcpStream::connect(&address).await.unwrap();
-    huge.write_all(head(10_000_000_000).as_bytes()).await.unwrap();
+    huge.write_all(head(10_000_000_000).as_bytes())
+        .await
+        .unwrap();
     huge.write_all(b"--Xse").await.unwrap();
     let started = Instant::now();
     let (answer, _) = read_until_closed(&mut huge, Duration::from_secs(5)).await;
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("The form is too large"), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 
     // An upload that stops sending in the middle of its file: 408 after the idle timeout,
     // its temporary file removed.
@@ -578,7 +633,11 @@ async fn unfinished_headers_and_silent_uploads_time_out() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("The upload stalled"), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(demo.doc(1).await, doc);
     assert_eq!(demo.snapshot(), files, "no temporary file is left");
 }
@@ -604,7 +663,10 @@ async fn long_non_ascii_upload_names_are_shortened_not_refused() {
             .await;
         let stored = demo.doc(id).await.pdf.unwrap();
         let base = stored.rsplit('/').next().unwrap();
-        assert!(base.starts_with(letter) && base.ends_with(".pdf"), "{stored}");
+        assert!(
+            base.starts_with(letter) && base.ends_with(".pdf"),
+            "{stored}"
+        );
         assert!(base.len() <= 255, "{} bytes", base.len());
         assert_eq!(demo.read(&stored), pdf());
         let download = demo
@@ -712,18 +774,27 @@ async fn built_in_keys_are_refused_outside_development() {
             std::thread::sleep(Duration::from_millis(50));
         };
         let text = std::fs::read_to_string(&log).unwrap();
-        assert!(status.is_some_and(|status| !status.success()), "it must not start: {text}");
+        assert!(
+            status.is_some_and(|status| !status.success()),
+            "it must not start: {text}"
+        );
         text
     };
     let text = refused(&[]);
     assert!(text.contains("set DEMO_JWT_SECRET"), "{text}");
-    let text = refused(&[("DEMO_JWT_SECRET", "a-real-secret-for-this-deployment-only-0123")]);
+    let text = refused(&[(
+        "DEMO_JWT_SECRET",
+        "a-real-secret-for-this-deployment-only-0123",
+    )]);
     assert!(text.contains("set DEMO_SHARE_KEY"), "{text}");
 
     // With both set it starts (and is stopped by the test).
     let port = common::free_port();
     let mut child = run(&[
-        ("DEMO_JWT_SECRET", "a-real-secret-for-this-deployment-only-0123"),
+        (
+            "DEMO_JWT_SECRET",
+            "a-real-secret-for-this-deployment-only-0123",
+        ),
         (
             "DEMO_SHARE_KEY",
             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
@@ -808,7 +879,10 @@ async fn gated_mugshot(
         .header(header::COOKIE, cookie)
         .header(header::ACCEPT, "text/html")
         .multipart(form);
-    (release, tokio::spawn(async move { request.send().await.unwrap() }))
+    (
+        release,
+        tokio::spawn(async move { request.send().await.unwrap() }),
+    )
 }
 
 #[tokio::test]
@@ -839,9 +913,16 @@ async fn image_decoding_memory_is_bounded_across_uploads() {
         [StatusCode::SEE_OTHER, StatusCode::SERVICE_UNAVAILABLE],
         "{statuses:?}"
     );
-    let busy = if a.status() == StatusCode::SERVICE_UNAVAILABLE { a } else { b };
+    let busy = if a.status() == StatusCode::SERVICE_UNAVAILABLE {
+        a
+    } else {
+        b
+    };
     let html = busy.text().await.unwrap();
-    assert!(html.contains("The server is busy checking other images"), "{html}");
+    assert!(
+        html.contains("The server is busy checking other images"),
+        "{html}"
+    );
     assert_rows_and_files_agree(&demo).await;
     // The memory was released: the next upload decodes.
     let again = common::submit(

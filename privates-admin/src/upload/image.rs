@@ -282,7 +282,10 @@ mod tests {
                 let started = Instant::now();
                 let refused = budget.reserve_blocking(60 * 1024).is_err();
                 let waited = started.elapsed();
-                (refused && waited >= Duration::from_millis(250), budget.reserve_blocking(1))
+                (
+                    refused && waited >= Duration::from_millis(250),
+                    budget.reserve_blocking(1),
+                )
             })
             .await
             .unwrap()

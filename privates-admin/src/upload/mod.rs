@@ -523,23 +523,23 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             .filter(|_| self.options.image.verify_pixels)
             .map(|(format, _, decoded_bytes)| (format, self.options.image, decoded_bytes));
         let budget = self.options.decode_budget.clone();
-        let saved =
-            self.storage
-                .save_upload_checked(&field.spec.upload_to, file_name, stream, move |file| {
-                    let Some((format, rules, decoded_bytes)) = verify else {
-                        return Ok(());
-                    };
-                    // Held while the pixels are decoded; released when this returns.
-                    let _memory = match &budget {
-                        Some(budget) => Some(budget.reserve_blocking(
-                            decoded_bytes.min(rules.max_alloc),
-                        )?),
-                        None => None,
-                    };
-                    image::verify_pixels(file, format, &rules)
-                        .map_err(|message| InvalidImage(message).into())
-                })
-                .await;
+        let saved = self
+            .storage
+            .save_upload_checked(&field.spec.upload_to, file_name, stream, move |file| {
+                let Some((format, rules, decoded_bytes)) = verify else {
+                    return Ok(());
+                };
+                // Held while the pixels are decoded; released when this returns.
+                let _memory = match &budget {
+                    Some(budget) => {
+                        Some(budget.reserve_blocking(decoded_bytes.min(rules.max_alloc))?)
+                    }
+                    None => None,
+                };
+                image::verify_pixels(file, format, &rules)
+                    .map_err(|message| InvalidImage(message).into())
+            })
+            .await;
         let name = match saved {
             Ok(name) => name,
             Err(StorageError::Rejected(source)) => match source.downcast::<InvalidImage>() {

@@ -221,12 +221,8 @@ fn truncate_keeping_extension(name: &str, max_chars: usize, max_bytes: usize) ->
         _ => (name, ""),
     };
     let ext = prefix_within(ext, max_chars, max_bytes);
-    let mut cut = prefix_within(
-        stem,
-        max_chars - ext.chars().count(),
-        max_bytes - ext.len(),
-    )
-    .to_owned();
+    let mut cut =
+        prefix_within(stem, max_chars - ext.chars().count(), max_bytes - ext.len()).to_owned();
     cut.push_str(ext);
     cut
 }

@@ -23,11 +23,7 @@ pub const LOGOUT: &str = "/logout";
 /// The layout of a page titled `title`, for `user` (`None`: anonymous), its forms carrying
 /// `csrf`.
 #[must_use]
-pub fn layout<'a>(
-    title: &'a str,
-    user: Option<&'a users::Model>,
-    csrf: &'a CsrfToken,
-) -> Page<'a> {
+pub fn layout<'a>(title: &'a str, user: Option<&'a users::Model>, csrf: &'a CsrfToken) -> Page<'a> {
     let mut page = Page::new(title).csrf_token(csrf.as_str());
     page.site_title = SITE_TITLE;
     page.home_url = HOME;
