@@ -31,7 +31,7 @@
 //!
 //! let csrf = Csrf::new(b"a server key of at least 32 bytes!!").unwrap();
 //! let secret = "k5ZyMd9ieuzTuxvTMUbPi1ULsgfpnpSvIvnAi3mrIxA";
-//! let token = csrf.mint(secret, Some("session-a"));
+//! let token = csrf.mint(secret, None); // no session cookie configured: bound to the browser only
 //!
 //! let post = |cookie: &str, origin: &str, token: &str| {
 //!     http::Request::post("http://app.example/admin/")
