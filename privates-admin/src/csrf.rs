@@ -62,10 +62,7 @@
 
 use std::{
     fmt,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, OnceLock},
 };
 
 use askama::Template;
@@ -385,8 +382,11 @@ impl Csrf {
             .extensions
             .get::<IssuedSecret>()
             .ok_or(CsrfError::NotInstalled)?;
-        issued.used.store(true, Ordering::Relaxed);
-        Ok(self.mint(&issued.value, self.session_of(&parts.headers).as_deref()))
+        let secret = match &issued.existing {
+            Some(secret) => secret.as_str(),
+            None => issued.minted.get_or_init(new_secret).as_str(),
+        };
+        Ok(self.mint(secret, self.session_of(&parts.headers).as_deref()))
     }
 
     fn session_of(&self, headers: &HeaderMap) -> Option<String> {
@@ -560,11 +560,13 @@ impl TokenCheck {
     }
 }
 
-/// The browser secret of the current request, put there by [`csrf_cookie`].
+/// The browser secret of the current request, put there by [`csrf_cookie`]: the cookie's, or
+/// one made when a token is first rendered for a browser without one (then sent back in a
+/// cookie). Nothing is made for requests that render no token (downloads).
 #[derive(Clone, Debug)]
 struct IssuedSecret {
-    value: String,
-    used: Arc<AtomicBool>,
+    existing: Option<String>,
+    minted: Arc<OnceLock<String>>,
 }
 
 fn valid_secret(value: &str) -> bool {
@@ -596,19 +598,17 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// with it. [`AdminInitializer`](crate::AdminInitializer) puts it around the whole router:
 /// `router.layer(axum::middleware::from_fn_with_state(csrf, csrf_cookie))`.
 pub async fn csrf_cookie(State(csrf): State<Csrf>, mut request: Request, next: Next) -> Response {
-    let existing = cookie(request.headers(), COOKIE).filter(|value| valid_secret(value));
-    let new = existing.is_none();
     let issued = IssuedSecret {
-        value: existing.unwrap_or_else(new_secret),
-        used: Arc::new(AtomicBool::new(false)),
+        existing: cookie(request.headers(), COOKIE).filter(|value| valid_secret(value)),
+        minted: Arc::new(OnceLock::new()),
     };
-    request.extensions_mut().insert(issued.clone());
+    let minted = Arc::clone(&issued.minted);
+    request.extensions_mut().insert(issued);
     let mut response = next.run(request).await;
-    if new && issued.used.load(Ordering::Relaxed) {
+    if let Some(secret) = minted.get() {
         let secure = if csrf.inner.secure { "; Secure" } else { "" };
         let value = format!(
-            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={COOKIE_MAX_AGE}{secure}",
-            issued.value
+            "{COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={COOKIE_MAX_AGE}{secure}"
         );
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().append(header::SET_COOKIE, value);
