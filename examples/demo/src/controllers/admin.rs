@@ -9,7 +9,7 @@
 //! [`checked_form`] for the share button. The pages carry privates-admin's security headers
 //! ([`admin_headers`]).
 //!
-//! Saving a change is a compare-and-set on the file columns ([`save_files`]): if another
+//! Saving a change is a compare-and-set on the file columns (`save_files`): if another
 //! editor saved a file in between, this save changes nothing, its new uploads are removed,
 //! and the form comes back with a message; a replaced file is deleted only once the row no
 //! longer names it.
