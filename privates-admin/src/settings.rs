@@ -126,6 +126,52 @@ pub enum AdminError {
     NotInstalled,
 }
 
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn config(yaml: serde_json::Value) -> Config {
+        let mut config = loco_rs::tests_cfg::config::test_config();
+        config.initializers = Some([(CONFIG_KEY.to_owned(), yaml)].into_iter().collect());
+        config
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = AdminState::from_config(&config(serde_json::json!({
+            "csrf": {"key": "k".repeat(40)},
+            "upload": {"idle_timeot": 3}
+        })))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config key initializers.privates_admin.upload.idle_timeot"),
+            "{err}"
+        );
+        let err = AdminState::from_config(&config(serde_json::json!({
+            "csrf": {"key": "short"}
+        })))
+        .unwrap_err();
+        assert!(err.to_string().contains("privates_admin.csrf.key"), "{err}");
+        let err = AdminState::from_config(&config(serde_json::json!({
+            "csrf": {"key": "k".repeat(40), "trusted_origins": ["example.com"]}
+        })))
+        .unwrap_err();
+        assert!(err.to_string().contains("csrf.trusted_origins"), "{err}");
+        let state = AdminState::from_config(&config(serde_json::json!({
+            "csrf": {"key": "k".repeat(40)},
+            "upload": {"idle_timeout": 1.5},
+            "image": {"decode_memory": 1_048_576, "decode_wait": 0}
+        })))
+        .unwrap();
+        assert_eq!(state.idle_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(state.decode.bytes(), 1_048_576);
+        assert_eq!(state.decode.wait(), Duration::ZERO);
+    }
+}
+
 impl From<AdminError> for loco_rs::Error {
     fn from(err: AdminError) -> Self {
         Self::Message(err.to_string())
@@ -171,9 +217,9 @@ impl AdminState {
         let settings: AdminSettings = if value.is_null() {
             AdminSettings::default()
         } else {
-            serde_json::from_value(value).map_err(|err| AdminError::Config {
-                key: "*".to_owned(),
-                message: err.to_string(),
+            serde_path_to_error::deserialize(value).map_err(|err| AdminError::Config {
+                key: err.path().to_string(),
+                message: err.inner().to_string(),
             })?
         };
         Self::from_settings(&settings, config)
