@@ -784,7 +784,7 @@ async fn built_in_keys_are_refused_outside_development() {
     assert!(text.contains("set DEMO_JWT_SECRET"), "{text}");
     let text = refused(&[(
         "DEMO_JWT_SECRET",
-        "a-real-secret-for-this-deployment-only-0123",
+        "ARealSecretForThisDeploymentOnly0123456789ab",
     )]);
     assert!(text.contains("set DEMO_SHARE_KEY"), "{text}");
 
@@ -793,7 +793,7 @@ async fn built_in_keys_are_refused_outside_development() {
     let mut child = run(&[
         (
             "DEMO_JWT_SECRET",
-            "a-real-secret-for-this-deployment-only-0123",
+            "ARealSecretForThisDeploymentOnly0123456789ab",
         ),
         (
             "DEMO_SHARE_KEY",
