@@ -314,6 +314,42 @@ async fn login_csrf_is_refused() {
 }
 
 #[tokio::test]
+async fn trusted_origins_may_post() {
+    let demo = Demo::start_with(&[(
+        "DEMO_CSRF_TRUSTED_ORIGINS",
+        r#"["https://admin.example.com", "https://*.staff.example.org"]"#,
+    )]);
+    let (browser, token) = csrf_for(&demo.base, None).await;
+    for (origin, allowed) in [
+        ("https://admin.example.com", true),
+        ("https://eu.staff.example.org", true),
+        ("http://admin.example.com", false),
+        ("https://example.com", false),
+        ("https://staff.example.org.evil.example", false),
+    ] {
+        let response = client()
+            .post(demo.url("/login"))
+            .header(header::COOKIE, &browser)
+            .header(header::ORIGIN, origin)
+            .header("sec-fetch-site", "cross-site")
+            .form(&[
+                ("email", "clerk@example.com"),
+                ("password", "clerk"),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let expected = if allowed {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(response.status(), expected, "{origin}");
+    }
+}
+
+#[tokio::test]
 async fn admin_pages_are_not_frameable_nor_cached() {
     let demo = Demo::start();
     let clerk = demo.login("clerk@example.com", "clerk").await;
