@@ -8,13 +8,18 @@
 use std::{borrow::Cow, fmt, sync::Arc, time::Duration};
 
 use askama::filters::HtmlSafe;
-use axum::{extract::Multipart, response::Response, routing::MethodRouter};
+use axum::{
+    extract::{FromRequest, Multipart, Request},
+    response::Response,
+    routing::MethodRouter,
+};
 use http::request::Parts;
 use loco_rs::{app::AppContext, controller::Routes};
 use privates::{Decision, Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions};
 
 use crate::{
     markup::Markup,
+    settings::AdminState,
     upload::{self, Submission, UploadError, UploadOptions},
     url::{UrlPrefix, download_path, route_path},
     widget::{FileWidget, WidgetMode},
@@ -419,21 +424,44 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     /// object being changed, `None` on an add form. Finish it with
     /// [`Submission::commit`] or [`Submission::rollback`] on the same `files()`.
     ///
+    /// Before a byte of the body is read, the request must pass the CSRF origin check
+    /// ([`Csrf::begin`](crate::csrf::Csrf::begin)) and declare no `Content-Length` above
+    /// [`body_limit`](Self::body_limit); then its token (the `csrf_token` field before any
+    /// file, or the `X-CSRFToken` header) is verified before anything is stored
+    /// ([`upload::receive_checked`]). The app's settings ([`AdminState`]) give the idle
+    /// timeout and the shared image-decoding memory.
+    ///
     /// # Errors
-    /// As [`upload::receive`], and [`UploadError::Privates`] when privates is not initialised.
+    /// As [`upload::receive_checked`]; [`UploadError::DeclaredTooLarge`] (413),
+    /// [`UploadError::NotMultipart`], [`UploadError::Privates`] or
+    /// [`UploadError::Settings`] when privates or privates-admin is not initialised.
     pub async fn receive(
         &self,
         ctx: &AppContext,
-        multipart: Multipart,
+        request: Request,
         current: Option<&M>,
     ) -> Result<Submission, UploadError> {
         let privates = Privates::from_ctx(ctx)?;
-        upload::receive(
+        let state = AdminState::from_ctx(ctx)?;
+        let (parts, body) = request.into_parts();
+        let check = state.csrf.begin(&parts)?;
+        let limit = u64::try_from(self.body_limit()).unwrap_or(u64::MAX);
+        if let Some(declared) = upload::declared_length(&parts.headers).filter(|&d| d > limit) {
+            return Err(UploadError::DeclaredTooLarge { declared, limit });
+        }
+        let multipart = Multipart::from_request(Request::from_parts(parts, body), &()).await?;
+        let mut options = self.upload.clone();
+        if let Some(idle) = state.idle_timeout {
+            options.idle_timeout = idle;
+        }
+        options.decode_budget = Some(state.decode);
+        upload::receive_checked(
             privates.files(),
             multipart,
             &self.fields,
             current,
-            &self.upload,
+            &options,
+            check,
         )
         .await
     }

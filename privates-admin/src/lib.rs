@@ -16,6 +16,10 @@
 //!   storage (local disk or S3, [`Privates::files`](privates::Privates::files)), enforcing
 //!   `max_size`, content types by sniffed bytes and real image validation, handles the clear
 //!   checkboxes and replaced files, and returns validation messages.
+//! - [`csrf`] protects every form the admin renders (add, change, clear, share) and the
+//!   app's own ([`CsrfToken`], [`CsrfForm`]): a session-bound token plus `Origin` /
+//!   `Sec-Fetch-Site` checks. [`AdminInitializer`] sets it up from
+//!   `initializers.privates_admin` ([`settings`]).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -58,13 +62,17 @@
 //! output is escaped again: call the widget last, or use `|safe` on a widget value only.
 
 pub mod admin;
+pub mod csrf;
 pub mod markup;
 pub mod pages;
+pub mod settings;
 pub mod upload;
 pub mod url;
 pub mod widget;
 
 pub use admin::{AdminWidget, ModelAdmin, WidgetHook};
+pub use csrf::{Csrf, CsrfError, CsrfForm, CsrfToken};
 pub use markup::Markup;
+pub use settings::{AdminInitializer, AdminSettings, AdminState};
 pub use upload::{Submission, UploadError, UploadOptions};
 pub use widget::{FileWidget, WidgetExt, WidgetLabels, WidgetMode};

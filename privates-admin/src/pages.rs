@@ -26,8 +26,48 @@
 use std::fmt;
 
 use askama::{Template, filters::HtmlSafe};
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, header};
 
 use crate::markup::Markup;
+
+/// The headers every admin page carries ([`admin_headers`]): not frameable
+/// (`X-Frame-Options: DENY`, `Content-Security-Policy: frame-ancestors 'none'`), never cached
+/// (`Cache-Control: no-store`: the pages show private data and per-form CSRF tokens), and no
+/// admin URL leaked to another site (`Referrer-Policy: same-origin`).
+pub const ADMIN_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    (header::CACHE_CONTROL, "no-store"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// Sets [`ADMIN_HEADERS`] on `headers` (replacing any value the handler set).
+pub fn admin_headers_on(headers: &mut HeaderMap) {
+    for (name, value) in ADMIN_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// Adds [`ADMIN_HEADERS`] to a response: put it on the routes of the admin pages with
+/// `axum::middleware::map_response(privates_admin::pages::admin_headers)` (loco's
+/// `Routes::layer`), so that no page can forget them.
+///
+/// ```
+/// # tokio_test_block_on(async {
+/// use axum::response::IntoResponse;
+/// let response = privates_admin::pages::admin_headers("page".into_response()).await;
+/// assert_eq!(response.headers()["x-frame-options"], "DENY");
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+pub async fn admin_headers(mut response: Response) -> Response {
+    admin_headers_on(response.headers_mut());
+    response
+}
 
 /// What the base layout shows on every page.
 #[derive(Clone, Debug, PartialEq, Eq)]

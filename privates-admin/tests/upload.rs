@@ -482,13 +482,11 @@ async fn an_abandoned_upload_leaves_no_file() {
             reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(failing))
                 .file_name("cut.pdf"),
         );
-    let result = world
+    let request = world
         .client
         .post(world.url("/admin/docs/iddocument/1/change/"))
-        .header("x-user", "root")
-        .multipart(form)
-        .send()
-        .await;
+        .header("x-user", "root");
+    let result = world.with_csrf(request).multipart(form).send().await;
     assert!(result.is_err(), "the request cannot complete");
     // The server notices the cut body (or drops the handler) and deletes what it stored.
     for _ in 0..100 {
@@ -499,4 +497,117 @@ async fn an_abandoned_upload_leaves_no_file() {
     }
     assert_eq!(world.files(), Vec::<String>::new());
     assert!(world.docs.get("1").is_none());
+}
+
+#[tokio::test]
+async fn a_forged_form_is_refused_before_anything_is_stored() {
+    let world = world_with_doc(ModelAdmin::new()).await;
+    let before = world.files();
+    let url = world.url("/admin/docs/iddocument/1/change/");
+    let form = || {
+        Form::new()
+            .text("title", "forged")
+            .text("pdf-clear", "on")
+            .part("mugshot", part(png_bytes(2, 2), "me.png", "image/png"))
+    };
+    let cookie = format!("privates_csrf={}", common::CSRF_SECRET);
+    let token = world.csrf_token();
+    let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        (
+            "CSRF token missing",
+            world
+                .client
+                .post(&url)
+                .header("cookie", &cookie)
+                .multipart(form()),
+        ),
+        (
+            "CSRF token incorrect",
+            world
+                .client
+                .post(&url)
+                .header("cookie", &cookie)
+                .header("x-csrftoken", "bad")
+                .multipart(form()),
+        ),
+        (
+            "does not match any trusted origins",
+            world
+                .with_csrf(world.client.post(&url))
+                .header("origin", "https://evil.example")
+                .multipart(form()),
+        ),
+        (
+            "CSRF cookie not set",
+            world
+                .client
+                .post(&url)
+                .header("x-csrftoken", &token)
+                .multipart(form()),
+        ),
+        (
+            // The token as a field, but after a file.
+            "before any file",
+            world
+                .client
+                .post(&url)
+                .header("cookie", &cookie)
+                .multipart(form().text("csrf_token", token.clone())),
+        ),
+    ];
+    for (reason, request) in cases {
+        let response = request.header("x-user", "root").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{reason}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(reason), "{reason}: {page}");
+        assert_eq!(world.files(), before, "{reason}");
+        assert_eq!(
+            world.docs.get("1").unwrap().pdf.as_deref(),
+            Some("docs/old.pdf")
+        );
+    }
+
+    // The token as the form's first field, as the admin templates send it.
+    let response = world
+        .client
+        .post(&url)
+        .header("x-user", "root")
+        .header("cookie", &cookie)
+        .multipart(
+            Form::new()
+                .text("csrf_token", token)
+                .text("pdf-clear", "on"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(world.docs.get("1").unwrap().pdf, None);
+    assert!(!world.exists("docs/old.pdf"));
+}
+
+#[tokio::test]
+async fn an_upload_that_goes_silent_ends_with_408_and_no_file() {
+    let world = world_with_doc(ModelAdmin::new()).await;
+    let before = world.files();
+    let (_keep_open, gate) = tokio::sync::oneshot::channel::<()>();
+    let first = bytes::Bytes::from(pdf_bytes(20_000));
+    let stalled =
+        futures_util::stream::unfold((Some(first), Some(gate)), |(first, gate)| async move {
+            if let Some(first) = first {
+                return Some((Ok::<_, std::io::Error>(first), (None, gate)));
+            }
+            let _ = gate?.await;
+            None
+        });
+    let form = Form::new().part(
+        "pdf",
+        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(stalled)).file_name("x.pdf"),
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = world.post(1, form).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert!(body.contains("The upload stalled"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(world.files(), before, "the temporary file is removed");
 }

@@ -14,7 +14,57 @@ use loco_rs::{
     task::Tasks,
 };
 
-use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, tuning};
+use crate::{
+    auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, server, tuning,
+};
+
+/// The JWT secret `config/*.yaml` fall back to without `DEMO_JWT_SECRET`: for trying the demo
+/// on a laptop only.
+pub const DEFAULT_JWT_SECRET: &str = "PqRwLF2rhHe8J22oBeHyDemoOnlyChangeMe";
+/// The share key `config/*.yaml` fall back to without `DEMO_SHARE_KEY`.
+pub const DEFAULT_SHARE_KEY: &str = "DemoOnlyShareKeyDoNotUseInProductionChangeMe";
+
+/// Refuses to run with a built-in key anywhere but on a developer's machine: the
+/// `development` environment, and `test` (loco's environment for `cargo test`, whose runs
+/// are throw-away). Everyone can read these keys in the repository: with the JWT secret
+/// anyone can mint a session for any user, with the share key any share link.
+///
+/// # Errors
+/// A message naming the environment variable to set.
+pub fn refuse_default_keys(config: &Config, environment: &Environment) -> Result<()> {
+    if matches!(environment, Environment::Development | Environment::Test) {
+        return Ok(());
+    }
+    let jwt_secret = config
+        .auth
+        .as_ref()
+        .and_then(|auth| auth.jwt.as_ref())
+        .map(|jwt| jwt.secret.as_str());
+    let share_key = config
+        .initializers
+        .as_ref()
+        .and_then(|all| all.get("privates"))
+        .and_then(|privates| privates.pointer("/share/key"))
+        .and_then(serde_json::Value::as_str);
+    for (used, default, variable) in [
+        (jwt_secret, DEFAULT_JWT_SECRET, "DEMO_JWT_SECRET"),
+        (share_key, DEFAULT_SHARE_KEY, "DEMO_SHARE_KEY"),
+    ] {
+        if used == Some(default) {
+            return Err(loco_rs::Error::Message(format!(
+                "the {environment} environment uses the demo's built-in {what}, which anyone \
+                 can read in its repository: set {variable} (for example to the output of \
+                 `openssl rand -base64 32`)",
+                what = if variable == "DEMO_JWT_SECRET" {
+                    "JWT secret"
+                } else {
+                    "share key"
+                },
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The demo app.
 pub struct App;
@@ -38,6 +88,8 @@ impl Hooks for App {
     }
 
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
+        refuse_default_keys(&ctx.config, &ctx.environment)?;
+        controllers::session::warm_up();
         if let Some(db) = tuning::database(&ctx).await? {
             ctx.db = db;
         }
@@ -48,12 +100,13 @@ impl Hooks for App {
     }
 
     async fn serve(app: axum::Router, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        tuning::serve::<Self>(app, ctx, params).await
+        server::serve::<Self>(app, ctx, params).await
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
         Ok(vec![
             Box::new(privates::PrivatesInitializer::new(DemoAuthorizer)),
+            Box::new(privates_admin::AdminInitializer),
             Box::new(seed::SeedOnFirstStart),
         ])
     }

@@ -2,8 +2,9 @@
 //! `user_permissions` table), answered for privates.
 //!
 //! Nothing is kept between requests: each request reads the user and their permissions in one
-//! query (through [`Reads`] on a database file), so a revoked permission or a deleted user
-//! takes effect on the very next request.
+//! query (through [`Reads`] on a database file), so a revoked permission, a deleted user or a
+//! logout (the user's session version, compared with the token's) takes effect on the very
+//! next request, downloads included.
 
 use http::request::Parts;
 use loco_rs::app::AppContext;
@@ -11,6 +12,7 @@ use privates::permissions::{Authorizer, jwt_claims};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
+    controllers::session::SESSION_VERSION_CLAIM,
     models::{user_permissions, users},
     reads::Reads,
 };
@@ -59,7 +61,8 @@ impl Authorizer for DemoAuthorizer {
 }
 
 /// The logged-in user of a request with their permissions (one query), `None` without a
-/// valid session.
+/// valid session: no token, a forged or expired one, or one from before the user's last
+/// logout (its session version is not the user's).
 ///
 /// # Errors
 /// When the database fails.
@@ -70,8 +73,16 @@ pub async fn session_user(parts: &Parts, ctx: &AppContext) -> loco_rs::Result<Op
     let Ok(pid) = claims.pid.parse::<uuid::Uuid>() else {
         return Ok(None);
     };
+    let version = claims
+        .claims
+        .get(SESSION_VERSION_CLAIM)
+        .and_then(serde_json::Value::as_i64);
+    let current = |session: &SessionUser| Some(i64::from(session.user.session_version)) == version;
     if let Some(reads) = Reads::from_ctx(ctx) {
-        return reads.session_user(pid).map_err(loco_rs::Error::wrap);
+        return reads
+            .session_user(pid)
+            .map(|session| session.filter(current))
+            .map_err(loco_rs::Error::wrap);
     }
     let found = users::Entity::find()
         .filter(users::Column::Pid.eq(pid))
@@ -84,7 +95,8 @@ pub async fn session_user(parts: &Parts, ctx: &AppContext) -> loco_rs::Result<Op
         .map(|(user, permissions)| SessionUser {
             user,
             permissions: permissions.into_iter().map(|row| row.permission).collect(),
-        }))
+        })
+        .filter(current))
 }
 
 /// The logged-in user of a request, `None` without a valid session.

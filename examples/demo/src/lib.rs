@@ -18,4 +18,5 @@ pub mod migration;
 pub mod models;
 pub mod reads;
 pub mod seed;
+pub mod server;
 pub mod tuning;

@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateTables)]
+        vec![Box::new(CreateTables), Box::new(AddSessionVersion)]
     }
 }
 
@@ -24,6 +24,44 @@ enum Users {
     Email,
     Password,
     IsSuperuser,
+    SessionVersion,
+}
+
+/// `users.session_version`: logging out bumps it, which ends the user's session tokens on
+/// the server.
+struct AddSessionVersion;
+
+// `DeriveMigrationName` names a migration after its file: this one needs its own name.
+impl MigrationName for AddSessionVersion {
+    fn name(&self) -> &'static str {
+        "m20261206_000001_add_users_session_version"
+    }
+}
+
+#[allow(elided_lifetimes_in_paths)]
+#[async_trait::async_trait]
+impl MigrationTrait for AddSessionVersion {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(integer(Users::SessionVersion).default(0))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .drop_column(Users::SessionVersion)
+                    .to_owned(),
+            )
+            .await
+    }
 }
 
 #[derive(DeriveIden)]

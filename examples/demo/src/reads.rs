@@ -94,7 +94,8 @@ impl Reads {
     pub fn session_user(&self, pid: uuid::Uuid) -> rusqlite::Result<Option<SessionUser>> {
         self.with(|conn| {
             let mut statement = conn.prepare_cached(
-                "SELECT u.id, u.email, u.password, u.is_superuser, p.permission \
+                "SELECT u.id, u.email, u.password, u.is_superuser, u.session_version, \
+                 p.permission \
                  FROM users u LEFT JOIN user_permissions p ON p.user_id = u.id \
                  WHERE u.pid = ?1",
             )?;
@@ -110,11 +111,12 @@ impl Reads {
                             email: row.get(1)?,
                             password: row.get(2)?,
                             is_superuser: row.get(3)?,
+                            session_version: row.get(4)?,
                         },
                         permissions: Vec::new(),
                     }),
                 };
-                if let Some(permission) = row.get::<_, Option<String>>(4)? {
+                if let Some(permission) = row.get::<_, Option<String>>(5)? {
                     session.permissions.push(permission);
                 }
             }

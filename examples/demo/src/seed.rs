@@ -54,6 +54,7 @@ impl Initializer for SeedOnFirstStart {
                 email: Set(email.to_string()),
                 password: Set(hash_password(password)?),
                 is_superuser: Set(is_superuser),
+                session_version: Set(0),
                 ..Default::default()
             }
             .insert(&ctx.db)

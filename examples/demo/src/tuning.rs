@@ -6,21 +6,15 @@
 //!   process, so the ping only adds a round trip to the connection's worker thread before
 //!   every query (measured: 17–22 % of the authorized download's throughput). Loco's SQLite
 //!   pragmas run on every connection, not just on the first one as `db::connect` does.
-//! - [`serve`]: `TCP_NODELAY` on accepted sockets. A body written after its headers otherwise
-//!   waits for the proxy's delayed ACK (Nagle's algorithm): the development backend streamed
-//!   4 KiB files at a quarter of the rate it reaches with the option on.
+//! - (`TCP_NODELAY` on accepted sockets is set by [`crate::server`], with the header-read
+//!   timeout.)
 //! - [`ALLOCATOR`]: mimalloc instead of glibc's malloc, which took about 13 % of the CPU time
 //!   of an authorized download (a request allocates and frees many small buffers across
 //!   threads: headers, the JWT, loco's per-request context clone).
 
-use std::{net::SocketAddr, str::FromStr, time::Duration};
+use std::{str::FromStr, time::Duration};
 
-use axum::serve::ListenerExt;
-use loco_rs::{
-    Result,
-    app::{AppContext, Hooks},
-    boot::{ServeParams, shutdown_signal},
-};
+use loco_rs::{Result, app::AppContext};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
@@ -65,34 +59,4 @@ pub async fn database(ctx: &AppContext) -> Result<Option<DatabaseConnection>> {
         options.acquire_timeout(Duration::from_millis(timeout));
     }
     Ok(Some(Database::connect(options).await?))
-}
-
-/// Loco's `Hooks::serve` with `TCP_NODELAY` on every accepted connection.
-///
-/// # Errors
-/// When the address cannot be bound or the server fails.
-pub async fn serve<H: Hooks>(
-    app: axum::Router,
-    ctx: &AppContext,
-    params: &ServeParams,
-) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port))
-        .await?
-        .tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %err, "could not set TCP_NODELAY");
-            }
-        });
-    let ctx = ctx.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down...");
-        H::on_shutdown(&ctx).await;
-    })
-    .await?;
-    Ok(())
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Demo, client, file, pdf, pdf_of_size, png, session_cookie, shared_link};
+use common::{Demo, client, csrf_for, file, pdf, pdf_of_size, png, session_cookie, shared_link};
 use reqwest::{StatusCode, header, multipart::Form};
 
 const LIST: &str = "/admin/docs/iddocument/";
@@ -47,9 +47,15 @@ async fn login_next_and_logout() {
     assert!(html.contains(r#"name="next" value="/admin/docs/iddocument/add/""#));
 
     // A wrong password: the form again, with the email kept and a message; no session.
+    let (browser, token) = csrf_for(&demo.base, None).await;
     let wrong = client()
         .post(demo.url("/login"))
-        .form(&[("email", "clerk@example.com"), ("password", "nope")])
+        .header(header::COOKIE, &browser)
+        .form(&[
+            ("email", "clerk@example.com"),
+            ("password", "nope"),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .unwrap();
@@ -65,12 +71,15 @@ async fn login_next_and_logout() {
         ("//evil.example/", LIST),
         ("https://evil.example/", LIST),
     ] {
+        let (browser, token) = csrf_for(&demo.base, None).await;
         let response = client()
             .post(demo.url("/login"))
+            .header(header::COOKIE, &browser)
             .form(&[
                 ("email", "clerk@example.com"),
                 ("password", "clerk"),
                 ("next", next),
+                ("csrf_token", &token),
             ])
             .send()
             .await
@@ -98,9 +107,12 @@ async fn login_next_and_logout() {
 
     // Logging out clears the cookie and goes to the login page.
     let cookie = demo.login("clerk@example.com", "clerk").await;
+    let other_browser = demo.login("clerk@example.com", "clerk").await;
+    let token = demo.csrf_token(&cookie).await;
     let out = client()
         .post(demo.url("/logout"))
         .header(header::COOKIE, &cookie)
+        .form(&[("csrf_token", &token)])
         .send()
         .await
         .unwrap();
@@ -108,6 +120,27 @@ async fn login_next_and_logout() {
     assert_eq!(location(&out), "/login");
     let cleared = out.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(cleared.starts_with("demo_session=;") && cleared.contains("Max-Age=0"));
+
+    // It ends on the server too: a kept copy of the cookie (and the user's other sessions)
+    // no longer opens a page or a file.
+    for kept in [&cookie, &other_browser] {
+        let page = demo.get(Some(kept), LIST).await;
+        assert_eq!(page.status(), StatusCode::FOUND, "a page after logout");
+        let download = client()
+            .get(demo.url("/admin/docs/iddocument/1/pdf/"))
+            .header(header::COOKIE, kept.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            download.status(),
+            StatusCode::UNAUTHORIZED,
+            "a file after logout"
+        );
+    }
+    // Logging in again works, and the new session does.
+    let again = demo.login("clerk@example.com", "clerk").await;
+    assert_eq!(demo.get(Some(&again), LIST).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -594,14 +627,18 @@ async fn share_button_mints_links_that_work_without_a_session() {
     );
 
     // Pressing it is refused to the viewer and to anonymous clients, too.
-    let press = |cookie: Option<&str>| {
+    let press = async |cookie: Option<&str>| {
         let mut request = client()
             .post(demo.url(share_pdf))
             .header(header::ACCEPT, "text/html");
         if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie.to_owned());
+            // The form's CSRF token, as the page gives it to this browser.
+            let token = demo.csrf_token(cookie).await;
+            request = request
+                .header(header::COOKIE, cookie.to_owned())
+                .form(&[("csrf_token", token)]);
         }
-        request.send()
+        request.send().await
     };
     let refused = press(Some(&viewer)).await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);

@@ -331,10 +331,12 @@ async fn sigkill_mid_upload_then_the_clean_temp_task() {
     let upload = {
         let url = demo.url(CHANGE_1);
         let clerk = clerk.clone();
+        let token = demo.csrf_token(&clerk).await;
         tokio::spawn(async move {
             client()
                 .post(url)
                 .header(header::COOKIE, clerk)
+                .header("x-csrftoken", token)
                 .multipart(form)
                 .send()
                 .await

@@ -53,6 +53,15 @@ fn start_demo(server: &S3TestServer, backend: &str) -> Demo {
         ("DEMO_SENDFILE_BACKEND", backend),
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
         ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        // An environment other than development and test: the built-in keys are refused.
+        (
+            "DEMO_JWT_SECRET",
+            "TheS3TestsOwnJwtSecret0123456789abcdefgh",
+        ),
+        (
+            "DEMO_SHARE_KEY",
+            "8f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+        ),
     ])
 }
 
@@ -183,6 +192,7 @@ async fn the_demo_keeps_its_files_in_s3() {
     let shared = client()
         .post(demo.url("/admin/docs/iddocument/1/share/pdf/"))
         .header(header::COOKIE, &clerk)
+        .header("x-csrftoken", demo.csrf_token(&clerk).await)
         .send()
         .await
         .unwrap();

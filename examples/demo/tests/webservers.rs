@@ -688,13 +688,16 @@ impl Deployment {
 
 /// Logs in through the server; returns the `Cookie` header value of the session.
 async fn login(client: &Client, base: &str, email: &str, password: &str) -> String {
+    // The login form's CSRF token and cookie, through the web server as a browser gets them.
+    let (csrf_cookie, token) = common::csrf_for(base, None).await;
     let body = format!(
-        "email={}&password={password}&next=%2Fadmin%2Fdocs%2Fiddocument%2F",
+        "email={}&password={password}&next=%2Fadmin%2Fdocs%2Fiddocument%2F&csrf_token={token}",
         email.replace('@', "%40")
     );
     let response = client
         .post(format!("{base}/login"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &csrf_cookie)
         .body(body)
         .send()
         .await
@@ -707,7 +710,7 @@ async fn login(client: &Client, base: &str, email: &str, password: &str) -> Stri
         .map(|v| v.to_str().unwrap())
         .find(|v| v.starts_with("demo_session="))
         .expect("session cookie");
-    cookie.split(';').next().unwrap().to_string()
+    format!("{}; {csrf_cookie}", cookie.split(';').next().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

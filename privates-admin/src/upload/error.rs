@@ -1,12 +1,16 @@
 //! What can go wrong while receiving a change form: request-level errors ([`UploadError`],
 //! each with its HTTP status) and per-field validation messages ([`FieldError`]).
 
+use std::time::Duration;
+
 use axum::{
-    extract::multipart::MultipartError,
+    extract::multipart::{MultipartError, MultipartRejection},
     response::{IntoResponse, Response},
 };
 use http::StatusCode;
 use privates::storage::StorageError;
+
+use crate::{csrf::CsrfError, settings::AdminError};
 
 /// A validation message for one field, shown next to it when the form is rendered again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +64,40 @@ pub enum UploadError {
     /// A blocking task (image decoding) failed (500).
     #[error("an upload task failed: {0}")]
     Task(String),
+    /// The request failed the CSRF check (403, or 500 when the protection is not set up);
+    /// nothing was stored.
+    #[error(transparent)]
+    Csrf(#[from] CsrfError),
+    /// The body stayed silent between two chunks for longer than
+    /// [`UploadOptions::idle_timeout`](super::UploadOptions::idle_timeout) (408); the
+    /// temporary file was removed.
+    #[error("the upload was silent for more than {after:?}")]
+    Idle {
+        /// The idle timeout.
+        after: Duration,
+    },
+    /// The request declares a `Content-Length` above the route's body limit (413), refused
+    /// before a byte of the body is read.
+    #[error("the request declares {declared} bytes; the limit is {limit}")]
+    DeclaredTooLarge {
+        /// The declared length.
+        declared: u64,
+        /// The route's body limit.
+        limit: u64,
+    },
+    /// No image-decoding memory became free in time (503): the server is busy with other
+    /// images; nothing was stored.
+    #[error("no image decoding memory became free within {waited:?}")]
+    Busy {
+        /// How long the upload waited.
+        waited: Duration,
+    },
+    /// The request is not a `multipart/form-data` form (400 or 415).
+    #[error(transparent)]
+    NotMultipart(#[from] MultipartRejection),
+    /// privates-admin is not initialised (500).
+    #[error(transparent)]
+    Settings(#[from] AdminError),
 }
 
 impl UploadError {
@@ -70,10 +108,16 @@ impl UploadError {
             return StatusCode::INSUFFICIENT_STORAGE;
         }
         match self {
-            Self::TooLarge { .. } | Self::TextTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge { .. } | Self::TextTooLarge { .. } | Self::DeclaredTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Self::TooManyParts { .. } => StatusCode::BAD_REQUEST,
             Self::Multipart(err) => err.status(),
-            Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
+            Self::NotMultipart(rejection) => rejection.status(),
+            Self::Csrf(err) => err.status(),
+            Self::Idle { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(_) | Self::Privates(_) | Self::Task(_) | Self::Settings(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -102,14 +146,30 @@ impl UploadError {
                 "The file for {field} is too large; the limit is {}.",
                 human_size(*max_size)
             ),
-            Self::TextTooLarge { .. } | Self::TooManyParts { .. } | Self::Multipart(_) => {
+            Self::TextTooLarge { .. }
+            | Self::TooManyParts { .. }
+            | Self::Multipart(_)
+            | Self::NotMultipart(_) => {
                 format!("The form could not be read: {self}.")
             }
+            Self::DeclaredTooLarge { limit, .. } => format!(
+                "The form is too large; the limit is {}. Nothing was changed.",
+                human_size(*limit)
+            ),
+            Self::Csrf(err) => err.to_string(),
+            Self::Idle { after } => format!(
+                "The upload stalled: nothing arrived for {} seconds. Nothing was changed; \
+                 please send the form again.",
+                after.as_secs()
+            ),
+            Self::Busy { .. } => "The server is busy checking other images. Nothing was \
+                                  changed; please send the form again in a moment."
+                .to_owned(),
             _ if self.is_storage_full() => "The file could not be stored: the server's storage \
                                             is full. Nothing was changed; please try again \
                                             later or tell the site's administrators."
                 .to_owned(),
-            Self::Storage(_) | Self::Privates(_) | Self::Task(_) => {
+            Self::Storage(_) | Self::Privates(_) | Self::Task(_) | Self::Settings(_) => {
                 "The file could not be stored; please try again later.".to_owned()
             }
         }
@@ -124,9 +184,13 @@ fn is_full(err: &std::io::Error) -> bool {
     )
 }
 
-/// The status with [`UploadError::public_message`] as plain text; server errors are logged.
+/// The status with [`UploadError::public_message`] as plain text (a CSRF refusal: its 403
+/// page); server errors are logged.
 impl IntoResponse for UploadError {
     fn into_response(self) -> Response {
+        if let Self::Csrf(err) = self {
+            return err.into_response();
+        }
         let status = self.status();
         if status.is_server_error() {
             tracing::error!("privates-admin: upload failed: {self}");

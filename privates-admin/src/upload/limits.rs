@@ -2,6 +2,8 @@
 //! of an upload route derived from it (loco's default payload limit is 2 MB, too small for
 //! most files and not tied to any field).
 
+use std::time::Duration;
+
 use axum::extract::{DefaultBodyLimit, multipart::MultipartError};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -51,16 +53,34 @@ pub(crate) enum StreamFault {
     /// The body could not be read.
     #[error(transparent)]
     Multipart(MultipartError),
+    /// No byte came for `after`.
+    #[error("the upload was silent for {after:?}")]
+    Idle { after: Duration },
+}
+
+/// The `Content-Length` a request declares, if any (a malformed one counts as none: hyper
+/// refuses those before a handler runs).
+#[must_use]
+pub fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The bytes of a file part: `head` (already read), then the rest of `part`, failing with
-/// [`StreamFault::TooLarge`] as soon as more than `max_size` bytes came in. `received` counts
-/// every byte, `head` included; `ended` says the part has no more bytes after `head`.
+/// [`StreamFault::TooLarge`] as soon as more than `max_size` bytes came in, and with
+/// [`StreamFault::Idle`] when no chunk comes for `idle`. `received` counts every byte, `head`
+/// included; `ended` says the part has no more bytes after `head`.
 pub(crate) fn counted<'s>(
     part: &'s mut axum::extract::multipart::Field<'_>,
     head: Bytes,
     ended: bool,
     max_size: u64,
+    idle: Duration,
     received: &'s mut u64,
 ) -> impl Stream<Item = Result<Bytes, StreamFault>> + Send + 's {
     *received = len(&head);
@@ -69,6 +89,7 @@ pub(crate) fn counted<'s>(
         part,
         ended,
         max_size,
+        idle,
         received,
     };
     futures_util::stream::try_unfold(state, |mut state| async move {
@@ -78,7 +99,10 @@ pub(crate) fn counted<'s>(
         if state.ended {
             return Ok(None);
         }
-        match state.part.chunk().await {
+        let Ok(next) = tokio::time::timeout(state.idle, state.part.chunk()).await else {
+            return Err(StreamFault::Idle { after: state.idle });
+        };
+        match next {
             Ok(Some(chunk)) => {
                 *state.received = state.received.saturating_add(len(&chunk));
                 if *state.received > state.max_size {
@@ -99,6 +123,7 @@ struct State<'s, 'p> {
     part: &'s mut axum::extract::multipart::Field<'p>,
     ended: bool,
     max_size: u64,
+    idle: Duration,
     received: &'s mut u64,
 }
 

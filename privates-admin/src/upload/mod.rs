@@ -17,6 +17,15 @@
 //!    temporary file, before it is published: a corrupt image never appears under a real name
 //!    (nor in the bucket).
 //!
+//! Timeouts: a body silent for longer than [`UploadOptions::idle_timeout`] between two chunks
+//! ends the form with [`UploadError::Idle`] (408), its temporary file removed. Image decoding
+//! memory is shared through a [`DecodeBudget`]: over it an upload waits, then gets
+//! [`UploadError::Busy`] (503).
+//!
+//! CSRF: [`receive`] checks none; [`receive_checked`] (what
+//! [`ModelAdmin::receive`](crate::ModelAdmin::receive) uses) requires the form's token
+//! before any file part, so a forged form stores nothing.
+//!
 //! The `<field>-clear` checkbox of an optional field clears it; a new file and a ticked clear
 //! box together are a validation error, as in Django. A required field left without a file is
 //! one too. When any field is invalid, every file stored by the request is deleted and the
@@ -67,6 +76,8 @@ pub mod limits;
 pub mod sniff;
 mod submission;
 
+use std::{future::Future, time::Duration};
+
 use axum::extract::{Multipart, multipart::Field as Part};
 use bytes::BytesMut;
 use privates::{
@@ -74,14 +85,16 @@ use privates::{
     storage::{Storage, StorageError, valid_upload_filename},
 };
 
+use crate::csrf::{CsrfError, TokenCheck};
+
 pub use self::{
     error::{FieldError, UploadError, human_size},
-    image::ImageRules,
-    limits::{body_limit, body_limit_layer, max_size},
+    image::{DecodeBudget, ImageRules},
+    limits::{body_limit, body_limit_layer, declared_length, max_size},
     submission::{Change, FileChange, StoredFile, Submission},
 };
 use self::{
-    image::{Header, check_header, format_of},
+    image::{Busy, Header, check_header, format_of},
     limits::{StreamFault, counted, len},
     sniff::{SNIFF_BYTES, Sniffed, check, sniff},
     submission::{delete_all, stored_names},
@@ -107,7 +120,17 @@ pub struct UploadOptions {
     pub max_parts: usize,
     /// Limits for `image` fields.
     pub image: ImageRules,
+    /// How long the body may stay silent between two chunks before the upload ends with
+    /// [`UploadError::Idle`] (408). 30 s by default.
+    pub idle_timeout: Duration,
+    /// The image-decoding memory shared with the app's other uploads; `None`: unbounded (each
+    /// image is still held to [`ImageRules::max_alloc`]).
+    /// [`ModelAdmin::receive`](crate::ModelAdmin::receive) uses the app's.
+    pub decode_budget: Option<DecodeBudget>,
 }
+
+/// The default [`UploadOptions::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for UploadOptions {
     fn default() -> Self {
@@ -118,6 +141,8 @@ impl Default for UploadOptions {
             max_text_bytes: 2_621_440,
             max_parts: 1000,
             image: ImageRules::default(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            decode_budget: None,
         }
     }
 }
@@ -134,6 +159,13 @@ impl UploadOptions {
     #[must_use]
     pub fn keep_replaced(mut self, keep: bool) -> Self {
         self.keep_replaced = keep;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    #[must_use]
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
         self
     }
 
@@ -157,12 +189,48 @@ impl UploadOptions {
 /// so that the browser sees the answer.
 pub async fn receive<M: PrivateMedia>(
     storage: &Storage,
-    mut multipart: Multipart,
+    multipart: Multipart,
     fields: &[Field<M>],
     current: Option<&M>,
     options: &UploadOptions,
 ) -> Result<Submission, UploadError> {
+    receive_with(storage, multipart, fields, current, options, None).await
+}
+
+/// [`receive`], CSRF-checked: `csrf` (from [`Csrf::begin`](crate::csrf::Csrf::begin) on the
+/// request) must be satisfied by the `X-CSRFToken` header or by a `csrf_token` text part
+/// that comes before every file part; otherwise the form ends with [`UploadError::Csrf`]
+/// (403) and nothing is stored.
+///
+/// # Errors
+/// As [`receive`], and [`UploadError::Csrf`].
+pub async fn receive_checked<M: PrivateMedia>(
+    storage: &Storage,
+    multipart: Multipart,
+    fields: &[Field<M>],
+    current: Option<&M>,
+    options: &UploadOptions,
+    csrf: TokenCheck,
+) -> Result<Submission, UploadError> {
+    let pending = if csrf.has_header() || csrf.is_safe() {
+        csrf.verify_header()?;
+        None
+    } else {
+        Some(csrf)
+    };
+    receive_with(storage, multipart, fields, current, options, pending).await
+}
+
+async fn receive_with<M: PrivateMedia>(
+    storage: &Storage,
+    mut multipart: Multipart,
+    fields: &[Field<M>],
+    current: Option<&M>,
+    options: &UploadOptions,
+    csrf: Option<TokenCheck>,
+) -> Result<Submission, UploadError> {
     let mut receiver = Receiver {
+        csrf,
         storage,
         fields,
         options,
@@ -180,12 +248,23 @@ pub async fn receive<M: PrivateMedia>(
             names: Vec::new(),
         },
     };
-    if let Err(err) = receiver.read_all(&mut multipart).await {
+    let read = match receiver.read_all(&mut multipart).await {
+        Ok(()) => match &receiver.csrf {
+            // The whole form came without a token.
+            Some(_) => Err(UploadError::Csrf(CsrfError::NoToken)),
+            None => Ok(()),
+        },
+        Err(err) => Err(err),
+    };
+    if let Err(err) = read {
         let stored = std::mem::take(&mut receiver.submission.changes);
         // Best effort: the request failed already; deletion failures are logged.
         let _ = delete_all(storage, stored_names(stored)).await;
         receiver.orphans.names.clear();
-        receiver.drain(&mut multipart).await;
+        // A silent client is not waited for again; a refused one is not read further.
+        if !matches!(err, UploadError::Idle { .. } | UploadError::Csrf(_)) {
+            receiver.drain(&mut multipart).await;
+        }
         return Err(err);
     }
     Ok(receiver.finish(current).await)
@@ -193,6 +272,8 @@ pub async fn receive<M: PrivateMedia>(
 
 /// The state of one form being received.
 struct Receiver<'a, M: 'static> {
+    /// The CSRF token still to be seen (before any file part).
+    csrf: Option<TokenCheck>,
     storage: &'a Storage,
     fields: &'a [Field<M>],
     options: &'a UploadOptions,
@@ -239,7 +320,7 @@ impl Drop for OrphanGuard {
 
 impl<M: PrivateMedia> Receiver<'_, M> {
     async fn read_all(&mut self, multipart: &mut Multipart) -> Result<(), UploadError> {
-        while let Some(mut part) = multipart.next_field().await? {
+        while let Some(mut part) = idle(self.options.idle_timeout, multipart.next_field()).await?? {
             self.parts += 1;
             if self.parts > self.options.max_parts {
                 return Err(UploadError::TooManyParts {
@@ -250,6 +331,18 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             let file_name = part.file_name().map(str::to_owned);
             let key = name.strip_prefix(self.options.prefix.as_str());
             let field = key.and_then(|key| self.field(key));
+            if self.csrf.is_some() {
+                if file_name.is_some() {
+                    return Err(UploadError::Csrf(CsrfError::TokenAfterFiles));
+                }
+                if name == crate::csrf::FIELD {
+                    let token = self.read_text(&mut part).await?;
+                    if let Some(check) = self.csrf.take() {
+                        check.verify(&token)?;
+                    }
+                    continue;
+                }
+            }
             match (field, file_name) {
                 (Some(field), Some(file_name)) => {
                     self.file_part(field, &mut part, &file_name).await?;
@@ -292,7 +385,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
 
     async fn read_text(&mut self, part: &mut Part<'_>) -> Result<String, UploadError> {
         let mut bytes = Vec::new();
-        while let Some(chunk) = part.chunk().await? {
+        while let Some(chunk) = idle(self.options.idle_timeout, part.chunk()).await?? {
             self.text_bytes = self.text_bytes.saturating_add(chunk.len());
             if self.text_bytes > self.options.max_text_bytes {
                 return Err(UploadError::TextTooLarge {
@@ -350,8 +443,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             let rules = self.options.image;
             loop {
                 match check_header(&head, ended, format, &rules) {
-                    Header::Valid { dimensions } => {
-                        image = Some((format, dimensions));
+                    Header::Valid {
+                        dimensions,
+                        decoded_bytes,
+                    } => {
+                        image = Some((format, dimensions, decoded_bytes));
                         break;
                     }
                     Header::Invalid(message) => {
@@ -382,7 +478,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         max: u64,
     ) -> Result<bool, UploadError> {
         while head.len() < target {
-            match part.chunk().await? {
+            match idle(self.options.idle_timeout, part.chunk()).await?? {
                 Some(chunk) => {
                     head.extend_from_slice(&chunk);
                     if len(head) > max {
@@ -410,22 +506,39 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         ended: bool,
         max: u64,
         sniffed: Sniffed,
-        image: Option<(::image::ImageFormat, (u32, u32))>,
+        image: Option<(::image::ImageFormat, (u32, u32), u64)>,
     ) -> Result<(), UploadError> {
         let mut received = 0_u64;
-        let stream = counted(part, head.freeze(), ended, max, &mut received);
+        let stream = counted(
+            part,
+            head.freeze(),
+            ended,
+            max,
+            self.options.idle_timeout,
+            &mut received,
+        );
         // Images are decoded in full before the file is published, so an invalid image never
         // appears under a real name.
         let verify = image
             .filter(|_| self.options.image.verify_pixels)
-            .map(|(format, _)| (format, self.options.image));
+            .map(|(format, _, decoded_bytes)| (format, self.options.image, decoded_bytes));
+        let budget = self.options.decode_budget.clone();
         let name = field.spec.upload_to.name_for(file_name)?;
         let saved = self
             .storage
-            .save_checked(&name, stream, move |file| match verify {
-                Some((format, rules)) => image::verify_pixels(file, format, &rules)
-                    .map_err(|message| InvalidImage(message).into()),
-                None => Ok(()),
+            .save_checked(&name, stream, move |file| {
+                let Some((format, rules, decoded_bytes)) = verify else {
+                    return Ok(());
+                };
+                // Held while the pixels are decoded; released when this returns.
+                let _memory = match &budget {
+                    Some(budget) => {
+                        Some(budget.reserve_blocking(decoded_bytes.min(rules.max_alloc))?)
+                    }
+                    None => None,
+                };
+                image::verify_pixels(file, format, &rules)
+                    .map_err(|message| InvalidImage(message).into())
             })
             .await;
         let name = match saved {
@@ -435,7 +548,12 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                     self.error(field, invalid.0);
                     return Ok(());
                 }
-                Err(other) => return Err(UploadError::Storage(StorageError::Rejected(other))),
+                Err(other) => match other.downcast::<Busy>() {
+                    Ok(busy) => return Err(UploadError::Busy { waited: busy.0 }),
+                    Err(other) => {
+                        return Err(UploadError::Storage(StorageError::Rejected(other)));
+                    }
+                },
             },
             Err(StorageError::Stream(source)) => {
                 return Err(match source.downcast::<StreamFault>() {
@@ -448,6 +566,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                             }
                         }
                         StreamFault::Multipart(err) => UploadError::Multipart(err),
+                        StreamFault::Idle { after } => UploadError::Idle { after },
                     },
                     Err(other) => UploadError::Storage(StorageError::Stream(other)),
                 });
@@ -469,7 +588,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                 name,
                 size: received,
                 content_type: sniffed.mime,
-                dimensions: image.map(|(_, dimensions)| dimensions),
+                dimensions: image.map(|(_, dimensions, _)| dimensions),
             }),
             previous: None,
         });
@@ -522,9 +641,9 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     /// Reads the rest of `part`, within the drain budget.
     async fn drain_part(&mut self, part: &mut Part<'_>) {
         while self.drain_budget > 0 {
-            match part.chunk().await {
-                Ok(Some(chunk)) => {
-                    self.drain_budget = self.drain_budget.saturating_sub(len(&chunk))
+            match idle(self.options.idle_timeout, part.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    self.drain_budget = self.drain_budget.saturating_sub(len(&chunk));
                 }
                 _ => return,
             }
@@ -535,12 +654,19 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     /// still uploading sees the answer instead of a reset connection.
     async fn drain(&mut self, multipart: &mut Multipart) {
         while self.drain_budget > 0 {
-            match multipart.next_field().await {
-                Ok(Some(mut part)) => self.drain_part(&mut part).await,
+            match idle(self.options.idle_timeout, multipart.next_field()).await {
+                Ok(Ok(Some(mut part))) => self.drain_part(&mut part).await,
                 _ => return,
             }
         }
     }
+}
+
+/// `read`, or [`UploadError::Idle`] when it takes longer than `limit`.
+async fn idle<T>(limit: Duration, read: impl Future<Output = T>) -> Result<T, UploadError> {
+    tokio::time::timeout(limit, read)
+        .await
+        .map_err(|_| UploadError::Idle { after: limit })
 }
 
 /// Django's `CheckboxInput.value_from_datadict`: `"false"` (any case) and `""` are unticked,

@@ -17,7 +17,7 @@ use std::{
 };
 
 use axum::{
-    extract::{Multipart, Path, State},
+    extract::{Path, Request, State},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -29,7 +29,14 @@ use privates::{
     permissions::{Authorizer, ObjectRef},
     testing::TempPrivateRoot,
 };
-use privates_admin::{ModelAdmin, upload::FileChange};
+use privates_admin::{
+    AdminSettings, AdminState, ModelAdmin,
+    settings::{CsrfSettings, UploadSettings},
+    upload::FileChange,
+};
+
+/// The CSRF secret of the tests' browser (its `privates_csrf` cookie).
+pub const CSRF_SECRET: &str = "k5ZyMd9ieuzTuxvTMUbPi1ULsgfpnpSvIvnAi3mrIxA";
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -295,13 +302,28 @@ impl World {
         configure(&mut config);
         let privates = Privates::new(config, HeaderUsers).unwrap();
         privates.install(&ctx);
+        let settings = AdminSettings {
+            csrf: CsrfSettings {
+                key: Some("a CSRF key for the privates-admin tests".to_owned()),
+                // Tokens bound to no session: the tests' users come from a header.
+                session_cookie: Some("no-session".to_owned()),
+                ..CsrfSettings::default()
+            },
+            upload: UploadSettings {
+                idle_timeout: Some(2.0),
+            },
+            ..AdminSettings::default()
+        };
+        AdminState::from_settings(&settings, &ctx.config)
+            .unwrap()
+            .install(&ctx);
         let docs = Table::<Doc>::new([]);
         ctx.shared_store.insert(docs.clone());
         let admin = Arc::new(admin);
         let change = {
             let handler_admin = Arc::clone(&admin);
             admin.upload_route(post(
-                move |State(ctx): State<AppContext>, Path(pk): Path<i32>, form: Multipart| {
+                move |State(ctx): State<AppContext>, Path(pk): Path<i32>, form: Request| {
                     let admin = Arc::clone(&handler_admin);
                     async move { change_form(&admin, &ctx, pk, form).await }
                 },
@@ -352,12 +374,29 @@ impl World {
         files
     }
 
-    /// POSTs `form` to the change form of `pk` as `root`.
+    /// A CSRF token for the tests' browser.
+    pub fn csrf_token(&self) -> String {
+        AdminState::from_ctx(&self.ctx)
+            .unwrap()
+            .csrf
+            .mint(CSRF_SECRET, None)
+    }
+
+    /// `request` with the browser's CSRF cookie and a token in the `X-CSRFToken` header.
+    pub fn with_csrf(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .header("cookie", format!("privates_csrf={CSRF_SECRET}"))
+            .header("x-csrftoken", self.csrf_token())
+    }
+
+    /// POSTs `form` to the change form of `pk` as `root`, CSRF token included.
     pub async fn post(&self, pk: i32, form: reqwest::multipart::Form) -> (StatusCode, String) {
-        let response = self
+        let request = self
             .client
             .post(self.url(&format!("/admin/docs/iddocument/{pk}/change/")))
-            .header("x-user", "root")
+            .header("x-user", "root");
+        let response = self
+            .with_csrf(request)
             .multipart(form)
             .send()
             .await
@@ -399,7 +438,7 @@ async fn change_form(
     admin: &ModelAdmin<Doc>,
     ctx: &AppContext,
     pk: i32,
-    form: Multipart,
+    form: Request,
 ) -> Response {
     let docs = ctx.shared_store.get::<Table<Doc>>().unwrap();
     let current = docs.get(&pk.to_string());

@@ -101,14 +101,18 @@ pub fn get_valid_filename(name: &str) -> Result<String, StorageError> {
 
 /// The name a browser-supplied upload file name is stored under, before `upload_to`: the
 /// basename only (a browser may send `C:\fakepath\x.pdf`, a client `../../x`), non-printable
-/// characters dropped and the name cut to 255 characters keeping its extension (Django's
-/// multipart parser and `UploadedFile`), then made valid with [`get_valid_filename`].
+/// characters dropped and the name cut to 255 characters and [`MAX_SEGMENT_BYTES`] bytes on a
+/// character boundary, keeping its extension (Django's multipart parser and `UploadedFile` cut
+/// to 255 characters; a file system counts bytes), then made valid with [`get_valid_filename`].
 ///
 /// ```
 /// use privates::storage::valid_upload_filename;
 ///
 /// assert_eq!(valid_upload_filename(r"C:\fakepath\my scan.pdf").unwrap(), "my_scan.pdf");
 /// assert_eq!(valid_upload_filename("../../etc/passwd").unwrap(), "passwd");
+/// // 200 two-byte characters are 400 bytes: cut to 255 bytes, the extension kept.
+/// let long = valid_upload_filename(&format!("{}.pdf", "é".repeat(200))).unwrap();
+/// assert_eq!(long, format!("{}.pdf", "é".repeat(125)));
 /// ```
 ///
 /// # Errors
@@ -116,15 +120,16 @@ pub fn get_valid_filename(name: &str) -> Result<String, StorageError> {
 pub fn valid_upload_filename(original: &str) -> Result<String, StorageError> {
     let base = original.rsplit(['/', '\\']).next().unwrap_or(original);
     let printable: String = base.chars().filter(|c| !c.is_control()).collect();
-    let cut = truncate_keeping_extension(&printable, 255);
+    let cut = truncate_keeping_extension(&printable, 255, MAX_SEGMENT_BYTES);
     get_valid_filename(&cut)
         .map_err(|_| StorageError::invalid(original, NameError::NoValidFilename))
 }
 
-/// Django's `UploadedFile._set_name`: cut a long name to `max` characters, keeping the last
-/// extension (itself cut to `max`).
-fn truncate_keeping_extension(name: &str, max: usize) -> String {
-    if name.chars().count() <= max {
+/// Django's `UploadedFile._set_name`: cut a long name to `max_chars` characters and
+/// `max_bytes` bytes (on a character boundary), keeping the last extension (itself cut to
+/// the same limits).
+fn truncate_keeping_extension(name: &str, max_chars: usize, max_bytes: usize) -> String {
+    if name.chars().count() <= max_chars && name.len() <= max_bytes {
         return name.to_owned();
     }
     let (stem, ext) = match name.rfind('.') {
@@ -132,11 +137,23 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
         Some(dot) if name[..dot].chars().any(|c| c != '.') => name.split_at(dot),
         _ => (name, ""),
     };
-    let ext: String = ext.chars().take(max).collect();
-    let keep = max - ext.chars().count();
-    let mut cut: String = stem.chars().take(keep).collect();
-    cut.push_str(&ext);
+    let ext = prefix_within(ext, max_chars, max_bytes);
+    let mut cut =
+        prefix_within(stem, max_chars - ext.chars().count(), max_bytes - ext.len()).to_owned();
+    cut.push_str(ext);
     cut
+}
+
+/// The longest prefix of `text` of at most `max_chars` characters and `max_bytes` bytes.
+fn prefix_within(text: &str, max_chars: usize, max_bytes: usize) -> &str {
+    let end = text
+        .char_indices()
+        .map(|(start, c)| start + c.len_utf8())
+        .take(max_chars)
+        .take_while(|&end| end <= max_bytes)
+        .last()
+        .unwrap_or(0);
+    &text[..end]
 }
 
 /// Makes a name given to `save` valid: refuse what [`validate_name`] refuses (a traversal is an
@@ -155,4 +172,38 @@ pub(crate) fn make_valid_name(name: &str) -> Result<String, StorageError> {
     // Only `[-\w.]` and `/` are left; this re-checks the structure, nothing else can change.
     validate_name(&valid)?;
     Ok(valid)
+}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{MAX_SEGMENT_BYTES, truncate_keeping_extension, valid_upload_filename};
+
+    #[test]
+    fn long_ascii_names_are_cut_to_255_keeping_the_extension() {
+        let name = valid_upload_filename(&format!("{}.pdf", "a".repeat(300))).unwrap();
+        assert_eq!(name, format!("{}.pdf", "a".repeat(251)));
+    }
+
+    #[test]
+    fn long_non_ascii_names_are_cut_by_bytes_on_a_character_boundary() {
+        // 2-, 3- and 4-byte characters; the limit falls inside a character for the first two.
+        for (c, fits) in [("é", 125), ("文", 83), ("𐐀", 62)] {
+            let name = valid_upload_filename(&format!("{}.pdf", c.repeat(300))).unwrap();
+            assert!(name.len() <= MAX_SEGMENT_BYTES, "{c}: {} bytes", name.len());
+            assert_eq!(name, format!("{}.pdf", c.repeat(fits)), "{c}");
+        }
+        // Exactly 256 bytes: one character goes.
+        let name = valid_upload_filename(&format!("{}ab.pdf", "é".repeat(125))).unwrap();
+        assert_eq!(name, format!("{}a.pdf", "é".repeat(125)));
+        // A name within both limits is kept whole.
+        let short = format!("{}.pdf", "é".repeat(120));
+        assert_eq!(valid_upload_filename(&short).unwrap(), short);
+    }
+
+    #[test]
+    fn an_overlong_extension_is_cut_too() {
+        let cut = truncate_keeping_extension(&format!("a.{}", "é".repeat(200)), 255, 255);
+        assert!(cut.len() <= 255 && cut.starts_with(".é"), "{cut}");
+        assert_eq!(truncate_keeping_extension(".bashrc", 3, 255), ".ba");
+    }
 }

@@ -3,8 +3,16 @@
 //!
 //! Every page requires the model's permission (`docs.can_change_iddocument`) through
 //! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
-//! user without the permission gets the HTML 403 page. Forms are CSRF-safe through the
-//! `SameSite=Lax` session cookie (see the [module docs](super)).
+//! user without the permission gets the HTML 403 page. Every form carries a CSRF token
+//! ([`CsrfToken`]) that is checked, with the request's origin, before anything changes:
+//! [`ModelAdmin::receive`] for the add and change forms (clearing included),
+//! [`checked_form`] for the share button. The pages carry privates-admin's security headers
+//! ([`admin_headers`]).
+//!
+//! Saving a change is a compare-and-set on the file columns (`save_files`): if another
+//! editor saved a file in between, this save changes nothing, its new uploads are removed,
+//! and the form comes back with a message; a replaced file is deleted only once the row no
+//! longer names it.
 //!
 //! The change page offers a "Share for 10 minutes" button for each file the user may
 //! download ([`ModelAdmin::may_share`]): it POSTs to [`share_url`], which mints a signed link
@@ -14,17 +22,24 @@
 use std::time::Duration;
 
 use axum::{
-    extract::{FromRequest, Multipart, Path, Request, State},
+    extract::{Path, Request, State},
+    middleware::map_response,
     response::{IntoResponse, Redirect, Response},
 };
 use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates::{Field, Privates};
 use privates_admin::{
-    Markup, ModelAdmin, Submission,
-    pages::{ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink},
+    CsrfToken, Markup, ModelAdmin, Submission, UploadError,
+    csrf::checked_form,
+    pages::{
+        ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink, admin_headers,
+    },
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
 use tower::util::MapFutureLayer;
 
 use super::pages::{error_page, layout, render};
@@ -79,6 +94,7 @@ async fn guard(
     ctx: &AppContext,
     parts: &Parts,
     admin: &ModelAdmin<Doc>,
+    csrf: &CsrfToken,
 ) -> Result<std::result::Result<users::Model, Response>> {
     if let Some(refusal) = admin.require(ctx, parts).await? {
         if refusal.status() == StatusCode::FORBIDDEN {
@@ -87,6 +103,7 @@ async fn guard(
                 StatusCode::FORBIDDEN,
                 "You do not have permission to manage ID documents.",
                 user.as_ref(),
+                csrf,
             )
             .map(Err);
         }
@@ -102,8 +119,8 @@ async fn guard(
 
 /// Evaluates to the user, or returns the refusal.
 macro_rules! guarded {
-    ($ctx:expr, $parts:expr, $admin:expr) => {
-        match guard($ctx, $parts, $admin).await? {
+    ($ctx:expr, $parts:expr, $admin:expr, $csrf:expr) => {
+        match guard($ctx, $parts, $admin, $csrf).await? {
             Ok(user) => user,
             Err(refusal) => return Ok(refusal),
         }
@@ -113,8 +130,8 @@ macro_rules! guarded {
 /// Evaluates to the user and the document `pk` names, or returns the refusal (a 404 page for
 /// a malformed or unknown key).
 macro_rules! guarded_doc {
-    ($ctx:expr, $parts:expr, $admin:expr, $pk:expr) => {{
-        let user = guarded!($ctx, $parts, $admin);
+    ($ctx:expr, $parts:expr, $admin:expr, $csrf:expr, $pk:expr) => {{
+        let user = guarded!($ctx, $parts, $admin, $csrf);
         match find($ctx, $pk).await? {
             Some(doc) => (user, doc),
             None => {
@@ -122,6 +139,7 @@ macro_rules! guarded_doc {
                     StatusCode::NOT_FOUND,
                     "There is no ID document with this key.",
                     Some(&user),
+                    $csrf,
                 );
             }
         }
@@ -136,10 +154,9 @@ async fn find(ctx: &AppContext, pk: &str) -> Result<Option<Doc>> {
     Ok(iddocuments::Entity::find_by_id(id).one(&ctx.db).await?)
 }
 
-async fn list(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> Result<Response> {
     let admin = admin();
-    let (parts, _) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
+    let user = guarded!(&ctx, &parts, &admin, &csrf);
     let docs = iddocuments::Entity::find()
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
@@ -167,7 +184,7 @@ async fn list(State(ctx): State<AppContext>, request: Request) -> Result<Respons
     render(
         StatusCode::OK,
         &ChangeListPage {
-            page: layout("Select ID document to change", Some(&user)),
+            page: layout("Select ID document to change", Some(&user), &csrf),
             model_name: "ID document",
             add_url: Some(ADD),
             columns: vec!["Title", "PDF", "Mugshot"],
@@ -197,6 +214,7 @@ fn form_page(
     user: &users::Model,
     doc: Option<&Doc>,
     state: FormState<'_>,
+    csrf: &CsrfToken,
 ) -> Result<Response> {
     let field_errors = |name: &str| -> Vec<String> {
         state
@@ -222,7 +240,7 @@ fn form_page(
         Some(doc) => ("Change ID document", change_url(doc.id)),
         None => ("Add ID document", ADD.to_owned()),
     };
-    let mut page = layout(title, Some(user));
+    let mut page = layout(title, Some(user), csrf);
     page.messages = state.messages;
     render(
         status,
@@ -248,6 +266,7 @@ async fn share_buttons(
     parts: &Parts,
     admin: &ModelAdmin<Doc>,
     doc: &Doc,
+    csrf: &CsrfToken,
 ) -> Result<Vec<Markup>> {
     let mut buttons = Vec::new();
     for &field in admin.fields() {
@@ -258,7 +277,7 @@ async fn share_buttons(
                 field: field.name(),
                 label: label(field),
                 button_label: SHARE_LABEL,
-                csrf_token: None,
+                csrf_token: Some(csrf.as_str()),
             };
             buttons.push(Markup::render(&button).map_err(render_error)?);
         }
@@ -289,22 +308,33 @@ fn absolute_url(ctx: &AppContext, parts: &Parts, path: &str) -> String {
     }
 }
 
-/// Reads the multipart body of a form request; `Err` is the form shown again with the reason.
+/// How a form that could not be received is answered.
+enum NotReceived {
+    /// Refused by the CSRF check: its 403 page, nothing else.
+    Refused(Response),
+    /// The form again, with the status and the reason.
+    Again(StatusCode, String),
+}
+
+/// Reads the multipart body of a form request (CSRF-checked by [`ModelAdmin::receive`]).
 async fn receive(
     ctx: &AppContext,
     admin: &ModelAdmin<Doc>,
     request: Request,
     current: Option<&Doc>,
-) -> std::result::Result<Submission, (StatusCode, String)> {
-    let multipart = Multipart::from_request(request, ctx)
+) -> std::result::Result<Submission, NotReceived> {
+    admin
+        .receive(ctx, request, current)
         .await
-        .map_err(|rejection| (rejection.status(), rejection.body_text()))?;
-    admin.receive(ctx, multipart, current).await.map_err(|err| {
-        if err.status().is_server_error() {
-            tracing::error!("demo: receiving a form failed: {err}");
-        }
-        (err.status(), err.public_message())
-    })
+        .map_err(|err| match err {
+            UploadError::Csrf(refusal) => NotReceived::Refused(refusal.into_response()),
+            err => {
+                if err.status().is_server_error() {
+                    tracing::error!("demo: receiving a form failed: {err}");
+                }
+                NotReceived::Again(err.status(), err.public_message())
+            }
+        })
 }
 
 /// The title of a received form, with a message when it is missing.
@@ -345,25 +375,40 @@ fn saved(parts: &Parts) -> bool {
         .is_some_and(|query| query.split('&').any(|pair| pair == "saved=1"))
 }
 
-async fn add_form(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+async fn add_form(
+    State(ctx): State<AppContext>,
+    csrf: CsrfToken,
+    parts: Parts,
+) -> Result<Response> {
     let admin = admin();
-    let (parts, _) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
-    form_page(StatusCode::OK, &admin, &user, None, FormState::default())
+    let user = guarded!(&ctx, &parts, &admin, &csrf);
+    form_page(
+        StatusCode::OK,
+        &admin,
+        &user,
+        None,
+        FormState::default(),
+        &csrf,
+    )
 }
 
-async fn add_save(State(ctx): State<AppContext>, request: Request) -> Result<Response> {
+async fn add_save(
+    State(ctx): State<AppContext>,
+    csrf: CsrfToken,
+    request: Request,
+) -> Result<Response> {
     let admin = admin();
     let (parts, body) = request.into_parts();
-    let user = guarded!(&ctx, &parts, &admin);
+    let user = guarded!(&ctx, &parts, &admin, &csrf);
     let mut submission = match receive(&ctx, &admin, Request::from_parts(parts, body), None).await {
         Ok(submission) => submission,
-        Err((status, message)) => {
+        Err(NotReceived::Refused(response)) => return Ok(response),
+        Err(NotReceived::Again(status, message)) => {
             let state = FormState {
                 errors: vec![message],
                 ..FormState::default()
             };
-            return form_page(status, &admin, &user, None, state);
+            return form_page(status, &admin, &user, None, state, &csrf);
         }
     };
     let title = title(&mut submission);
@@ -379,6 +424,7 @@ async fn add_save(State(ctx): State<AppContext>, request: Request) -> Result<Res
                 submission: Some(&submission),
                 ..FormState::default()
             },
+            &csrf,
         );
         rollback(&ctx, submission).await?;
         return response;
@@ -406,11 +452,11 @@ async fn add_save(State(ctx): State<AppContext>, request: Request) -> Result<Res
 async fn change_form(
     State(ctx): State<AppContext>,
     Path(pk): Path<String>,
-    request: Request,
+    csrf: CsrfToken,
+    parts: Parts,
 ) -> Result<Response> {
     let admin = admin();
-    let (parts, _) = request.into_parts();
-    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &csrf, &pk);
     let mut state = FormState {
         title: &doc.title,
         ..FormState::default()
@@ -420,8 +466,8 @@ async fn change_form(
             .messages
             .push(format!("The ID document “{}” was saved.", doc.title));
     }
-    state.tools = share_buttons(&ctx, &parts, &admin, &doc).await?;
-    form_page(StatusCode::OK, &admin, &user, Some(&doc), state)
+    state.tools = share_buttons(&ctx, &parts, &admin, &doc, &csrf).await?;
+    form_page(StatusCode::OK, &admin, &user, Some(&doc), state, &csrf)
 }
 
 /// The share button: mints a link to one file of the document, valid for [`SHARE_TTL`], and
@@ -429,16 +475,22 @@ async fn change_form(
 async fn share(
     State(ctx): State<AppContext>,
     Path((pk, name)): Path<(String, String)>,
+    csrf: CsrfToken,
     request: Request,
 ) -> Result<Response> {
     let admin = admin();
-    let (parts, _) = request.into_parts();
-    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
+    let (parts, body) = request.into_parts();
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &csrf, &pk);
+    let parts = match checked_form(Request::from_parts(parts, body), &ctx).await {
+        Ok((parts, _)) => parts,
+        Err(refusal) => return Ok(refusal),
+    };
     let Some(field) = admin.fields().iter().copied().find(|f| f.name() == name) else {
         return error_page(
             StatusCode::NOT_FOUND,
             "There is no such file field.",
             Some(&user),
+            &csrf,
         );
     };
     if field.stored_name(&doc).is_none() {
@@ -446,6 +498,7 @@ async fn share(
             StatusCode::NOT_FOUND,
             "There is no file to share.",
             Some(&user),
+            &csrf,
         );
     }
     if !admin.may_share(&ctx, &parts, &doc, field).await? {
@@ -453,6 +506,7 @@ async fn share(
             StatusCode::FORBIDDEN,
             "You may not share this file.",
             Some(&user),
+            &csrf,
         );
     }
     let privates = Privates::from_ctx(&ctx)?;
@@ -461,6 +515,7 @@ async fn share(
             StatusCode::FORBIDDEN,
             "This file cannot be shared.",
             Some(&user),
+            &csrf,
         );
     };
     let url = absolute_url(&ctx, &parts, &path);
@@ -472,7 +527,7 @@ async fn share(
         help: "Anyone with this link can download the file, without logging in, for 10 \
                minutes. Replacing or clearing the file ends it sooner.",
     };
-    let mut tools = share_buttons(&ctx, &parts, &admin, &doc).await?;
+    let mut tools = share_buttons(&ctx, &parts, &admin, &doc, &csrf).await?;
     tools.push(Markup::render(&link).map_err(render_error)?);
     let state = FormState {
         title: &doc.title,
@@ -484,27 +539,62 @@ async fn share(
         tools,
         ..FormState::default()
     };
-    form_page(StatusCode::OK, &admin, &user, Some(&doc), state)
+    form_page(StatusCode::OK, &admin, &user, Some(&doc), state, &csrf)
+}
+
+/// The message of a save that lost the race against another editor's.
+pub const CONFLICT: &str = "Another editor changed the files of this document while you were \
+                            saving. Nothing was changed and your upload was discarded: check \
+                            the current files below and save again.";
+
+/// Writes a received change form to `doc`'s row as a compare-and-set on the file columns:
+/// one `UPDATE ... WHERE id = ? AND pdf IS ? AND mugshot = ?` with the values `doc` was read
+/// with, atomic in SQLite and PostgreSQL alike. `false` when another save changed a file (or
+/// deleted the row) since `doc` was read: then nothing was written.
+async fn save_files(
+    ctx: &AppContext,
+    doc: &Doc,
+    title: String,
+    submission: &Submission,
+) -> Result<bool> {
+    use iddocuments::Column;
+    let pdf = submission.value(&Doc::PDF, Some(doc));
+    let mugshot = submission
+        .value(&Doc::MUGSHOT, Some(doc))
+        .unwrap_or_default();
+    let update = iddocuments::Entity::update_many()
+        .col_expr(Column::Title, Expr::value(title))
+        .col_expr(Column::Pdf, Expr::value(pdf))
+        .col_expr(Column::Mugshot, Expr::value(mugshot))
+        .filter(Column::Id.eq(doc.id))
+        .filter(Column::Mugshot.eq(doc.mugshot.clone()));
+    let update = match &doc.pdf {
+        Some(pdf) => update.filter(Column::Pdf.eq(pdf.clone())),
+        None => update.filter(Column::Pdf.is_null()),
+    };
+    Ok(update.exec(&ctx.db).await?.rows_affected == 1)
 }
 
 async fn change_save(
     State(ctx): State<AppContext>,
     Path(pk): Path<String>,
+    csrf: CsrfToken,
     request: Request,
 ) -> Result<Response> {
     let admin = admin();
     let (parts, body) = request.into_parts();
-    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &pk);
+    let (user, doc) = guarded_doc!(&ctx, &parts, &admin, &csrf, &pk);
     let mut submission =
         match receive(&ctx, &admin, Request::from_parts(parts, body), Some(&doc)).await {
             Ok(submission) => submission,
-            Err((status, message)) => {
+            Err(NotReceived::Refused(response)) => return Ok(response),
+            Err(NotReceived::Again(status, message)) => {
                 let state = FormState {
                     title: &doc.title,
                     errors: vec![message],
                     ..FormState::default()
                 };
-                return form_page(status, &admin, &user, Some(&doc), state);
+                return form_page(status, &admin, &user, Some(&doc), state, &csrf);
             }
         };
     let title = title(&mut submission);
@@ -520,30 +610,50 @@ async fn change_save(
                 submission: Some(&submission),
                 ..FormState::default()
             },
+            &csrf,
         );
         rollback(&ctx, submission).await?;
         return response;
     }
-    let mut row: iddocuments::ActiveModel = doc.clone().into();
-    row.title = Set(title);
-    row.pdf = Set(submission.value(&Doc::PDF, Some(&doc)));
-    row.mugshot = Set(submission
-        .value(&Doc::MUGSHOT, Some(&doc))
-        .unwrap_or_default());
-    match row.update(&ctx.db).await {
-        Ok(doc) => {
+    match save_files(&ctx, &doc, title.clone(), &submission).await {
+        Ok(true) => {
+            // The row no longer names the replaced files: now they may go.
             commit(&ctx, submission).await?;
             Ok(Redirect::to(&format!("{}?saved=1", change_url(doc.id))).into_response())
         }
+        Ok(false) => {
+            rollback(&ctx, submission).await?;
+            let Some(current) = find(&ctx, &pk).await? else {
+                return error_page(
+                    StatusCode::NOT_FOUND,
+                    "The ID document was deleted while you were saving it.",
+                    Some(&user),
+                    &csrf,
+                );
+            };
+            let state = FormState {
+                title: &title,
+                errors: vec![CONFLICT.to_owned()],
+                ..FormState::default()
+            };
+            form_page(
+                StatusCode::CONFLICT,
+                &admin,
+                &user,
+                Some(&current),
+                state,
+                &csrf,
+            )
+        }
         Err(err) => {
             rollback(&ctx, submission).await?;
-            Err(err.into())
+            Err(err)
         }
     }
 }
 
-/// The admin pages. The form routes carry the body limit of the model's upload fields
-/// (loco's default payload limit, 2 MB, is below them).
+/// The admin pages, with privates-admin's security headers. The form routes carry the body
+/// limit of the model's upload fields (loco's default payload limit, 2 MB, is below them).
 #[must_use]
 pub fn routes() -> Routes {
     let admin = admin();
@@ -555,6 +665,7 @@ pub fn routes() -> Routes {
             admin.upload_route(get(change_form).post(change_save)),
         )
         .add("/admin/docs/iddocument/{pk}/share/{field}/", post(share))
+        .layer(map_response(admin_headers))
 }
 
 /// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check

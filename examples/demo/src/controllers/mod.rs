@@ -1,11 +1,11 @@
 //! The demo's pages, rendered with the privates-admin page set.
 //!
-//! CSRF: there is no token. The session cookie is `SameSite=Lax`, so browsers do not send it
-//! with a POST that another site starts (a cross-site form or `fetch`), and every form of the
-//! demo posts to its own origin. Lax cookies do go along with top-level cross-site GET
-//! navigations, which is why no GET route changes anything. (Lax does not separate sibling
-//! subdomains of one site: an app sharing its site with untrusted subdomains needs tokens; the
-//! templates have an optional `csrf_token` field for that.)
+//! CSRF: every form (login, logout, add, change and clear, share) carries privates-admin's
+//! token, bound to the browser's `privates_csrf` secret and to the session cookie, and every
+//! POST is checked (its `Origin` / `Sec-Fetch-Site`, then the token) before anything changes:
+//! [`privates_admin::CsrfForm`] for the urlencoded forms, `ModelAdmin::receive` for the
+//! multipart ones. The session cookie is also `SameSite=Lax`, and no GET route changes
+//! anything.
 
 pub mod admin;
 pub mod pages;

@@ -1,10 +1,15 @@
-//! Rendering: the layout every page shares and the HTML error pages.
+//! Rendering: the layout every page shares and the HTML error pages. Every page carries a
+//! CSRF token (its logout form and any other form post it), and the page routes carry
+//! privates-admin's security headers ([`privates_admin::pages::admin_headers`]).
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use loco_rs::{Error, Result};
-use privates_admin::pages::{ErrorPage, Page};
+use privates_admin::{
+    CsrfToken,
+    pages::{ErrorPage, Page},
+};
 
 use crate::models::users;
 
@@ -15,10 +20,11 @@ pub const HOME: &str = "/admin/docs/iddocument/";
 /// The logout form's action.
 pub const LOGOUT: &str = "/logout";
 
-/// The layout of a page titled `title`, for `user` (`None`: anonymous).
+/// The layout of a page titled `title`, for `user` (`None`: anonymous), its forms carrying
+/// `csrf`.
 #[must_use]
-pub fn layout<'a>(title: &'a str, user: Option<&'a users::Model>) -> Page<'a> {
-    let mut page = Page::new(title);
+pub fn layout<'a>(title: &'a str, user: Option<&'a users::Model>, csrf: &'a CsrfToken) -> Page<'a> {
+    let mut page = Page::new(title).csrf_token(csrf.as_str());
     page.site_title = SITE_TITLE;
     page.home_url = HOME;
     match user {
@@ -46,6 +52,7 @@ pub fn error_page(
     status: StatusCode,
     message: &str,
     user: Option<&users::Model>,
+    csrf: &CsrfToken,
 ) -> Result<Response> {
     let title = match status {
         StatusCode::FORBIDDEN => "Permission denied",
@@ -56,7 +63,7 @@ pub fn error_page(
     render(
         status,
         &ErrorPage {
-            page: layout(title, user),
+            page: layout(title, user, csrf),
             status: status.as_u16(),
             message,
         },

@@ -1,25 +1,50 @@
 //! `GET/POST /login` and `POST /logout`: a cookie session carrying loco's JWT.
 //!
-//! The cookie is `HttpOnly; SameSite=Lax` (see the [module docs](super) on CSRF).
+//! - The cookie is `HttpOnly; SameSite=Lax`, and both forms are CSRF-checked
+//!   ([`CsrfForm`]: origin, and a token bound to the browser and its session), so another
+//!   site can neither log a user out nor log them in as someone else (login CSRF).
+//! - The token carries the user's session version ([`SESSION_VERSION_CLAIM`]); every request
+//!   compares it with the version read with the user ([`crate::auth`]). Logging out bumps the
+//!   version, so the token ends on the server too, even if a copy of the cookie survives.
+//! - A failed login costs the same for an unknown email as for a wrong password: the password
+//!   is verified against a dummy hash ([`DUMMY_HASH`]), so response times do not tell which
+//!   emails have accounts.
+
+use std::sync::LazyLock;
 
 use axum::{
-    Form,
     extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
-use privates_admin::pages::LoginPage;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use privates_admin::{CsrfForm, CsrfToken, pages::LoginPage};
+use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, sea_query::Expr};
 use serde::Deserialize;
 
 use super::pages::{HOME, layout, render};
-use crate::models::users;
+use crate::{auth, models::users};
 
 /// The session cookie's name (also in `auth.jwt.location` of the config).
 pub const COOKIE: &str = "demo_session";
 /// The login page.
 pub const LOGIN: &str = "/login";
+/// The claim of the session token that holds the user's session version.
+pub const SESSION_VERSION_CLAIM: &str = "sv";
+
+/// An Argon2 hash no password matches in practice, verified when the email is unknown so that
+/// such a login costs what a wrong password costs. Computed once ([`warm_up`] at boot).
+pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    loco_rs::hash::hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_else(|err| {
+        tracing::warn!("demo: could not compute the dummy password hash: {err}");
+        String::new()
+    })
+});
+
+/// Computes [`DUMMY_HASH`] now, so that the first failed login is not slower than the others.
+pub fn warm_up() {
+    LazyLock::force(&DUMMY_HASH);
+}
 
 /// The login page's query.
 #[derive(Debug, Deserialize)]
@@ -34,6 +59,10 @@ pub struct LoginForm {
     password: String,
     next: Option<String>,
 }
+
+/// The logout form: only its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {}
 
 /// `next` only ever leads to a path of this site: `//evil.example` or `https://...` would make
 /// the login page an open redirect.
@@ -56,11 +85,12 @@ fn login_page(
     next: &str,
     email: &str,
     error: Option<&str>,
+    csrf: &CsrfToken,
 ) -> Result<Response> {
     render(
         status,
         &LoginPage {
-            page: layout("Log in", None),
+            page: layout("Log in", None, csrf),
             action: LOGIN,
             email,
             next: Some(next),
@@ -69,29 +99,58 @@ fn login_page(
     )
 }
 
-async fn show(Query(query): Query<NextQuery>) -> Result<Response> {
-    login_page(StatusCode::OK, safe_next(query.next.as_deref()), "", None)
+async fn show(csrf: CsrfToken, Query(query): Query<NextQuery>) -> Result<Response> {
+    login_page(
+        StatusCode::OK,
+        safe_next(query.next.as_deref()),
+        "",
+        None,
+        &csrf,
+    )
 }
 
-async fn login(State(ctx): State<AppContext>, Form(form): Form<LoginForm>) -> Result<Response> {
+/// Whether `password` is `user`'s; for an unknown user the dummy hash is verified all the
+/// same, and the answer is no.
+fn password_matches(user: Option<&users::Model>, password: &str) -> bool {
+    match user {
+        Some(user) => loco_rs::hash::verify_password(password, &user.password),
+        None => {
+            let _ = loco_rs::hash::verify_password(password, &DUMMY_HASH);
+            false
+        }
+    }
+}
+
+async fn login(
+    State(ctx): State<AppContext>,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim();
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email))
         .one(&ctx.db)
         .await?;
-    let Some(user) = user.filter(|u| loco_rs::hash::verify_password(&form.password, &u.password))
-    else {
+    // One password verification either way: an unknown email is as slow as a wrong password.
+    let matches = password_matches(user.as_ref(), &form.password);
+    let Some(user) = user.filter(|_| matches) else {
         return login_page(
             StatusCode::UNAUTHORIZED,
             next,
             email,
             Some("Please enter the correct email and password."),
+            &csrf,
         );
     };
     let jwt = ctx.config.get_jwt_config()?;
+    let mut claims = serde_json::Map::new();
+    claims.insert(
+        SESSION_VERSION_CLAIM.to_owned(),
+        serde_json::Value::from(user.session_version),
+    );
     let token = loco_rs::auth::jwt::JWT::new(&jwt.secret)
-        .generate_token(jwt.expiration, user.pid.to_string(), serde_json::Map::new())
+        .generate_token(jwt.expiration, user.pid.to_string(), claims)
         .map_err(|err| Error::Message(err.to_string()))?;
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
@@ -104,21 +163,39 @@ async fn login(State(ctx): State<AppContext>, Form(form): Form<LoginForm>) -> Re
     Ok(response)
 }
 
-async fn logout() -> Response {
+async fn logout(
+    State(ctx): State<AppContext>,
+    parts: Parts,
+    CsrfForm(_): CsrfForm<LogoutForm>,
+) -> Result<Response> {
+    // Every token of this user issued so far stops working (also a copied cookie).
+    if let Some(user) = auth::current_user(&parts, &ctx).await? {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::SessionVersion,
+                Expr::col(users::Column::SessionVersion).add(1),
+            )
+            .filter(users::Column::Id.eq(user.id))
+            .exec(&ctx.db)
+            .await?;
+    }
     let mut response = Redirect::to(LOGIN).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("demo_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
-    response
+    Ok(response)
 }
 
-/// The session routes.
+/// The session routes, with privates-admin's security headers.
 #[must_use]
 pub fn routes() -> Routes {
     Routes::new()
         .add(LOGIN, get(show).post(login))
         .add("/logout", post(logout))
+        .layer(axum::middleware::map_response(
+            privates_admin::pages::admin_headers,
+        ))
 }
 
 #[cfg(test)]

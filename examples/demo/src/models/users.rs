@@ -19,6 +19,9 @@ pub struct Model {
     pub password: String,
     /// Holds every permission.
     pub is_superuser: bool,
+    /// Bumped when the user logs out: session tokens carrying an older version are refused
+    /// (see `controllers::session`).
+    pub session_version: i32,
 }
 
 /// Relations of users.

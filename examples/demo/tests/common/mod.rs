@@ -221,16 +221,29 @@ impl Demo {
 
     // --- HTTP ------------------------------------------------------------------------------
 
-    /// Logs in through the login form; the `demo_session=<jwt>` cookie pair.
+    /// Logs in through the login form (its CSRF token included, as a browser sends it); the
+    /// `Cookie` header of the session: `demo_session=<jwt>; privates_csrf=<secret>`.
     pub(crate) async fn login(&self, email: &str, password: &str) -> String {
+        let (csrf_cookie, token) = csrf_for(&self.base, None).await;
         let response = client()
             .post(self.url("/login"))
-            .form(&[("email", email), ("password", password)])
+            .header(header::COOKIE, &csrf_cookie)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", token.as_str()),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
-        session_cookie(&response).expect("a session cookie")
+        let session = session_cookie(&response).expect("a session cookie");
+        format!("{session}; {csrf_cookie}")
+    }
+
+    /// A CSRF token for the browser and session of `cookie` (from a page's form).
+    pub(crate) async fn csrf_token(&self, cookie: &str) -> String {
+        csrf_for(&self.base, Some(cookie)).await.1
     }
 
     /// GETs `path` as a browser would (`Accept: text/html`), with `cookie` if any.
@@ -362,6 +375,7 @@ impl Demo {
             email: Set(email.to_owned()),
             password: Set(loco_rs::hash::hash_password(password).unwrap()),
             is_superuser: Set(false),
+            session_version: Set(0),
             ..Default::default()
         }
         .insert(&db)
@@ -535,16 +549,73 @@ pub(crate) fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// POSTs the multipart `form` to `url` as `cookie`, as the admin's HTML form does.
+/// POSTs the multipart `form` to `url` as `cookie`, as the admin's HTML form does, with a
+/// CSRF token for `cookie` (in the `X-CSRFToken` header: the test's form has no token field).
 pub(crate) async fn submit(url: &str, cookie: &str, form: Form) -> reqwest::Response {
+    let token = csrf_for(origin(url), Some(cookie)).await.1;
     client()
         .post(url)
         .header(header::COOKIE, cookie)
         .header(header::ACCEPT, "text/html")
+        .header("x-csrftoken", token)
         .multipart(form)
         .send()
         .await
         .unwrap()
+}
+
+/// The name of the CSRF secret's cookie.
+pub(crate) const CSRF_COOKIE: &str = "privates_csrf";
+
+/// `scheme://host:port` of `url`.
+pub(crate) fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |at| after_scheme + at);
+    &url[..end]
+}
+
+/// The value of the first `csrf_token` field of a page.
+pub(crate) fn csrf_in(html: &str) -> Option<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = html.find(marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].to_owned())
+}
+
+/// The `privates_csrf=<secret>` pair a response sets, if it sets one.
+pub(crate) fn csrf_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{CSRF_COOKIE}=")))
+        .and_then(|value| value.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Opens the login page of the site at `base` as `cookie` (a browser with that cookie): the
+/// cookie with the CSRF secret (`cookie` itself when it had one; only the secret's pair
+/// without `cookie`) and a token of the page's form.
+pub(crate) async fn csrf_for(base: &str, cookie: Option<&str>) -> (String, String) {
+    let mut request = client().get(format!("{base}/login"));
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the login page");
+    let issued = csrf_cookie(&response);
+    let html = response.text().await.unwrap();
+    let token = csrf_in(&html).expect("a csrf_token field");
+    let cookie = match (cookie, issued) {
+        (Some(cookie), Some(issued)) => format!("{cookie}; {issued}"),
+        (Some(cookie), None) => cookie.to_owned(),
+        (None, Some(issued)) => issued,
+        (None, None) => panic!("no CSRF cookie for a new browser"),
+    };
+    (cookie, token)
 }
 
 /// The id in the `Location` of a saved form (`/admin/docs/iddocument/{id}/change/?saved=1`).
@@ -627,7 +698,8 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
+/// The CRC-32 of a PNG chunk.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffff_u32;
     for &byte in bytes {
         crc ^= u32::from(byte);
