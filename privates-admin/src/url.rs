@@ -1,16 +1,11 @@
-//! The admin's URL shapes: `{prefix}/{app}/{model}/{pk}/{field}/`, every segment
-//! percent-encoded so that no stored value can change what a link points to.
+//! The admin's URL shapes: `{prefix}/{app}/{model}/{pk}/{field}/`, built by
+//! [`privates::urls`] (every segment percent-encoded, so that no stored value can change what a
+//! link points to), under an admin prefix normalised here.
 
 use std::fmt::Write as _;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
-/// Characters kept as they are in a path segment we build: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use percent_encoding::utf8_percent_encode;
+use privates::urls::{SEGMENT, encode_segment as encode, field_path};
 
 /// A URL path prefix such as `/admin` or `/backoffice/files`: always one leading `/`, no
 /// trailing `/`, each segment percent-encoded. `""`, `"/"` and `"//"` all give the site root.
@@ -86,24 +81,11 @@ fn encode_segment(segment: &str) -> String {
 /// ```
 #[must_use]
 pub fn download_path(prefix: &UrlPrefix, app: &str, model: &str, pk: &str, field: &str) -> String {
-    format!(
-        "{}/{}/{}/{}/{}/",
-        prefix.as_str(),
-        utf8_percent_encode(app, SEGMENT),
-        utf8_percent_encode(model, SEGMENT),
-        utf8_percent_encode(pk, SEGMENT),
-        utf8_percent_encode(field, SEGMENT),
-    )
+    field_path(prefix.as_str(), app, model, &encode(pk).to_string(), field)
 }
 
 /// The route pattern of one field's download view, with `{pk}` as the axum path parameter.
 #[must_use]
 pub fn route_path(prefix: &UrlPrefix, app: &str, model: &str, field: &str) -> String {
-    format!(
-        "{}/{}/{}/{{pk}}/{}/",
-        prefix.as_str(),
-        utf8_percent_encode(app, SEGMENT),
-        utf8_percent_encode(model, SEGMENT),
-        utf8_percent_encode(field, SEGMENT),
-    )
+    field_path(prefix.as_str(), app, model, "{pk}", field)
 }

@@ -104,7 +104,6 @@ fn find_by_pk_signature(p: &TokenStream) -> TokenStream {
 pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
     let Plan {
         ident,
-        vis,
         krate,
         model,
         ..
@@ -148,13 +147,6 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let routes_doc = format!(
-        " The loco routes that download the private fields of [`{ident}`]: one `GET` (and \
-         `HEAD`) route per field that is not `no_download`, at \
-         `{{URL_PREFIX}}/{{app}}/{model}/{{pk}}/{{field}}/`, each guarded by the field's \
-         permission. Needs `{ident}: FindByPk` (derived for SeaORM models, written by hand \
-         otherwise)."
-    );
     let find = plan
         .entity
         .as_ref()
@@ -187,18 +179,6 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
             #(#consts)*
             #(#url_fns)*
             #(#widget_fns)*
-
-            #[doc = #routes_doc]
-            #[must_use]
-            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes
-            where
-                // The binder makes the bound non-global, so it is checked where the function
-                // is called, not here: a struct without `FindByPk` compiles until it asks for
-                // routes (`#![feature(trivial_bounds)]` on stable).
-                for<'__privates> Self: #p::FindByPk,
-            {
-                #p::view::model_routes::<Self>()
-            }
         }
     };
     in_block(krate, &items)
@@ -313,7 +293,7 @@ fn url_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> TokenStrea
             quote! {
                 ::core::option::Option::map(
                     #p::Field::stored_name(&Self::#handle, self),
-                    |_| #p::view::download_url(self, &Self::#handle),
+                    |_| #p::download_url(self, &Self::#handle),
                 )
             },
         )
@@ -476,9 +456,6 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
         impl #impl_generics #ident #ty_generics #bounds {
             #(#items)*
 
-            #vis fn private_media_routes() -> #p::loco_rs::controller::Routes {
-                ::core::unreachable!()
-            }
         }
     };
     in_block(&krate, &stubs)

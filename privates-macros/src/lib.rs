@@ -43,7 +43,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// assert_eq!(Model::PDF.name(), "pdf");
 /// // `/admin/docs/iddocument/7/pdf/`, or `None` when the field is empty.
 /// let url: Option<String> = model.pdf_url();
-/// // In `Hooks::routes`: `AppRoutes::with_default_routes().add_route(Model::private_media_routes())`
+/// // In `Hooks::routes`: `AppRoutes::with_default_routes().add_route(privates::routing::model_routes::<Model>())`
 /// ```
 ///
 /// (Marked `ignore` only because a doc test of this proc-macro crate cannot depend on
@@ -73,9 +73,11 @@ use syn::{DeriveInput, parse_macro_input};
 ///     `no_download`;
 ///   - with `admin` on the struct, `fn pdf_widget(&self) -> privates_admin::FileWidget<'_>`: the
 ///     admin widget, HTML-safe for askama.
-/// - `fn private_media_routes() -> loco_rs::controller::Routes`: one `GET`/`HEAD` route per
-///   downloadable field, guarded by its permission. It needs `Self: FindByPk`, checked where it
-///   is called: a plain struct without `FindByPk` still gets everything else.
+///
+/// The routes are not generated: register them with `privates::routing::model_routes::<Model>()`
+/// (or `routing::routes` for views of your own), the one way routes are registered. It needs
+/// `Model: FindByPk`, checked where it is called: a plain struct without `FindByPk` still gets
+/// everything above.
 ///
 /// Generated items have the struct's visibility and doc comments. The code is hygienic (every
 /// path absolute, `::core::primitive::str` included; bindings named `__privates_*`), so a

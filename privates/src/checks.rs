@@ -223,20 +223,19 @@ pub(crate) fn validate_s3(
     env: &Environment,
 ) -> Result<S3Settings, Error> {
     let config = PrivatesConfig {
-        storage: Some(StorageConfig::S3(storage.clone())),
         sendfile: crate::config::SendfileConfig {
             backend: Backend::Stream,
             ..Default::default()
         },
         ..PrivatesConfig::default()
     };
-    match validate(&config, env)
-        .map_err(Error::Checks)?
-        .settings
-        .storage
-    {
-        StorageSettings::S3(settings) => Ok(settings),
-        StorageSettings::Local(_) => Err(Error::Checks(CheckReport::default())),
+    let mut out = Vec::new();
+    let settings = check_s3(&config, storage, env, &mut out);
+    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+    let report = CheckReport { messages: out };
+    match settings {
+        Some(settings) if !report.has_errors() => Ok(settings),
+        _ => Err(Error::Checks(report)),
     }
 }
 
@@ -263,7 +262,7 @@ pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated,
     );
     let share = check_share(config, env, &mut out);
     let storage = match &config.storage {
-        Some(StorageConfig::S3(s3)) => check_s3(config, s3, env, &mut out),
+        Some(StorageConfig::S3(s3)) => check_s3(config, s3, env, &mut out).map(StorageSettings::S3),
         Some(StorageConfig::Local(local)) => check_local(config, Some(local), env, &mut out),
         None => check_local(config, None, env, &mut out),
     };
@@ -581,7 +580,7 @@ fn check_s3(
     storage: &S3StorageConfig,
     env: &Environment,
     out: &mut Vec<CheckMessage>,
-) -> Option<StorageSettings> {
+) -> Option<S3Settings> {
     let present = |value: &Option<String>| {
         value
             .as_deref()
@@ -666,7 +665,7 @@ fn check_s3(
             None
         }
     };
-    Some(StorageSettings::S3(S3Settings {
+    Some(S3Settings {
         bucket: bucket?,
         region: region?,
         endpoint: endpoint
@@ -676,7 +675,7 @@ fn check_s3(
         timeout: Duration::from_secs(storage.timeout),
         credentials: credentials?,
         delivery: delivery?,
-    }))
+    })
 }
 
 /// E206: the presigned URLs' lifetime, in seconds.

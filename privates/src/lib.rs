@@ -74,8 +74,5 @@ pub mod __private_0_1_0 {
     #[cfg(feature = "with-db")]
     pub use sea_orm;
 
-    /// What the generated accessors and `private_media_routes` call.
-    pub mod view {
-        pub use crate::{routing::model_routes, urls::download_url};
-    }
+    pub use crate::urls::download_url;
 }

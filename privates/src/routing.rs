@@ -13,8 +13,9 @@ use crate::{
 /// The routes of `views`: each view's download route (at its [`path`](PrivateMediaView::path))
 /// and, unless the view is [custom](PrivateMediaView::custom), its share route (at its
 /// [`share_path`](PrivateMediaView::share_path), answering 404 while share links are
-/// disabled). Register a model's views once: two views of one field would claim the same
-/// share path.
+/// disabled; several views of one field share the first one's). Register a model's routes
+/// once, by one call: `model_routes::<M>()` and an admin's `routes()` side by side claim the
+/// same share paths, which axum refuses at start-up.
 ///
 /// ```ignore
 /// AppRoutes::with_default_routes().add_route(privates::routing::routes([
@@ -25,13 +26,15 @@ use crate::{
 pub fn routes<M: PrivateMedia + FindByPk>(
     views: impl IntoIterator<Item = PrivateMediaView<M>>,
 ) -> Routes {
+    let mut shared = std::collections::HashSet::new();
     views.into_iter().fold(Routes::new(), |routes, view| {
         let (path, share_path) = (view.path(), view.share_path());
         let (download, share) = view.method_routers();
         let routes = routes.add(&path, download);
+        // Views of one field under several prefixes share one share route: the first serves.
         match share {
-            Some(share) => routes.add(&share_path, share),
-            None => routes,
+            Some(share) if shared.insert(share_path.clone()) => routes.add(&share_path, share),
+            _ => routes,
         }
     })
 }

@@ -6,14 +6,16 @@
 //! share it); privates does not check who mints. The link is
 //!
 //! ```text
-//! {URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=<unix seconds>&sig=<base64url>
+//! {URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=<unix seconds>&v=<file>&sig=<base64url>
 //! ```
 //!
 //! where `sig` is HMAC-SHA256, keyed with `share.key`, over the app and model labels, the
 //! primary key, the field, the **stored name**, the **version of the very file** stored under
-//! it ([`Opened::version`](crate::storage::Opened::version): inode, size and modification time
-//! of a local file, the ETag of an object) and the expiry (each length-prefixed, after a
-//! format tag). So:
+//! it (`v`, a fingerprint of [`Opened::version`](crate::storage::Opened::version): inode, size
+//! and modification time of a local file, the ETag of an object) and the expiry (each
+//! length-prefixed, after a format tag). The signature and the expiry are checked before the
+//! storage is touched, so a forged link costs no file open or S3 call; only then is the file
+//! opened and its fingerprint compared. So:
 //!
 //! - changing any part of the URL (the key, the field, the expiry) gives `403 Forbidden`; the
 //!   signature is compared in constant time;
@@ -21,8 +23,9 @@
 //! - replacing (or clearing) the file stops every link to the old file (`403`), even when a
 //!   later upload gets the same stored name again: the link names the file, not the name; so
 //!   does deleting the object (`403`, so a forged link cannot probe which objects exist);
-//! - an expiry further ahead than `share.max_ttl` is refused (`403`), whatever its signature:
-//!   a link minted under a longer limit does not outlive a shortened one;
+//! - an expiry further ahead than `share.max_ttl` (plus a minute for clocks that disagree) is
+//!   refused (`403`), whatever its signature: a link minted under a longer limit does not
+//!   outlive a shortened one;
 //! - without `share.key` in the config share links are disabled: minting fails with
 //!   [`ShareError::Disabled`] and the routes answer `404`.
 //!
@@ -52,6 +55,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// The shortest accepted key, in bytes (the HMAC-SHA256 block of security).
 pub const MIN_KEY_BYTES: usize = 32;
 
+/// What a link may live beyond `share.max_ttl` when checked: instances whose clocks differ
+/// by less than this agree.
+const CLOCK_SLACK: u64 = 60;
+
 /// Separates this MAC from any other use of the key, and allows a new format later (v2 signs
 /// the file's version too).
 const DOMAIN: &[u8] = b"privates-share-v2";
@@ -69,6 +76,12 @@ pub enum ShareError {
     /// The field of this object holds no file.
     #[error("the field `{field}` holds no file to share")]
     EmptyField {
+        /// The field.
+        field: &'static str,
+    },
+    /// No file is stored under the field's name (removed behind the row's back).
+    #[error("the file of the field `{field}` is missing from the storage")]
+    Missing {
         /// The field.
         field: &'static str,
     },
@@ -179,7 +192,7 @@ impl ShareKey {
             return Verdict::Forbidden;
         };
         if self.mac(parts).verify_slice(&sig).is_err()
-            || parts.expires > unix(now).saturating_add(self.max_ttl)
+            || parts.expires > unix(now).saturating_add(self.max_ttl + CLOCK_SLACK)
         {
             return Verdict::Forbidden;
         }
@@ -207,16 +220,17 @@ impl ShareKey {
         let name = shareable_name(object, field)?;
         let pk = object.pk().to_string();
         let expires = unix(expires_at);
+        let version = fingerprint(version);
         let sig = self.sign(&LinkParts {
             app: M::APP,
             model: M::MODEL,
             pk: &pk,
             field: field.name(),
             name,
-            version,
+            version: &version,
             expires,
         });
-        Ok(urls::share_url(object, field, expires, &sig))
+        Ok(urls::share_url(object, field, expires, &version, &sig))
     }
 
     /// Mints with a lifetime, bounded by `share.max_ttl`.
@@ -228,7 +242,7 @@ impl ShareKey {
         ttl: Duration,
     ) -> Result<String, ShareError> {
         let asked = ttl.as_secs();
-        if asked == 0 || asked > self.max_ttl {
+        if ttl.is_zero() || ttl > Duration::from_secs(self.max_ttl) {
             return Err(ShareError::Lifetime {
                 asked,
                 max: self.max_ttl,
@@ -237,24 +251,29 @@ impl ShareKey {
         self.url(object, field, version, SystemTime::now() + ttl)
     }
 
-    /// Checks the query string of a presented link for `field` of `object`, whose file now
-    /// has the version `version`.
+    /// Checks the query string of a presented link for `field` of `object`: its signature
+    /// and expiry. A valid link still has to [name the file](LinkedFile::is) the storage
+    /// opens.
     pub(crate) fn check<M: PrivateMedia>(
         &self,
         object: &M,
         field: &Field<M>,
-        version: &str,
         query: Option<&str>,
         now: SystemTime,
-    ) -> Verdict {
-        let Some((expires, sig)) = query.and_then(parse_query) else {
-            return Verdict::Forbidden;
+    ) -> Result<LinkedFile, Verdict> {
+        let Some(Presented {
+            expires,
+            version,
+            sig,
+        }) = query.and_then(parse_query)
+        else {
+            return Err(Verdict::Forbidden);
         };
         let Some(name) = field.stored_name(object) else {
-            return Verdict::Forbidden;
+            return Err(Verdict::Forbidden);
         };
         let pk = object.pk().to_string();
-        self.verify(
+        let verdict = self.verify(
             &LinkParts {
                 app: M::APP,
                 model: M::MODEL,
@@ -266,8 +285,36 @@ impl ShareKey {
             },
             sig,
             now,
-        )
+        );
+        match verdict {
+            Verdict::Valid => Ok(LinkedFile(version.to_owned())),
+            refused => Err(refused),
+        }
     }
+}
+
+/// The file a genuine link was minted for, by its fingerprint.
+#[derive(Debug)]
+pub(crate) struct LinkedFile(String);
+
+impl LinkedFile {
+    /// Whether the file of `version` is the one the link names (compared in constant time).
+    pub(crate) fn is(&self, version: &str) -> bool {
+        let expected = fingerprint(version);
+        self.0.len() == expected.len()
+            && self
+                .0
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
+}
+
+/// The `v` of a link: 128 bits of SHA-256 over a file's version, base64url.
+fn fingerprint(version: &str) -> String {
+    use sha2::Digest;
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(version.as_bytes())[..16])
 }
 
 /// The stored name a link to `field` of `object` would serve.
@@ -298,13 +345,25 @@ struct LinkParts<'a> {
 }
 
 /// `expires=<digits>&sig=<base64url>`, each exactly once; anything else is malformed.
-fn parse_query(query: &str) -> Option<(u64, &str)> {
+/// The parts of a presented link's query.
+#[derive(Debug, PartialEq, Eq)]
+struct Presented<'a> {
+    expires: u64,
+    version: &'a str,
+    sig: &'a str,
+}
+
+/// `expires=<digits>&v=<fingerprint>&sig=<base64url>`, each exactly once; anything else is
+/// malformed.
+fn parse_query(query: &str) -> Option<Presented<'_>> {
     let mut expires = None;
+    let mut version = None;
     let mut sig = None;
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (key, value) = pair.split_once('=')?;
         let slot = match key {
             "expires" => &mut expires,
+            "v" => &mut version,
             "sig" => &mut sig,
             _ => continue,
         };
@@ -316,7 +375,11 @@ fn parse_query(query: &str) -> Option<(u64, &str)> {
     if expires.is_empty() || !expires.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some((expires.parse().ok()?, sig?))
+    Some(Presented {
+        expires: expires.parse().ok()?,
+        version: version?,
+        sig: sig?,
+    })
 }
 
 fn unix(time: SystemTime) -> u64 {
@@ -372,12 +435,30 @@ mod tests {
 
     #[test]
     fn queries() {
-        assert_eq!(parse_query("expires=5&sig=abc"), Some((5, "abc")));
-        assert_eq!(parse_query("sig=abc&expires=5&x=1"), Some((5, "abc")));
-        assert_eq!(parse_query("expires=5&sig=abc&sig=def"), None);
-        assert_eq!(parse_query("expires=-5&sig=abc"), None);
-        assert_eq!(parse_query("expires=5"), None);
-        assert_eq!(parse_query("expires=99999999999999999999999&sig=a"), None);
+        let presented = |expires, version, sig| {
+            Some(Presented {
+                expires,
+                version,
+                sig,
+            })
+        };
+        assert_eq!(
+            parse_query("expires=5&v=f&sig=abc"),
+            presented(5, "f", "abc")
+        );
+        assert_eq!(
+            parse_query("sig=abc&v=f&expires=5&x=1"),
+            presented(5, "f", "abc")
+        );
+        assert_eq!(parse_query("expires=5&v=f&sig=abc&sig=def"), None);
+        assert_eq!(parse_query("expires=5&v=f&v=g&sig=abc"), None);
+        assert_eq!(parse_query("expires=-5&v=f&sig=abc"), None);
+        assert_eq!(parse_query("expires=5&v=f"), None);
+        assert_eq!(parse_query("expires=5&sig=abc"), None);
+        assert_eq!(
+            parse_query("expires=99999999999999999999999&v=f&sig=a"),
+            None
+        );
     }
 
     #[test]
@@ -426,8 +507,14 @@ mod tests {
             assert_eq!(key.verify(&parts, &sig, at(50)), Verdict::Forbidden);
         }
         assert_eq!(key.verify(&base, "!!", at(50)), Verdict::Forbidden);
-        // A genuine link expiring further ahead than `max_ttl` (60 s) from now is refused.
-        assert_eq!(key.verify(&base, &sig, at(40)), Verdict::Valid);
-        assert_eq!(key.verify(&base, &sig, at(39)), Verdict::Forbidden);
+        // A genuine link expiring further ahead than `max_ttl` (60 s) and the clock slack
+        // (60 s) from now is refused.
+        let far = LinkParts {
+            expires: 200,
+            ..base
+        };
+        let far_sig = key.sign(&far);
+        assert_eq!(key.verify(&far, &far_sig, at(80)), Verdict::Valid);
+        assert_eq!(key.verify(&far, &far_sig, at(79)), Verdict::Forbidden);
     }
 }

@@ -301,6 +301,8 @@ impl Privates {
     /// # Errors
     /// [`ShareError::Disabled`](crate::share::ShareError::Disabled) without `share.key`;
     /// [`ShareError::EmptyField`](crate::share::ShareError::EmptyField),
+    /// [`ShareError::Missing`](crate::share::ShareError::Missing) (nothing stored under the
+    /// name), [`Error::Storage`] when the store fails,
     /// [`ShareError::NoDownload`](crate::share::ShareError::NoDownload),
     /// [`ShareError::Lifetime`](crate::share::ShareError::Lifetime).
     pub async fn share_url<M: crate::PrivateMedia>(
@@ -312,7 +314,16 @@ impl Privates {
         let key = self.share_key().ok_or(crate::share::ShareError::Disabled)?;
         let name = crate::share::shareable_name(object, field)?;
         // The link names this very file: a later one under the same name never satisfies it.
-        let version = self.inner.files.open(name).await?.version();
+        let version = match self.inner.files.open(name).await {
+            Ok(opened) => opened.version(),
+            Err(err) if err.is_not_found() => {
+                return Err(crate::share::ShareError::Missing {
+                    field: field.name(),
+                }
+                .into());
+            }
+            Err(err) => return Err(err.into()),
+        };
         Ok(key.url_for(object, field, &version, ttl)?)
     }
 

@@ -84,6 +84,10 @@ pub fn check_url_path(value: &str, shape: UrlShape) -> Result<(), &'static str> 
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("it holds a space, a control or a non-ASCII character");
     }
+    if value.contains('\\') {
+        // Browsers read `/\host/` as `//host/`.
+        return Err("a backslash can name another host");
+    }
     if shape == UrlShape::Folder {
         if !value.ends_with('/') {
             return Err("a folder URL must end with `/`");
@@ -145,12 +149,20 @@ pub fn share_route<M: PrivateMedia>(field: &Field<M>) -> String {
     format!("{}{SHARED_SEGMENT}/", download_route(field))
 }
 
-/// A share link: the download URL followed by `shared/?expires=..&sig=..`.
+/// A share link: the download URL followed by `shared/?expires=..&v=..&sig=..` (`v` names the
+/// file, see [`share`](crate::share)).
 #[must_use]
-pub fn share_url<M: PrivateMedia>(object: &M, field: &Field<M>, expires: u64, sig: &str) -> String {
+pub fn share_url<M: PrivateMedia>(
+    object: &M,
+    field: &Field<M>,
+    expires: u64,
+    version: &str,
+    sig: &str,
+) -> String {
     format!(
-        "{}{SHARED_SEGMENT}/?expires={expires}&sig={}",
+        "{}{SHARED_SEGMENT}/?expires={expires}&v={}&sig={}",
         download_url(object, field),
+        encode_segment(version),
         encode_segment(sig)
     )
 }
@@ -194,14 +206,23 @@ mod tests {
             assert_eq!(check_url_path(url, UrlShape::Folder), Ok(()), "{url}");
         }
         for url in [
-            "private/", "/private", "", "/a b/", "/a?b/", "/a#/", "/é/", "/a\r\n/", "//x/",
+            "private/",
+            "/private",
+            "",
+            "/a b/",
+            "/a?b/",
+            "/a#/",
+            "/é/",
+            "/a\r\n/",
+            "//x/",
+            "/\\evil.example/",
         ] {
             assert!(check_url_path(url, UrlShape::Folder).is_err(), "{url}");
         }
         for url in ["/login", "/login?x=1", "/"] {
             assert_eq!(check_url_path(url, UrlShape::Page), Ok(()), "{url}");
         }
-        for url in ["login", "//evil", "/log in", "https://x/login"] {
+        for url in ["login", "//evil", "/\\evil", "/log in", "https://x/login"] {
             assert!(check_url_path(url, UrlShape::Page).is_err(), "{url}");
         }
     }

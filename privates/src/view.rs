@@ -241,26 +241,29 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(None) => return refusal::forbidden(),
             Err(err) => return internal(err),
         };
-        let Some(name) = self.field.stored_name(&object) else {
-            return refusal::forbidden();
-        };
-        // The file is opened first: the link must name this very file, not just its name.
-        let opened = match privates.files().open(name).await {
-            Ok(opened) => opened,
-            Err(err) if err.is_not_found() => return refusal::forbidden(),
-            Err(err) => return internal(err),
-        };
-        match key.check(
+        // The signature and the expiry first: a forged link costs no file open or S3 call.
+        let linked = match key.check(
             &object,
             &self.field,
-            &opened.version(),
             parts.uri.query(),
             std::time::SystemTime::now(),
         ) {
-            Verdict::Valid => {}
-            Verdict::Forbidden => return refusal::forbidden(),
-            Verdict::Expired => return (StatusCode::GONE, "this link has expired").into_response(),
-        }
+            Ok(linked) => linked,
+            Err(Verdict::Expired) => {
+                return (StatusCode::GONE, "this link has expired").into_response();
+            }
+            Err(_) => return refusal::forbidden(),
+        };
+        let Some(name) = self.field.stored_name(&object) else {
+            return refusal::forbidden();
+        };
+        // Then the link must name this very file, not just its name.
+        let opened = match privates.files().open(name).await {
+            Ok(opened) if linked.is(&opened.version()) => opened,
+            Ok(_) => return refusal::forbidden(),
+            Err(err) if err.is_not_found() => return refusal::forbidden(),
+            Err(err) => return internal(err),
+        };
         let delivered = privates
             .deliver(parts, opened, &self.sendfile_options())
             .await;

@@ -148,7 +148,7 @@ fn main() {
         assert!(field.spec.upload_to.validate().is_ok());
     }
     let _ = scan.image_widget();
-    let _ = shadowed::Scan::private_media_routes();
+    let _ = privates::routing::model_routes::<shadowed::Scan>();
     let plain = shadowed::Plain {
         id: 1,
         file: String::new(),

@@ -47,5 +47,5 @@ fn main() {
         Some("/admin/docs/iddocument/7/mugshot/")
     );
     assert_eq!(IdDocument::MUGSHOT.stored_name(&doc), Some("mugshots/2024/a.png"));
-    let _routes = IdDocument::private_media_routes();
+    let _routes = privates::routing::model_routes::<IdDocument>();
 }

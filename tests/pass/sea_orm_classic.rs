@@ -78,5 +78,5 @@ fn main() {
         doc.mugshot_url().as_deref(),
         Some("/admin/docs/iddocument/3/mugshot/")
     );
-    let _routes = id_document::Model::private_media_routes();
+    let _routes = privates::routing::model_routes::<id_document::Model>();
 }

@@ -72,5 +72,5 @@ fn main() {
     assert_eq!(document::Model::PDF.spec.view.filename, Some("document.pdf"));
     let ex = doc.into_ex();
     assert_eq!(ex.pdf_url().as_deref(), Some("/admin/accounts/document/5/pdf/"));
-    let _routes = document::Model::private_media_routes();
+    let _routes = privates::routing::model_routes::<document::Model>();
 }

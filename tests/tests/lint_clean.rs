@@ -122,10 +122,10 @@ fn expansions_are_used() {
     assert!(invoice.type_url().is_none());
     assert_eq!(Invoice::SCAN.name(), "scan");
     assert_eq!(Invoice::TYPE.name(), "type");
-    let _ = Invoice::private_media_routes();
-    let _ = entities::document::Model::private_media_routes();
-    let _ = entities::user::Model::private_media_routes();
-    let _ = entities::user::ModelEx::private_media_routes();
+    let _ = privates::routing::model_routes::<Invoice>();
+    let _ = privates::routing::model_routes::<entities::document::Model>();
+    let _ = privates::routing::model_routes::<entities::user::Model>();
+    let _ = privates::routing::model_routes::<entities::user::ModelEx>();
     assert_eq!(entities::user::ModelEx::AVATAR.name(), "avatar");
     let note = Note {
         id: 1,

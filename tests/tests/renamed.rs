@@ -19,7 +19,7 @@ fn renamed_dependency() {
         invoice.pdf_url().as_deref(),
         Some("/admin/billing/invoice/9/pdf/")
     );
-    let routes = Invoice::private_media_routes();
+    let routes = privates::routing::model_routes::<Invoice>();
     let uris: Vec<&str> = routes.handlers.iter().map(|h| h.uri.as_str()).collect();
     assert_eq!(
         uris,

@@ -179,11 +179,11 @@ impl World {
         root.apply(&mut config);
         Privates::new(config, HeaderUsers).unwrap().install(&ctx);
 
-        let mut routes = id_document::Model::private_media_routes();
-        for handler in report::Model::private_media_routes()
+        let mut routes = privates::routing::model_routes::<id_document::Model>();
+        for handler in privates::routing::model_routes::<report::Model>()
             .handlers
             .into_iter()
-            .chain(passport::Model::private_media_routes().handlers)
+            .chain(privates::routing::model_routes::<passport::Model>().handlers)
         {
             routes = routes.add(&handler.uri, handler.method);
         }

@@ -12,6 +12,5 @@ fn main() {
     let doc = Doc { id: 1, pdf: String::new() };
     let _ = Doc::PDF.name();
     let _ = doc.pdf_url();
-    let _ = Doc::private_media_routes();
     let _ = <Doc as PrivateMedia>::fields();
 }

@@ -14,6 +14,5 @@ fn main() {
     let _ = Doc::<i32>::PDF.name();
     let _ = doc.pdf_url();
     let _ = doc.pk();
-    let _ = Doc::<i32>::private_media_routes();
     let _ = <Doc<i32> as PrivateMedia>::fields();
 }

@@ -11,5 +11,5 @@ fn main() {
     // Everything but the routes works without `FindByPk`.
     let doc = Doc { id: 1, pdf: "a.pdf".to_owned() };
     let _ = doc.pdf_url();
-    let _ = Doc::private_media_routes();
+    let _ = privates::routing::model_routes::<Doc>();
 }

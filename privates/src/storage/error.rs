@@ -90,9 +90,9 @@ pub enum StorageError {
     /// refused the complete file; nothing was stored.
     #[error("the file was refused before it was stored: {0}")]
     Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Any other input/output error, on the stored name `name` (or, when empty, on the
-    /// storage folder as a whole).
-    #[error("private storage I/O error on {}: {source}", Shown(.name))]
+    /// Any other input/output error, on the stored name `name` (empty for the storage as a
+    /// whole: listing its temporary files, a worker task that failed).
+    #[error("private storage I/O error{}: {source}", OnName(.name))]
     Io {
         /// The stored name being worked on.
         name: String,
@@ -222,6 +222,19 @@ pub enum NameError {
         "no valid file name can be derived from it (only `-`, `_`, `.`, letters and digits are kept)"
     )]
     NoValidFilename,
+}
+
+/// ` on <name>`, or nothing for the storage as a whole.
+struct OnName<'a>(&'a str);
+
+impl fmt::Display for OnName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " on {}", Shown(self.0))
+        }
+    }
 }
 
 /// Displays an untrusted name escaped (as a Rust string literal) and shortened, so that a

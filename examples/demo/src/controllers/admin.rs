@@ -28,7 +28,7 @@ use axum::{
 };
 use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
-use privates::{Field, Privates};
+use privates::{Field, Privates, share::ShareError};
 use privates_admin::{
     CsrfToken, Markup, ModelAdmin, Submission, UploadError,
     csrf::checked_form,
@@ -510,13 +510,25 @@ async fn share(
         );
     }
     let privates = Privates::from_ctx(&ctx)?;
-    let Some(path) = admin.share_url(&privates, &doc, field, SHARE_TTL).await? else {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This file cannot be shared.",
-            Some(&user),
-            &csrf,
-        );
+    let path = match admin.share_url(&privates, &doc, field, SHARE_TTL).await {
+        Ok(Some(path)) => path,
+        Ok(None) => {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "This file cannot be shared.",
+                Some(&user),
+                &csrf,
+            );
+        }
+        Err(privates::Error::Share(ShareError::Missing { .. })) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "The file is missing from the storage.",
+                Some(&user),
+                &csrf,
+            );
+        }
+        Err(err) => return Err(err.into()),
     };
     let url = absolute_url(&ctx, &parts, &path);
     let link_label = format!("Share link for {}", label(field));
