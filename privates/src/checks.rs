@@ -22,6 +22,7 @@
 //! | `privates.E209` | error | `storage.endpoint` is set but not an `http://` or `https://` URL |
 //! | `privates.E210` | error | `storage.timeout` is 0 with the s3 storage (every call would time out) |
 //! | `privates.E211` | error | `share.max_ttl` is 0 (no link could be minted) |
+//! | `privates.E301` | error | a registered model's `upload_to` pattern breaks the naming rules ([`PrivatesInitializer::model`](crate::PrivatesInitializer::model)) |
 //!
 //! One function judges the configuration: [`validate`], given the block and the
 //! [`Environment`] it runs in (loco's static assets and JWT secret, the S3 credentials, read
@@ -164,6 +165,32 @@ pub struct Environment {
     /// The S3 credentials of the process environment, for a storage without credentials set
     /// in code (`privates.E203`).
     pub s3_credentials: Option<S3Credentials>,
+    /// The models registered with the initializer, whose `upload_to` patterns are checked
+    /// (`privates.E301`).
+    pub models: Vec<ModelFields>,
+}
+
+/// A model's private fields, for the check of their `upload_to` patterns (`privates.E301`):
+/// the derive runs the same rules at compile time, so this catches what a hand-written
+/// [`PrivateMedia`](crate::PrivateMedia) impl got wrong before a user's upload does.
+#[derive(Clone, Debug)]
+pub struct ModelFields {
+    label: String,
+    fields: Vec<(&'static str, crate::UploadTo)>,
+}
+
+impl ModelFields {
+    /// The private fields of `M`.
+    #[must_use]
+    pub fn of<M: crate::PrivateMedia>() -> Self {
+        Self {
+            label: format!("{}.{}", M::APP, M::MODEL),
+            fields: M::fields()
+                .iter()
+                .map(|field| (field.name(), field.spec.upload_to))
+                .collect(),
+        }
+    }
 }
 
 impl Environment {
@@ -176,12 +203,14 @@ impl Environment {
         }
     }
 
-    /// A loco app's: its static assets and JWT secret, and the process's S3 credentials.
+    /// A loco app's: its static assets and JWT secret, the process's S3 credentials, and the
+    /// app's registered `models`.
     #[must_use]
-    pub fn from_loco(loco: &loco_rs::config::Config) -> Self {
+    pub fn from_loco(loco: &loco_rs::config::Config, models: &[ModelFields]) -> Self {
         Self {
             static_assets: StaticAssets::from_loco(loco),
             jwt_secret: jwt_secret(loco),
+            models: models.to_vec(),
             ..Self::process()
         }
     }
@@ -206,14 +235,18 @@ pub struct Validated {
     pub warnings: CheckReport,
 }
 
-/// The checks of a loco app: reads `initializers.privates`, gathers the [`Environment`] and
-/// [`validate`]s. Boot, `cargo loco doctor` and the `privates_check` task call this.
+/// The checks of a loco app and its registered `models`: reads `initializers.privates`,
+/// gathers the [`Environment`] and [`validate`]s. Boot, `cargo loco doctor` and the
+/// `privates_check` task call this.
 ///
 /// # Errors
 /// [`Error::Config`] for a malformed block, [`Error::Checks`] when a check fails.
-pub fn check_loco(loco: &loco_rs::config::Config) -> Result<Validated, Error> {
+pub fn check_loco(
+    loco: &loco_rs::config::Config,
+    models: &[ModelFields],
+) -> Result<Validated, Error> {
     let config = PrivatesConfig::from_loco(loco)?;
-    validate(&config, &Environment::from_loco(loco)).map_err(Error::Checks)
+    validate(&config, &Environment::from_loco(loco, models)).map_err(Error::Checks)
 }
 
 /// The checks of an S3 storage alone (E201–E203, E209, E210), for a storage built without a
@@ -261,6 +294,7 @@ pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated,
         &mut out,
     );
     let share = check_share(config, env, &mut out);
+    check_models(env, &mut out);
     let storage = match &config.storage {
         Some(StorageConfig::S3(s3)) => check_s3(config, s3, env, &mut out).map(StorageSettings::S3),
         Some(StorageConfig::Local(local)) => check_local(config, Some(local), env, &mut out),
@@ -298,6 +332,24 @@ fn warning(id: &'static str, key: &'static str, message: String, hint: String) -
         key,
         message,
         hint,
+    }
+}
+
+/// `privates.E301`: every registered model's `upload_to` patterns pass the naming rules.
+fn check_models(env: &Environment, out: &mut Vec<CheckMessage>) {
+    for model in &env.models {
+        for (field, upload_to) in &model.fields {
+            if let Err(err) = upload_to.validate() {
+                out.push(error(
+                    "privates.E301",
+                    "upload_to",
+                    format!("the field `{}.{field}`: {err}", model.label),
+                    "fix the field's `upload_to` in its `PrivateMedia` impl (`#[derive]` checks \
+                     it at compile time)"
+                        .to_string(),
+                ));
+            }
+        }
     }
 }
 

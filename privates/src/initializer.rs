@@ -10,7 +10,7 @@ use loco_rs::{
 };
 
 use crate::{
-    checks,
+    checks::{self, ModelFields},
     config::INITIALIZER_KEY,
     error::Error,
     permissions::{Authorizer, DynAuthorizer},
@@ -29,6 +29,7 @@ use crate::{
 /// fix; warnings are logged. `cargo loco doctor` runs the same checks.
 pub struct PrivatesInitializer {
     authorizer: Arc<dyn DynAuthorizer>,
+    models: Vec<ModelFields>,
 }
 
 impl PrivatesInitializer {
@@ -37,7 +38,17 @@ impl PrivatesInitializer {
     pub fn new(authorizer: impl Authorizer) -> Self {
         Self {
             authorizer: Arc::new(authorizer),
+            models: Vec::new(),
         }
+    }
+
+    /// Checks `M`'s `upload_to` patterns at boot and in `cargo loco doctor`
+    /// (`privates.E301`). Derived models are checked at compile time already; register a
+    /// model whose [`PrivateMedia`](crate::PrivateMedia) impl is written by hand.
+    #[must_use]
+    pub fn model<M: crate::PrivateMedia>(mut self) -> Self {
+        self.models.push(ModelFields::of::<M>());
+        self
     }
 }
 
@@ -48,7 +59,7 @@ impl Initializer for PrivatesInitializer {
     }
 
     async fn before_run(&self, ctx: &AppContext) -> loco_rs::Result<()> {
-        let privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer))?;
+        let privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer), &self.models)?;
         tracing::info!(
             backend = privates.delivery().backend().name(),
             storage = match privates.files() {
@@ -73,13 +84,13 @@ impl Initializer for PrivatesInitializer {
     }
 
     async fn check(&self, ctx: &AppContext) -> loco_rs::Result<Option<Check>> {
-        Ok(Some(doctor_check(&ctx.config)))
+        Ok(Some(doctor_check(&ctx.config, &self.models)))
     }
 }
 
 /// The doctor's view of the checks: not ok when a check errs or the block is malformed.
-pub(crate) fn doctor_check(loco: &loco_rs::config::Config) -> Check {
-    let (status, message, report) = match checks::check_loco(loco) {
+pub(crate) fn doctor_check(loco: &loco_rs::config::Config, models: &[ModelFields]) -> Check {
+    let (status, message, report) = match checks::check_loco(loco, models) {
         Err(Error::Checks(report)) => (
             CheckStatus::NotOk,
             format!("{} finding(s)", report.messages.len()),

@@ -64,17 +64,18 @@ impl Privates {
         config: &loco_rs::config::Config,
         authorizer: impl Authorizer,
     ) -> Result<Self, Error> {
-        Self::boot(config, Arc::new(authorizer))
+        Self::boot(config, Arc::new(authorizer), &[])
     }
 
     /// The initializer's and [`from_loco`](Self::from_loco)'s one way in.
     pub(crate) fn boot(
         config: &loco_rs::config::Config,
         authorizer: Arc<dyn DynAuthorizer>,
+        models: &[crate::checks::ModelFields],
     ) -> Result<Self, Error> {
         Self::build(
             PrivatesConfig::from_loco(config)?,
-            Environment::from_loco(config),
+            Environment::from_loco(config, models),
             authorizer,
         )
     }

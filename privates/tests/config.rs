@@ -345,3 +345,63 @@ async fn boot_refuses_a_share_key_that_is_the_jwt_secret() {
         .unwrap();
     assert!(Privates::from_ctx(&ctx).is_ok());
 }
+
+/// A hand-written model whose `upload_to` the storage would refuse (the derive refuses it at
+/// compile time).
+#[derive(Debug)]
+struct Handmade {
+    id: i32,
+    scan: String,
+}
+
+static ESCAPING: privates::FieldSpec = privates::FieldSpec {
+    upload_to: privates::UploadTo::Pattern("../%Y/"),
+    ..privates::FieldSpec::file("scan")
+};
+static HANDMADE_FIELDS: [privates::Field<Handmade>; 1] = [privates::Field {
+    spec: &ESCAPING,
+    get: |m| Some(m.scan.as_str()),
+}];
+
+impl privates::PrivateMedia for Handmade {
+    type Pk = i32;
+    const APP: &'static str = "docs";
+    const MODEL: &'static str = "handmade";
+    const PERMISSION: &'static str = "docs.can_change_handmade";
+    fn fields() -> &'static [privates::Field<Self>] {
+        &HANDMADE_FIELDS
+    }
+    fn pk(&self) -> i32 {
+        self.id
+    }
+}
+
+#[tokio::test]
+async fn boot_checks_the_registered_models_upload_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx_with(&good_block(dir.path(), "development")).await;
+    let initializer = PrivatesInitializer::new(HeaderUsers).model::<Handmade>();
+    let err = initializer.before_run(&ctx).await.unwrap_err().to_string();
+    assert!(err.contains("privates.E301"), "{err}");
+    assert!(err.contains("docs.handmade.scan"), "{err}");
+    assert!(Privates::from_ctx(&ctx).is_err(), "nothing installed");
+    let doctor = initializer.check(&ctx).await.unwrap().unwrap();
+    assert_eq!(doctor.status, CheckStatus::NotOk);
+    assert!(
+        doctor
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("privates.E301")),
+        "{:?}",
+        doctor.description
+    );
+    // Unregistered, it is not judged (derived models were checked when they compiled).
+    let _ = Handmade {
+        id: 1,
+        scan: String::new(),
+    };
+    PrivatesInitializer::new(HeaderUsers)
+        .before_run(&ctx)
+        .await
+        .unwrap();
+}

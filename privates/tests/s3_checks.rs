@@ -335,7 +335,7 @@ fn e208_the_share_key_is_the_jwt_secret() {
     });
     let report = checks::run(
         &config,
-        &Environment::from_loco(&loco_with_jwt_secret(&format!(" {SHARE_KEY}\n"))),
+        &Environment::from_loco(&loco_with_jwt_secret(&format!(" {SHARE_KEY}\n")), &[]),
     );
     assert_eq!(
         report.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
@@ -359,14 +359,14 @@ fn e208_the_share_key_is_the_jwt_secret() {
     assert!(
         !checks::run(
             &config,
-            &Environment::from_loco(&loco_with_jwt_secret(other))
+            &Environment::from_loco(&loco_with_jwt_secret(other), &[])
         )
         .has_errors()
     );
     assert!(
         !checks::run(
             &config,
-            &Environment::from_loco(&loco_rs::tests_cfg::config::test_config())
+            &Environment::from_loco(&loco_rs::tests_cfg::config::test_config(), &[])
         )
         .has_errors()
     );
