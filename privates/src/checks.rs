@@ -287,12 +287,17 @@ pub fn run(config: &PrivatesConfig, env: &Environment) -> CheckReport {
 /// The report, errors first, when at least one finding is an error.
 pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated, CheckReport> {
     let mut out = Vec::new();
-    let login_url = check_url(
-        "initializers.privates.login_url",
-        &config.login_url,
-        UrlShape::Page,
-        &mut out,
-    );
+    // `Some(None)`: no login page (switched off); `None`: a check failed.
+    let login_url = match &config.login_url {
+        Some(url) => check_url(
+            "initializers.privates.login_url",
+            url,
+            UrlShape::Page,
+            &mut out,
+        )
+        .map(Some),
+        None => Some(None),
+    };
     let share = check_share(config, env, &mut out);
     check_models(env, &mut out);
     let storage = match &config.storage {

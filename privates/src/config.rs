@@ -171,9 +171,10 @@ pub struct PrivatesConfig {
     #[serde(default)]
     pub sendfile: SendfileConfig,
     /// Where an anonymous browser is sent, with `?next=<the requested path>` (Django's
-    /// `LOGIN_URL`).
+    /// `LOGIN_URL`); `login_url: null` switches the redirect off, so every anonymous request
+    /// gets 401 (an API with no login page).
     #[serde(default = "default_login_url")]
-    pub login_url: String,
+    pub login_url: Option<String>,
     /// The app's public media folder, if it serves one (Django's `MEDIA_ROOT` / `MEDIA_URL`):
     /// only used by the checks to warn when private and public files share a folder.
     #[serde(default)]
@@ -459,8 +460,9 @@ impl Default for PrivatesConfig {
     }
 }
 
-fn default_login_url() -> String {
-    "/login".to_string()
+#[allow(clippy::unnecessary_wraps)] // serde's `default` wants the field's type
+fn default_login_url() -> Option<String> {
+    Some("/login".to_string())
 }
 
 fn default_base_url() -> String {

@@ -15,15 +15,15 @@ use crate::{config::S3Credentials, share::ShareKey};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub(crate) storage: StorageSettings,
-    pub(crate) login_url: String,
+    pub(crate) login_url: Option<String>,
     pub(crate) share: Option<ShareKey>,
 }
 
 impl Settings {
-    /// Where an anonymous browser is sent (`login_url`).
+    /// Where an anonymous browser is sent (`login_url`); `None` when switched off.
     #[must_use]
-    pub fn login_url(&self) -> &str {
-        &self.login_url
+    pub fn login_url(&self) -> Option<&str> {
+        self.login_url.as_deref()
     }
 }
 

@@ -150,9 +150,9 @@ impl Privates {
         &self.inner.config
     }
 
-    /// Where an anonymous browser is sent (`login_url`).
+    /// Where an anonymous browser is sent (`login_url`); `None` when switched off (an API).
     #[must_use]
-    pub fn login_url(&self) -> &str {
+    pub fn login_url(&self) -> Option<&str> {
         self.inner.settings.login_url()
     }
 

@@ -172,7 +172,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     pub async fn respond(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
         let privates = match Privates::from_ctx(ctx) {
             Ok(privates) => privates,
-            Err(err) => return internal(err),
+            Err(err) => return internal(parts, err),
         };
         match self.download(ctx, &privates, parts, pk).await {
             Ok(response) | Err(response) => response,
@@ -189,35 +189,38 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         let user = match privates
             .authorize(parts, ctx, &self.permission)
             .await
-            .map_err(internal)?
+            .map_err(|err| internal(parts, err))?
         {
             Ok(user) => user,
             Err(refused) => {
                 return Err(refused
                     .refusal(parts, privates.login_url())
-                    .unwrap_or_else(refusal::forbidden));
+                    .unwrap_or_else(|| refusal::refuse(parts, StatusCode::FORBIDDEN)));
             }
         };
         let Ok(pk) = M::Pk::from_str(pk) else {
-            return Err(refusal::not_found());
+            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
         };
-        let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(internal)? else {
-            return Err(refusal::not_found());
+        let Some(object) = M::find_by_pk(ctx, &pk)
+            .await
+            .map_err(|err| internal(parts, err))?
+        else {
+            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
         };
         if !privates
             .may_access(&user, &self.permission, &object, &self.field, ctx)
             .await
-            .map_err(internal)?
+            .map_err(|err| internal(parts, err))?
         {
-            return Err(refusal::forbidden());
+            return Err(refusal::refuse(parts, StatusCode::FORBIDDEN));
         }
         let Some(name) = self.field.stored_name(&object) else {
-            return Err(refusal::not_found());
+            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
         };
         let delivered = privates
             .sendfile(parts, name, &self.sendfile_options())
             .await;
-        Ok(self.answer(delivered, "download"))
+        Ok(self.answer(parts, delivered, "download"))
     }
 
     /// Answers one request on the share route: the signed link decides, nobody logs in. A
@@ -226,20 +229,20 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     pub async fn respond_shared(&self, ctx: &AppContext, parts: &Parts, pk: &str) -> Response {
         let privates = match Privates::from_ctx(ctx) {
             Ok(privates) => privates,
-            Err(err) => return internal(err),
+            Err(err) => return internal(parts, err),
         };
         let Some(key) = privates.share_key() else {
-            return refusal::not_found();
+            return refusal::refuse(parts, StatusCode::NOT_FOUND);
         };
         // Every way a link can fail to match answers alike (403): a forged link learns
         // nothing about which objects exist or hold files.
         let Ok(pk) = M::Pk::from_str(pk) else {
-            return refusal::forbidden();
+            return refusal::refuse(parts, StatusCode::FORBIDDEN);
         };
         let object = match M::find_by_pk(ctx, &pk).await {
             Ok(Some(object)) => object,
-            Ok(None) => return refusal::forbidden(),
-            Err(err) => return internal(err),
+            Ok(None) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
+            Err(err) => return internal(parts, err),
         };
         // The signature and the expiry first: a forged link costs no file open or S3 call.
         let linked = match key.check(
@@ -250,24 +253,24 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         ) {
             Ok(linked) => linked,
             Err(Verdict::Expired) => {
-                return (StatusCode::GONE, "this link has expired").into_response();
+                return refusal::refuse(parts, StatusCode::GONE);
             }
-            Err(_) => return refusal::forbidden(),
+            Err(_) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
         };
         let Some(name) = self.field.stored_name(&object) else {
-            return refusal::forbidden();
+            return refusal::refuse(parts, StatusCode::FORBIDDEN);
         };
         // Then the link must name this very file, not just its name.
         let opened = match privates.files().open(name).await {
             Ok(opened) if linked.is(&opened.version()) => opened,
-            Ok(_) => return refusal::forbidden(),
-            Err(err) if err.is_not_found() => return refusal::forbidden(),
-            Err(err) => return internal(err),
+            Ok(_) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
+            Err(err) if err.is_not_found() => return refusal::refuse(parts, StatusCode::FORBIDDEN),
+            Err(err) => return internal(parts, err),
         };
         let delivered = privates
             .deliver(parts, opened, &self.sendfile_options())
             .await;
-        let mut response = self.answer(delivered, "shared download");
+        let mut response = self.answer(parts, delivered, "shared download");
         // The signed URL must not travel on in a Referer from an inline document.
         response.headers_mut().insert(
             http::header::REFERRER_POLICY,
@@ -286,7 +289,12 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     }
 
     /// The last step of both routes: the delivery's answer, or the refusal it became.
-    fn answer(&self, delivered: Result<Response, SendfileError>, what: &str) -> Response {
+    fn answer(
+        &self,
+        parts: &Parts,
+        delivered: Result<Response, SendfileError>,
+        what: &str,
+    ) -> Response {
         match delivered {
             Ok(response) => response,
             Err(err) => {
@@ -296,15 +304,15 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
                     field = self.field.name(),
                     "{what} refused: {err}"
                 );
-                err.into_response()
+                refusal::refuse(parts, err.status())
             }
         }
     }
 }
 
-fn internal(err: impl std::fmt::Display) -> Response {
+fn internal(parts: &Parts, err: impl std::fmt::Display) -> Response {
     tracing::error!("download failed: {err}");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    refusal::refuse(parts, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Which answer a [`Handle`] gives.

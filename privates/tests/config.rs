@@ -58,7 +58,7 @@ fn a_full_block_parses() {
     );
     assert_eq!(config.sendfile.backend, Backend::Nginx);
     assert_eq!(config.sendfile.url.as_deref(), Some("/protected/"));
-    assert_eq!(config.login_url, "/auth/login");
+    assert_eq!(config.login_url.as_deref(), Some("/auth/login"));
 }
 
 #[test]
@@ -69,7 +69,9 @@ fn defaults_are_documented_values() {
         "/private-media/"
     );
     assert_eq!(config.sendfile.backend, Backend::Development);
-    assert_eq!(config.login_url, "/login");
+    assert_eq!(config.login_url.as_deref(), Some("/login"));
+    let off = parse("storage:\n  location: x\nlogin_url: null\n").unwrap();
+    assert_eq!(off.login_url, None);
 }
 
 #[test]
@@ -161,7 +163,7 @@ fn each_check_fires_on_its_condition_only() {
     c.storage.as_mut().unwrap().as_local_mut().unwrap().base_url = "private-media".to_string();
     assert_eq!(ids(&c, None), ["privates.E103", "privates.W003"]);
     let mut c = ok.clone();
-    c.login_url = "https://evil.example/login".to_string();
+    c.login_url = Some("https://evil.example/login".to_string());
     assert_eq!(ids(&c, None), ["privates.E103"]);
 }
 

@@ -122,12 +122,68 @@ async fn anonymous_browser_is_sent_to_login_with_next() {
     expect(response, StatusCode::FOUND).await;
 }
 
+/// An API client (`Accept: application/json`) gets every refusal in loco's JSON error shape;
+/// anyone else plain text.
+#[tokio::test]
+async fn api_clients_get_refusals_in_locos_json_shape() {
+    let world = world(Backend::Development).await;
+    let json = ("accept", "application/json");
+    for (path, user, status, error) in [
+        (pdf("1"), None, StatusCode::UNAUTHORIZED, "unauthorized"),
+        (pdf("1"), Some("viewer"), StatusCode::FORBIDDEN, "forbidden"),
+        (
+            pdf("999"),
+            Some("clerk"),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (pdf("x"), Some("clerk"), StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let response = world.get(&path, user, &[json]).await;
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(&expect(response, status).await).unwrap();
+        assert_eq!(body["error"], error, "{path}: {body}");
+        assert!(body["description"].is_string(), "{body}");
+        // The same refusal without asking for JSON is plain text.
+        let response = world.get(&path, user, &[]).await;
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain"),
+            "{path}"
+        );
+        expect(response, status).await;
+    }
+}
+
+/// With `login_url: null` (an API without a login page) a browser gets 401, never a redirect.
+#[tokio::test]
+async fn a_switched_off_login_url_never_redirects() {
+    let world = World::start_with(Backend::Development, model_routes::<Doc>(), |config| {
+        config.login_url = None;
+    })
+    .await;
+    let response = world
+        .get(&pdf("1"), None, &[("accept", "text/html,*/*;q=0.8")])
+        .await;
+    assert_eq!(response.headers().get("location"), None);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    expect(response, StatusCode::UNAUTHORIZED).await;
+}
+
 #[tokio::test]
 async fn login_url_with_a_query_gets_next_appended() {
     let ctx = loco_rs::tests_cfg::app::get_app_context().await;
     let root = TempPrivateRoot::new().unwrap();
     let mut config = PrivatesConfig {
-        login_url: "/auth/login?lang=nl".to_string(),
+        login_url: Some("/auth/login?lang=nl".to_string()),
         ..PrivatesConfig::default()
     };
     root.apply(&mut config);
