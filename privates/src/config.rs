@@ -465,6 +465,24 @@ fn default_login_url() -> Option<String> {
     Some("/login".to_string())
 }
 
+/// Levenshtein distance, for block names only (short ASCII keys).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn default_base_url() -> String {
     "/private-media/".to_string()
 }
@@ -478,12 +496,24 @@ impl PrivatesConfig {
     /// [`ConfigError::Invalid`] naming the full key (`initializers.privates.storage.locaton`)
     /// when the block does not match this schema.
     pub fn from_loco(config: &loco_rs::config::Config) -> Result<Self, ConfigError> {
-        match config
-            .initializers
-            .as_ref()
-            .and_then(|initializers| initializers.get(INITIALIZER_KEY))
+        let Some(initializers) = config.initializers.as_ref() else {
+            return Ok(Self::default());
+        };
+        if let Some(value) = initializers.get(INITIALIZER_KEY) {
+            return Self::from_value(value);
+        }
+        // A misspelled block name would otherwise read as "no storage configured".
+        match initializers
+            .keys()
+            .find(|key| edit_distance(key, INITIALIZER_KEY) <= 2)
         {
-            Some(value) => Self::from_value(value),
+            Some(near) => Err(ConfigError::Invalid {
+                key: format!("initializers.{near}"),
+                message: format!(
+                    "there is no `initializers.{INITIALIZER_KEY}` block, but a `{near}` one: \
+                     did you mean `{INITIALIZER_KEY}`?"
+                ),
+            }),
             None => Ok(Self::default()),
         }
     }

@@ -407,3 +407,49 @@ async fn boot_checks_the_registered_models_upload_to() {
         .await
         .unwrap();
 }
+
+/// A misspelled block name is named, not read as "no storage configured".
+#[tokio::test]
+async fn a_misspelled_block_name_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx_with(&good_block(dir.path(), "development")).await;
+    let block = ctx
+        .config
+        .initializers
+        .as_mut()
+        .unwrap()
+        .remove("privates")
+        .unwrap();
+    ctx.config
+        .initializers
+        .as_mut()
+        .unwrap()
+        .insert("privatse".to_string(), block);
+    let err = PrivatesInitializer::new(HeaderUsers)
+        .before_run(&ctx)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("initializers.privatse"), "{err}");
+    assert!(err.contains("did you mean `privates`"), "{err}");
+    assert!(!err.contains("privates.E001"), "{err}");
+    // Another initializer's block is not mistaken for ours.
+    let block = ctx
+        .config
+        .initializers
+        .as_mut()
+        .unwrap()
+        .remove("privatse")
+        .unwrap();
+    ctx.config
+        .initializers
+        .as_mut()
+        .unwrap()
+        .insert("oauth2".to_string(), block);
+    let err = PrivatesInitializer::new(HeaderUsers)
+        .before_run(&ctx)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("privates.E001"), "{err}");
+}
