@@ -150,6 +150,30 @@ impl Privates {
         &self.inner.config
     }
 
+    /// The file of `field` on `object` (Django's `FieldFile`): its URL, size, bytes, whether it
+    /// is there, and deleting it.
+    #[must_use]
+    pub fn file<'a, M: crate::PrivateMedia>(
+        &'a self,
+        object: &'a M,
+        field: crate::Field<M>,
+    ) -> crate::file::FieldFile<'a, M> {
+        crate::file::FieldFile::new(&self.inner.files, object, field)
+    }
+
+    /// Deletes the files of every private field of `object` except those in `keep`
+    /// (ActiveStorage's `purge`): call it once the row is deleted and committed.
+    ///
+    /// # Errors
+    /// The first storage error; the files before it are deleted.
+    pub async fn delete_files<M: crate::PrivateMedia>(
+        &self,
+        object: &M,
+        keep: &[crate::Field<M>],
+    ) -> Result<(), StorageError> {
+        crate::file::delete_files(&self.inner.files, object, keep).await
+    }
+
     /// Where an anonymous browser is sent (`login_url`); `None` when switched off (an API).
     #[must_use]
     pub fn login_url(&self) -> Option<&str> {

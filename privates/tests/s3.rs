@@ -193,6 +193,22 @@ async fn saves_stream_in_parts_and_never_overwrite() {
         b"checked"
     );
 
+    // The file of a field, seen from its object, reads the object back chunk by chunk.
+    let doc = Doc {
+        id: 1,
+        pdf: Some(name.clone()),
+        scan: "scans/1.png".to_owned(),
+        secret: "secret.txt".to_owned(),
+    };
+    let file = world.privates.file(&doc, Doc::PDF);
+    assert_eq!(file.size().await.unwrap(), Some(big.len() as u64));
+    let mut read = Vec::new();
+    let mut stream = file.open().await.unwrap().unwrap();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        read.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(read == big, "the object's bytes");
+
     files.delete(&second).await.unwrap();
     assert!(!files.exists(&second).await.unwrap());
     assert!(!object_path(&server, &second).exists());

@@ -85,6 +85,20 @@ impl Storage {
         }
     }
 
+    /// Saves `bytes` under `name` (or a free variant of it) and returns the stored name: for
+    /// seeds and tests, where the bytes are at hand.
+    ///
+    /// # Errors
+    /// As [`save`](Self::save).
+    pub async fn save_bytes(
+        &self,
+        name: &str,
+        bytes: impl Into<Bytes>,
+    ) -> Result<String, StorageError> {
+        let chunk = Ok::<_, std::convert::Infallible>(bytes.into());
+        self.save(name, futures_util::stream::iter([chunk])).await
+    }
+
     /// Deletes `name`; a missing file is not an error.
     ///
     /// # Errors

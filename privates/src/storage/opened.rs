@@ -19,6 +19,31 @@ pub enum Opened {
 }
 
 impl Opened {
+    /// Its size in bytes.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        match self {
+            Self::File(file) => file.metadata.len(),
+            Self::Object(object) => object.len,
+        }
+    }
+
+    /// Its bytes from the start, chunk by chunk (constant memory, whatever the size).
+    ///
+    /// # Errors
+    /// When the object store refuses the read ([`StorageError::ObjectStore`]).
+    pub async fn into_stream(self) -> Result<BoxStream<'static, io::Result<Bytes>>, StorageError> {
+        use futures_util::StreamExt;
+        match self {
+            Self::File(file) => Ok(tokio_util::io::ReaderStream::with_capacity(
+                tokio::fs::File::from_std(file.file),
+                64 * 1024,
+            )
+            .boxed()),
+            Self::Object(object) => object.source.read(&object, 0, object.len).await,
+        }
+    }
+
     /// A stamp of this very file: a later file under the same name has another one (a local
     /// file's inode, size and modification time to the nanosecond; an object's ETag and
     /// modification time). Share links sign it.
