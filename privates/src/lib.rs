@@ -14,7 +14,7 @@
 //! - a download goes [`view`] → [`permissions`] (who asks, may they) → the object ([`model`]),
 //!   its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
 //!   [`sendfile`] answers by the configured backend;
-//! - [`file`] is a stored file seen from its model (Django's `FieldFile`);
+//! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads;
 //! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
 //!   isolates tests' files and asserts on responses.
