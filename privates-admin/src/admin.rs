@@ -446,8 +446,13 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     where
         M: 'a,
     {
-        stream::iter(objects)
+        // The futures are made first: a `map` closure kept inside the stream would make the
+        // handler's future not `Send` for every lifetime (a known limit of async closures).
+        let reads: Vec<_> = objects
+            .into_iter()
             .map(|object| self.facts(storage, object))
+            .collect();
+        stream::iter(reads)
             .buffered(LIST_FACTS_CONCURRENCY)
             .collect()
             .await
