@@ -154,6 +154,8 @@ impl Facts {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use privates::{
         ViewOptions,
         storage::{LocalStorage, Storage},

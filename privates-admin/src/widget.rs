@@ -70,16 +70,24 @@ pub struct WidgetLabels {
     pub size_unknown: Cow<'static, str>,
 }
 
+impl WidgetLabels {
+    /// The English words, the default.
+    pub const ENGLISH: Self = Self {
+        currently: Cow::Borrowed("Currently"),
+        change: Cow::Borrowed("Change"),
+        clear: Cow::Borrowed("Clear"),
+        empty: Cow::Borrowed("-"),
+        missing: Cow::Borrowed("missing"),
+        size_unknown: Cow::Borrowed("size unknown"),
+    };
+}
+
+/// What a widget uses unless given other [`labels`](FileWidget::labels).
+static ENGLISH: WidgetLabels = WidgetLabels::ENGLISH;
+
 impl Default for WidgetLabels {
     fn default() -> Self {
-        Self {
-            currently: Cow::Borrowed("Currently"),
-            change: Cow::Borrowed("Change"),
-            clear: Cow::Borrowed("Clear"),
-            empty: Cow::Borrowed("-"),
-            missing: Cow::Borrowed("missing"),
-            size_unknown: Cow::Borrowed("size unknown"),
-        }
+        Self::ENGLISH
     }
 }
 
@@ -98,7 +106,7 @@ pub struct FileWidget<'a> {
     url: Option<String>,
     downloadable: bool,
     mode: WidgetMode,
-    labels: Cow<'a, WidgetLabels>,
+    labels: &'a WidgetLabels,
     facts: Option<FileFacts>,
 }
 
@@ -141,7 +149,7 @@ impl<'a> FileWidget<'a> {
             url,
             downloadable: !field.spec.no_download,
             mode: WidgetMode::Edit,
-            labels: Cow::Owned(WidgetLabels::default()),
+            labels: &ENGLISH,
             facts: None,
         }
     }
@@ -192,7 +200,7 @@ impl<'a> FileWidget<'a> {
     /// Uses other words ("Currently", "Change", "Clear", "-", "missing", "size unknown").
     #[must_use]
     pub fn labels(mut self, labels: &'a WidgetLabels) -> Self {
-        self.labels = Cow::Borrowed(labels);
+        self.labels = labels;
         self
     }
 
@@ -300,7 +308,7 @@ impl<'a> FileWidget<'a> {
             required: !self.spec.optional && self.stored.is_none(),
             accept: accept(self.spec),
             image: self.spec.kind == FieldKind::Image,
-            labels: &self.labels,
+            labels: self.labels,
         }
     }
 }
