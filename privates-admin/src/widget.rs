@@ -288,7 +288,7 @@ impl<'a> FileWidget<'a> {
         let current = self.stored.map(|stored| Current {
             name: stored,
             url: self.download_url().unwrap_or_default(),
-            facts: self.facts.as_ref().map(|facts| Facts {
+            facts: self.facts.as_ref().map(|facts| FactsView {
                 size: match facts.size {
                     FileSize::Bytes(_) => Cow::Owned(facts.size.to_string()),
                     FileSize::Missing => Cow::Borrowed(&self.labels.missing),
@@ -389,11 +389,11 @@ struct Current<'a> {
     /// Empty when there is no link.
     url: &'a str,
     /// Its size and type, when read.
-    facts: Option<Facts<'a>>,
+    facts: Option<FactsView<'a>>,
 }
 
 /// The facts of the current file, as shown.
-struct Facts<'a> {
+struct FactsView<'a> {
     /// `2.4 MB`, or the label for a missing file or an unknown size.
     size: Cow<'a, str>,
     content_type: &'a str,
