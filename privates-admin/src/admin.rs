@@ -13,17 +13,25 @@ use axum::{
     response::Response,
     routing::MethodRouter,
 };
+use futures_util::{StreamExt as _, future::join_all, stream};
 use http::request::Parts;
 use loco_rs::{app::AppContext, controller::Routes};
-use privates::{Decision, Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions};
+use privates::{
+    Decision, Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions,
+    storage::Storage,
+};
 
 use crate::{
+    facts::{Facts, FileFacts},
     markup::Markup,
     settings::AdminState,
     upload::{self, Submission, UploadError, UploadOptions},
     url::{UrlPrefix, download_path, route_path},
     widget::{FileWidget, WidgetMode},
 };
+
+/// How many objects of a change list [`ModelAdmin::facts_of_each`] reads at a time.
+pub const LIST_FACTS_CONCURRENCY: usize = 8;
 
 /// A custom widget: receives the standard widget, configured for the field and object, and
 /// returns the HTML to show instead.
@@ -388,6 +396,68 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         self.render_widget(field, Some(object), WidgetMode::ReadOnly, "")
     }
 
+    /// The edit widget of `field` on `object` (`None` on an add form) showing the file's size
+    /// and type from `facts` (see [`facts`](Self::facts)); a custom widget's hook receives
+    /// the standard widget with them ([`FileWidget::file_facts`]).
+    #[must_use]
+    pub fn widget_with_facts<'a>(
+        &self,
+        field: Field<M>,
+        object: Option<&'a M>,
+        facts: &Facts,
+    ) -> AdminWidget<'a> {
+        self.render_widget_with(field, object, WidgetMode::Edit, "", Some(facts))
+    }
+
+    /// The read-only widget of `field` on `object` showing the file's size and type from
+    /// `facts`: what a change list shows in a file's column.
+    #[must_use]
+    pub fn readonly_widget_with_facts<'a>(
+        &self,
+        field: Field<M>,
+        object: &'a M,
+        facts: &Facts,
+    ) -> AdminWidget<'a> {
+        self.render_widget_with(field, Some(object), WidgetMode::ReadOnly, "", Some(facts))
+    }
+
+    /// The facts (size and type, see [`crate::facts`]) of the file of every private field of
+    /// `object` that holds one, read from `storage` (usually
+    /// [`Privates::files`]) concurrently. Never fails: a file missing from the storage is
+    /// [`FileSize::Missing`](crate::FileSize::Missing), a storage error
+    /// [`FileSize::Unknown`](crate::FileSize::Unknown) (logged). The type is the one the
+    /// download is sent with ([`view_options_for`](Self::view_options_for)).
+    pub async fn facts(&self, storage: &Storage, object: &M) -> Facts {
+        let reads = self.fields.iter().filter_map(|&field| {
+            let name = field.stored_name(object)?;
+            let options = self.view_options_for(field);
+            Some(async move { (field.name(), FileFacts::read(storage, name, &options).await) })
+        });
+        Facts::new(join_all(reads).await)
+    }
+
+    /// The [`facts`](Self::facts) of each of `objects`, in order, for a change list: at most
+    /// [`LIST_FACTS_CONCURRENCY`] objects are read at a time.
+    pub async fn facts_of_each<'a>(
+        &self,
+        storage: &Storage,
+        objects: impl IntoIterator<Item = &'a M>,
+    ) -> Vec<Facts>
+    where
+        M: 'a,
+    {
+        // The futures are made first: a `map` closure kept inside the stream would make the
+        // handler's future not `Send` for every lifetime (a known limit of async closures).
+        let reads: Vec<_> = objects
+            .into_iter()
+            .map(|object| self.facts(storage, object))
+            .collect();
+        stream::iter(reads)
+            .buffered(LIST_FACTS_CONCURRENCY)
+            .collect()
+            .await
+    }
+
     /// The widget of a child object's field shown inside a parent's page (an inline): the
     /// link goes to the child's own download route; the inputs are named `{prefix}{field}`.
     #[must_use]
@@ -407,11 +477,25 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         mode: WidgetMode,
         input_prefix: &str,
     ) -> AdminWidget<'a> {
+        self.render_widget_with(field, object, mode, input_prefix, None)
+    }
+
+    fn render_widget_with<'a>(
+        &self,
+        field: Field<M>,
+        object: Option<&'a M>,
+        mode: WidgetMode,
+        input_prefix: &str,
+        facts: Option<&Facts>,
+    ) -> AdminWidget<'a> {
         let mut widget = FileWidget::build(field, object, &self.prefix)
             .downloadable(self.is_downloadable(field))
             .mode(mode);
         if !input_prefix.is_empty() {
             widget = widget.prefix(input_prefix);
+        }
+        if let Some(current) = facts.and_then(|facts| facts.get(field.name())) {
+            widget = widget.facts(current.clone());
         }
         match self.widgets.iter().find(|(name, _)| *name == field.name()) {
             Some((_, hook)) => AdminWidget::Custom(hook(widget)),

@@ -11,7 +11,9 @@
 //! - [`FileWidget`] renders a field: the clearable private file input ("Currently: <link>",
 //!   "Clear", "Change:"), its no-download, read-only and image (thumbnail) variants. Widgets
 //!   implement askama's `HtmlSafe`, so `{{ doc.widget(Doc::PDF) }}` ([`WidgetExt`]) in your
-//!   own askama template is written as HTML, not escaped twice.
+//!   own askama template is written as HTML, not escaped twice. Given the file's [`facts`]
+//!   (read from the storage with [`ModelAdmin::facts`]), a widget shows its size and type
+//!   after the name: "Currently: report.pdf (2.4 MB, application/pdf)", or "(missing)".
 //! - [`upload`] receives `multipart/form-data` change forms: streams each file into the private
 //!   storage (local disk or S3, [`Privates::files`](privates::Privates::files)), enforcing
 //!   `max_size`, content types by sniffed bytes and real image validation, handles the clear
@@ -63,6 +65,7 @@
 
 pub mod admin;
 pub mod csrf;
+pub mod facts;
 pub mod markup;
 pub mod pages;
 pub mod settings;
@@ -72,6 +75,7 @@ pub mod widget;
 
 pub use admin::{AdminWidget, ModelAdmin, WidgetHook};
 pub use csrf::{Csrf, CsrfError, CsrfForm, CsrfToken};
+pub use facts::{Facts, FileFacts, FileSize};
 pub use markup::Markup;
 pub use settings::{AdminInitializer, AdminSettings, AdminState};
 pub use upload::{Submission, UploadError, UploadOptions};

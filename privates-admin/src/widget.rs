@@ -37,6 +37,7 @@ use askama::{Template, filters::HtmlSafe};
 use privates::{Field, FieldKind, FieldSpec, PrivateMedia};
 
 use crate::{
+    facts::{FileFacts, FileSize},
     upload::sniff::IMAGE_CONTENT_TYPES,
     url::{UrlPrefix, download_path},
 };
@@ -63,16 +64,30 @@ pub struct WidgetLabels {
     pub clear: Cow<'static, str>,
     /// A read-only field without a file: "-".
     pub empty: Cow<'static, str>,
+    /// Instead of the size and type of a file missing from the storage: "missing".
+    pub missing: Cow<'static, str>,
+    /// Instead of the size when the storage could not tell it: "size unknown".
+    pub size_unknown: Cow<'static, str>,
 }
+
+impl WidgetLabels {
+    /// The English words, the default.
+    pub const ENGLISH: Self = Self {
+        currently: Cow::Borrowed("Currently"),
+        change: Cow::Borrowed("Change"),
+        clear: Cow::Borrowed("Clear"),
+        empty: Cow::Borrowed("-"),
+        missing: Cow::Borrowed("missing"),
+        size_unknown: Cow::Borrowed("size unknown"),
+    };
+}
+
+/// What a widget uses unless given other [`labels`](FileWidget::labels).
+static ENGLISH: WidgetLabels = WidgetLabels::ENGLISH;
 
 impl Default for WidgetLabels {
     fn default() -> Self {
-        Self {
-            currently: Cow::Borrowed("Currently"),
-            change: Cow::Borrowed("Change"),
-            clear: Cow::Borrowed("Clear"),
-            empty: Cow::Borrowed("-"),
-        }
+        Self::ENGLISH
     }
 }
 
@@ -80,7 +95,9 @@ impl Default for WidgetLabels {
 ///
 /// Rendering (its `Display`) HTML-escapes the stored name and every attribute; the link is the
 /// field's protected download URL, built from the object's key (percent-encoded) and static
-/// labels, so a stored name never ends up in an `href`.
+/// labels, so a stored name never ends up in an `href`. Given the file's
+/// [facts](Self::facts), it shows its size and type after the name:
+/// `report.pdf (2.4 MB, application/pdf)`, or `report.pdf (missing)`.
 #[derive(Clone, Debug)]
 pub struct FileWidget<'a> {
     spec: &'static FieldSpec,
@@ -89,7 +106,8 @@ pub struct FileWidget<'a> {
     url: Option<String>,
     downloadable: bool,
     mode: WidgetMode,
-    labels: Cow<'a, WidgetLabels>,
+    labels: &'a WidgetLabels,
+    facts: Option<FileFacts>,
 }
 
 impl<'a> FileWidget<'a> {
@@ -131,7 +149,8 @@ impl<'a> FileWidget<'a> {
             url,
             downloadable: !field.spec.no_download,
             mode: WidgetMode::Edit,
-            labels: Cow::Owned(WidgetLabels::default()),
+            labels: &ENGLISH,
+            facts: None,
         }
     }
 
@@ -178,11 +197,55 @@ impl<'a> FileWidget<'a> {
         self
     }
 
-    /// Uses other words ("Currently", "Change", "Clear", "-").
+    /// Uses other words ("Currently", "Change", "Clear", "-", "missing", "size unknown").
     #[must_use]
     pub fn labels(mut self, labels: &'a WidgetLabels) -> Self {
-        self.labels = Cow::Borrowed(labels);
+        self.labels = labels;
         self
+    }
+
+    /// Shows the current file's size and type after its name (read them with
+    /// [`FileFacts::read`] or [`ModelAdmin::facts`](crate::ModelAdmin::facts)). Without
+    /// facts, or when the field is empty, nothing is shown.
+    ///
+    /// ```
+    /// # use privates::{Field, FieldSpec, PrivateMedia};
+    /// # #[derive(Debug)] struct Doc { id: i32, pdf: Option<String> }
+    /// # static PDF: FieldSpec = FieldSpec { optional: true, ..FieldSpec::file("pdf") };
+    /// # static FIELDS: [Field<Doc>; 1] = [Field { spec: &PDF, get: |d| d.pdf.as_deref() }];
+    /// # impl Doc { const PDF: Field<Self> = FIELDS[0]; }
+    /// # impl PrivateMedia for Doc {
+    /// #     type Pk = i32;
+    /// #     const APP: &'static str = "docs";
+    /// #     const MODEL: &'static str = "iddocument";
+    /// #     const PERMISSION: &'static str = "docs.can_change_iddocument";
+    /// #     fn fields() -> &'static [Field<Self>] { &FIELDS }
+    /// #     fn pk(&self) -> i32 { self.id }
+    /// # }
+    /// use privates_admin::{WidgetExt, facts::{FileFacts, FileSize}};
+    ///
+    /// let doc = Doc { id: 7, pdf: Some("report.pdf".into()) };
+    /// let facts = FileFacts { size: FileSize::Bytes(2_400_000), content_type: "application/pdf".into() };
+    /// let html = doc.readonly_widget(Doc::PDF).facts(facts).to_string();
+    /// assert_eq!(html, concat!(
+    ///     r#"<a href="/admin/docs/iddocument/7/pdf/">report.pdf</a> "#,
+    ///     r#"<span class="file-facts">(<span class="file-size">2.4 MB</span>, "#,
+    ///     r#"<span class="file-type">application/pdf</span>)</span>"#,
+    /// ));
+    /// let missing = FileFacts { size: FileSize::Missing, content_type: "application/pdf".into() };
+    /// let html = doc.readonly_widget(Doc::PDF).facts(missing).to_string();
+    /// assert!(html.ends_with(r#"</a> <span class="file-facts file-missing">(missing)</span>"#));
+    /// ```
+    #[must_use]
+    pub fn facts(mut self, facts: FileFacts) -> Self {
+        self.facts = Some(facts);
+        self
+    }
+
+    /// The current file's facts, when given.
+    #[must_use]
+    pub fn file_facts(&self) -> Option<&FileFacts> {
+        self.facts.as_ref()
     }
 
     /// The field's description.
@@ -225,6 +288,15 @@ impl<'a> FileWidget<'a> {
         let current = self.stored.map(|stored| Current {
             name: stored,
             url: self.download_url().unwrap_or_default(),
+            facts: self.facts.as_ref().map(|facts| FactsView {
+                size: match facts.size {
+                    FileSize::Bytes(_) => Cow::Owned(facts.size.to_string()),
+                    FileSize::Missing => Cow::Borrowed(&self.labels.missing),
+                    FileSize::Unknown => Cow::Borrowed(&self.labels.size_unknown),
+                },
+                content_type: &facts.content_type,
+                missing: facts.is_missing(),
+            }),
         });
         View {
             name,
@@ -236,7 +308,7 @@ impl<'a> FileWidget<'a> {
             required: !self.spec.optional && self.stored.is_none(),
             accept: accept(self.spec),
             image: self.spec.kind == FieldKind::Image,
-            labels: &self.labels,
+            labels: self.labels,
         }
     }
 }
@@ -316,6 +388,17 @@ struct Current<'a> {
     name: &'a str,
     /// Empty when there is no link.
     url: &'a str,
+    /// Its size and type, when read.
+    facts: Option<FactsView<'a>>,
+}
+
+/// The facts of the current file, as shown.
+struct FactsView<'a> {
+    /// `2.4 MB`, or the label for a missing file or an unknown size.
+    size: Cow<'a, str>,
+    content_type: &'a str,
+    /// The file is missing: only the label is shown.
+    missing: bool,
 }
 
 #[derive(Template)]

@@ -6,8 +6,10 @@ mod common;
 
 use askama::Template;
 use common::{Doc, Page};
+use privates::{ViewOptions, storage::LocalStorage, storage::Storage, testing::TempPrivateRoot};
 use privates_admin::{
-    AdminWidget, FileWidget, Markup, ModelAdmin, WidgetExt, WidgetLabels,
+    AdminWidget, Facts, FileFacts, FileSize, FileWidget, Markup, ModelAdmin, WidgetExt,
+    WidgetLabels,
     pages::{
         ChangeFormPage, ChangeListPage, ErrorPage, FormRow, ListRow, LoginPage, Page as Layout,
         ShareButton, SharedLink,
@@ -315,11 +317,215 @@ fn custom_widget_hook_and_labels() {
         change: "Modifier".into(),
         clear: "Effacer <tout>".into(),
         empty: "vide".into(),
+        missing: "manquant <!>".into(),
+        size_unknown: "taille inconnue".into(),
     };
     let html = FileWidget::new(Doc::PDF, &doc).labels(&labels).to_string();
     assert!(html.contains("Actuellement: <a"), "{html}");
     assert!(html.contains(">Effacer &#60;tout&#62;</label>"), "{html}");
     assert!(html.contains("Modifier:\n<input"), "{html}");
+    let missing = FileFacts {
+        size: FileSize::Missing,
+        content_type: "application/pdf".into(),
+    };
+    let html = FileWidget::new(Doc::PDF, &doc)
+        .labels(&labels)
+        .facts(missing)
+        .to_string();
+    assert!(
+        html.contains(
+            r#"</a> <span class="file-facts file-missing">(manquant &#60;!&#62;)</span>"#
+        ),
+        "{html}"
+    );
+    let unknown = FileFacts {
+        size: FileSize::Unknown,
+        content_type: "application/pdf".into(),
+    };
+    let html = FileWidget::new(Doc::PDF, &doc)
+        .labels(&labels)
+        .facts(unknown)
+        .to_string();
+    assert!(
+        html.contains(r#"(<span class="file-size">taille inconnue</span>, <span class="file-type">application/pdf</span>)"#),
+        "{html}"
+    );
+}
+
+/// The facts markup after a file's name.
+fn facts_html(size: &str, content_type: &str) -> String {
+    format!(
+        r#" <span class="file-facts">(<span class="file-size">{size}</span>, <span class="file-type">{content_type}</span>)</span>"#
+    )
+}
+
+const MISSING_HTML: &str = r#" <span class="file-facts file-missing">(missing)</span>"#;
+
+#[test]
+fn facts_follow_the_name_in_every_variant() {
+    let doc = doc(Some("docs/passport.pdf"), "mugshots/me.png");
+    let pdf = FileFacts {
+        size: FileSize::Bytes(2_400_000),
+        content_type: "application/pdf".into(),
+    };
+    let png = FileFacts {
+        size: FileSize::Bytes(17),
+        content_type: "image/png".into(),
+    };
+    let facts = facts_html("2.4 MB", "application/pdf");
+    let png_facts = facts_html("17 bytes", "image/png");
+
+    // The edit variants: after the name, before the clear checkbox or the line break.
+    assert_eq!(
+        doc.widget(Doc::PDF).facts(pdf.clone()).to_string(),
+        PDF_WIDGET.replace("NAME</a>", &format!("docs/passport.pdf</a>{facts}"))
+    );
+    assert_eq!(
+        doc.widget(Doc::MUGSHOT).facts(png.clone()).to_string(),
+        MUGSHOT_WIDGET.replace("NAME</a>", &format!("mugshots/me.png</a>{png_facts}"))
+    );
+    assert_eq!(
+        doc.widget(Doc::SECRET).facts(pdf.clone()).to_string(),
+        SECRET_WIDGET.replace("NAME</span>", &format!("secret.txt</span>{facts}"))
+    );
+    // The read-only variants, as a change list shows them.
+    assert_eq!(
+        doc.readonly_widget(Doc::PDF).facts(pdf.clone()).to_string(),
+        PDF_READONLY.replace("NAME</a>", &format!("docs/passport.pdf</a>{facts}"))
+    );
+    assert_eq!(
+        doc.readonly_widget(Doc::MUGSHOT)
+            .facts(png.clone())
+            .to_string(),
+        MUGSHOT_READONLY.replace("NAME</a>", &format!("mugshots/me.png</a>{png_facts}"))
+    );
+    assert_eq!(
+        doc.readonly_widget(Doc::SECRET)
+            .facts(pdf.clone())
+            .to_string(),
+        format!(r#"<span class="file-name">secret.txt</span>{facts}"#)
+    );
+    // An empty field shows no facts, even if given some.
+    assert_eq!(
+        doc.readonly_widget(Doc::NOTES)
+            .facts(pdf.clone())
+            .to_string(),
+        "-"
+    );
+    assert_eq!(
+        doc.widget(Doc::NOTES).facts(pdf).to_string(),
+        r#"<input type="file" name="notes" id="id_notes">"#
+    );
+    // A missing file says so instead of a size and a type.
+    let missing = FileFacts {
+        size: FileSize::Missing,
+        content_type: "application/pdf".into(),
+    };
+    assert_eq!(
+        doc.readonly_widget(Doc::PDF)
+            .facts(missing.clone())
+            .to_string(),
+        PDF_READONLY.replace("NAME</a>", &format!("docs/passport.pdf</a>{MISSING_HTML}"))
+    );
+    assert_eq!(
+        doc.widget(Doc::PDF).facts(missing).to_string(),
+        PDF_WIDGET.replace("NAME</a>", &format!("docs/passport.pdf</a>{MISSING_HTML}"))
+    );
+}
+
+#[test]
+fn facts_are_escaped() {
+    let doc = doc(Some("<x>.pdf"), "m.png");
+    let hostile = FileFacts {
+        size: FileSize::Bytes(1),
+        content_type: "text/html\"><script>alert(1)</script>".into(),
+    };
+    let html = doc.widget(Doc::PDF).facts(hostile).to_string();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        html.contains(&facts_html(
+            "1 byte",
+            "text/html&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"
+        )),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn admin_reads_facts_from_the_storage() {
+    let root = TempPrivateRoot::new().unwrap();
+    std::fs::create_dir(root.path().join("docs")).unwrap();
+    std::fs::write(root.path().join("docs/passport.pdf"), vec![b'%'; 2_500_000]).unwrap();
+    let storage = Storage::Local(LocalStorage::new(root.path(), "/private-media/").unwrap());
+    let doc = Doc {
+        notes: Some("notes.bin".to_owned()),
+        ..doc(Some("docs/passport.pdf"), "mugshots/gone.png")
+    };
+    // The type is the download's: its `mimetype` option wins over the name.
+    let admin = ModelAdmin::<Doc>::new().view_options(
+        Doc::SECRET,
+        ViewOptions {
+            mimetype: Some("text/markdown"),
+            ..ViewOptions::INLINE
+        },
+    );
+    let facts = admin.facts(&storage, &doc).await;
+    let shown: Vec<_> = facts
+        .iter()
+        .map(|(name, facts)| (name, facts.size, facts.content_type.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("pdf", FileSize::Bytes(2_500_000), "application/pdf"),
+            ("mugshot", FileSize::Missing, "image/png"),
+            ("secret", FileSize::Missing, "text/markdown"),
+            ("notes", FileSize::Missing, "application/octet-stream"),
+        ]
+    );
+    let html = admin
+        .widget_with_facts(Doc::PDF, Some(&doc), &facts)
+        .to_string();
+    assert!(
+        html.contains(&format!(
+            "docs/passport.pdf</a>{}",
+            facts_html("2.5 MB", "application/pdf")
+        )),
+        "{html}"
+    );
+    let html = admin
+        .readonly_widget_with_facts(Doc::MUGSHOT, &doc, &facts)
+        .to_string();
+    assert!(
+        html.ends_with(&format!("mugshots/gone.png</a>{MISSING_HTML}")),
+        "{html}"
+    );
+    // A custom widget receives the facts with the standard widget.
+    let hooked = ModelAdmin::<Doc>::new().widget_hook(Doc::PDF, |widget| {
+        Markup::escape(&format!("{:?}", widget.file_facts().map(|f| f.size)))
+    });
+    assert_eq!(
+        hooked
+            .widget_with_facts(Doc::PDF, Some(&doc), &facts)
+            .to_string(),
+        "Some(Bytes(2500000))"
+    );
+    // A list: each object's facts, in order; an empty field has none.
+    let empty = Doc {
+        id: 2,
+        ..self::doc(None, "")
+    };
+    let each = admin.facts_of_each(&storage, [&doc, &empty]).await;
+    assert_eq!(each.len(), 2);
+    assert_eq!(each[0], facts);
+    assert!(each[1].get("pdf").is_none());
+    assert!(Facts::default().is_empty());
+    assert_eq!(
+        admin
+            .widget_with_facts(Doc::PDF, None, &Facts::default())
+            .to_string(),
+        r#"<input type="file" name="pdf" id="id_pdf" accept="application/pdf">"#
+    );
 }
 
 #[test]

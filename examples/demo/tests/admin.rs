@@ -218,6 +218,155 @@ async fn list_shows_the_documents_with_their_protected_links() {
     assert!(!html.contains("/protected/"), "no storage URL leaks");
 }
 
+/// What a widget shows after a file's name: its size and type.
+fn facts(size: &str, content_type: &str) -> String {
+    format!(
+        r#" <span class="file-facts">(<span class="file-size">{size}</span>, <span class="file-type">{content_type}</span>)</span>"#
+    )
+}
+
+/// What a widget shows after the name of a file missing from the storage.
+const MISSING: &str = r#" <span class="file-facts file-missing">(missing)</span>"#;
+
+#[tokio::test]
+async fn front_page_leads_to_the_admin() {
+    let demo = Demo::start();
+    // Anonymous: `/` goes to the list, which goes on to the login page with `next`.
+    let front = demo.get(None, "/").await;
+    assert_eq!(front.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&front), LIST);
+    let list = demo.get(None, &location(&front)).await;
+    assert_eq!(list.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&list),
+        "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F"
+    );
+    let login = demo.get(None, &location(&list)).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(
+        login
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"name="next" value="/admin/docs/iddocument/""#)
+    );
+    // Logged in: `/` is the list.
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let front = demo.get(Some(&clerk), "/").await;
+    assert_eq!(front.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&front), LIST);
+    let list = demo.get(Some(&clerk), LIST).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    assert!(
+        list.text()
+            .await
+            .unwrap()
+            .contains("<h1>Select ID document to change</h1>")
+    );
+}
+
+#[tokio::test]
+async fn file_facts_on_the_change_and_list_pages() {
+    let demo = Demo::start();
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let face = png(48, 32);
+    assert_eq!(face.len(), 4_708);
+    let form = Form::new()
+        .text("title", "Report")
+        .part(
+            "pdf",
+            file(pdf_of_size(2_450_000), "report.pdf", "application/pdf"),
+        )
+        .part("mugshot", file(face, "face.png", "image/png"));
+    let id = demo.save(&clerk, ADD, form).await;
+    let change = format!("/admin/docs/iddocument/{id}/change/");
+    let doc = demo.doc(id).await;
+    assert_eq!(doc.pdf.as_deref(), Some("report.pdf"));
+
+    let pdf_facts = format!(
+        r#"Currently: <a href="/admin/docs/iddocument/{id}/pdf/">report.pdf</a>{}"#,
+        facts("2.4 MB", "application/pdf")
+    );
+    let mugshot_facts = format!(
+        r#"Currently: <a href="/admin/docs/iddocument/{id}/mugshot/">{}</a>{}"#,
+        doc.mugshot,
+        facts("4.7 KB", "image/png")
+    );
+    let page = demo.get(Some(&clerk), &change).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&pdf_facts), "{html}");
+    assert!(html.contains(&mugshot_facts), "{html}");
+    // The type shown is the one the download is sent with.
+    for (field, shown) in [("pdf", "application/pdf"), ("mugshot", "image/png")] {
+        let download = demo
+            .get(
+                Some(&clerk),
+                &format!("/admin/docs/iddocument/{id}/{field}/"),
+            )
+            .await;
+        assert_eq!(download.headers()[header::CONTENT_TYPE], shown, "{field}");
+    }
+
+    // The list shows them in each row, the seeded document's too.
+    let seeded = demo.doc(1).await;
+    let list = demo.get(Some(&clerk), LIST).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let html = list.text().await.unwrap();
+    for cell in [
+        format!(
+            r#"<td><a href="/admin/docs/iddocument/{id}/pdf/">report.pdf</a>{}</td>"#,
+            facts("2.4 MB", "application/pdf")
+        ),
+        format!(
+            r#"<br><a href="/admin/docs/iddocument/{id}/mugshot/">{}</a>{}</td>"#,
+            doc.mugshot,
+            facts("4.7 KB", "image/png")
+        ),
+        format!(
+            r#"<td><a href="/admin/docs/iddocument/1/pdf/">docs/sample_passport.pdf</a>{}</td>"#,
+            facts(&format!("{} bytes", pdf().len()), "application/pdf")
+        ),
+        format!(
+            r#"<br><a href="/admin/docs/iddocument/1/mugshot/">{}</a>{}</td>"#,
+            seeded.mugshot,
+            facts(
+                &format!("{} bytes", demo.read(&seeded.mugshot).len()),
+                "image/png"
+            )
+        ),
+    ] {
+        assert!(html.contains(&cell), "{cell}\n{html}");
+    }
+
+    // A file deleted from the disk behind the app's back: both pages still answer, and say so.
+    std::fs::remove_file(demo.private.join("report.pdf")).unwrap();
+    let page = demo.get(Some(&clerk), &change).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"Currently: <a href="/admin/docs/iddocument/{id}/pdf/">report.pdf</a>{MISSING}"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&mugshot_facts), "{html}");
+    let list = demo.get(Some(&clerk), LIST).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let html = list.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"<td><a href="/admin/docs/iddocument/{id}/pdf/">report.pdf</a>{MISSING}</td>"#
+        )),
+        "{html}"
+    );
+    // Its download is a 404, as the page said.
+    let download = demo
+        .get(Some(&clerk), &format!("/admin/docs/iddocument/{id}/pdf/"))
+        .await;
+    assert_eq!(download.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn add_change_replace_clear_and_download() {
     let demo = Demo::start();

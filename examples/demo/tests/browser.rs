@@ -2,10 +2,11 @@
 //! fantoccini. Needs the Debian packages `chromium` and `chromium-driver`; run with
 //! `cargo test -p demo --test browser -- --include-ignored`.
 //!
-//! A clerk logs in, creates a document with a PDF and a PNG, sees the widget's link and
-//! thumbnail, follows the links and gets the stored bytes, shares the PDF (the link works
-//! without cookies), clears the PDF (gone from disk, the share link dead); a viewer gets the
-//! 403 page; after logging out the admin sends the browser to the login page with `next`.
+//! A clerk logs in, creates a document with a PDF and a PNG, sees the widget's link, the
+//! files' size and type, and the thumbnail, follows the links and gets the stored bytes,
+//! shares the PDF (the link works without cookies), clears the PDF (gone from disk, the share
+//! link dead); a viewer opens the site's front page, logs in and gets the 403 page; after
+//! logging out the admin sends the browser to the login page with `next`.
 //! Screenshots of the change form and the shared link go to `target/browser-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -266,6 +267,28 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     let mugshot_url = format!("/admin/docs/iddocument/{id}/mugshot/");
     let link = text_of(&browser, &format!(".field-pdf a[href=\"{pdf_url}\"]")).await;
     assert_eq!(link, "passport-scan.pdf");
+    // Next to each link, the file's size and type, as the person reads them.
+    let pdf_size = format!("{} bytes", pdf().len());
+    assert_eq!(
+        text_of(&browser, ".field-pdf .file-facts").await,
+        format!("({pdf_size}, application/pdf)")
+    );
+    assert_eq!(text_of(&browser, ".field-pdf .file-size").await, pdf_size);
+    assert_eq!(
+        text_of(&browser, ".field-pdf .file-type").await,
+        "application/pdf"
+    );
+    assert_eq!(face.len(), 32_558);
+    assert_eq!(
+        text_of(&browser, ".field-mugshot .file-facts").await,
+        "(32.5 KB, image/png)"
+    );
+    for facts in [".field-pdf .file-facts", ".field-mugshot .file-facts"] {
+        assert!(
+            element(&browser, facts).await.is_displayed().await.unwrap(),
+            "{facts} is shown"
+        );
+    }
     let width = wait_for_js(
         &browser,
         "(() => { const img = document.querySelector('.field-mugshot img.privates-thumbnail');
@@ -357,7 +380,10 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
     let driver = Driver::start();
     let browser = driver.browser(&demo.temp().join("profile")).await;
 
-    browser.goto(&demo.url("/login")).await.unwrap();
+    // The front page leads to the admin, which asks for a login first.
+    browser.goto(&demo.url("/")).await.unwrap();
+    let location = wait_for_location(&browser, |l| l.starts_with("/login")).await;
+    assert_eq!(location, "/login?next=%2Fadmin%2Fdocs%2Fiddocument%2F");
     log_in(&browser, "viewer@example.com", "viewer").await;
     let location = wait_for_location(&browser, |l| l.starts_with("/admin/")).await;
     assert_eq!(location, "/admin/docs/iddocument/");

@@ -7,7 +7,8 @@
 //! An admin uploads through the change form (the PDF and an image decoded in full before it
 //! reaches the bucket); the objects are checked through the S3 API; the clerk downloads them
 //! through a presigned redirect (`redirect`) and through the app with ranges (`stream`); the
-//! viewer is refused; replacing and clearing remove the old objects.
+//! viewer is refused; the admin pages show each object's size and type (an object deleted
+//! behind the app's back shows "missing"); replacing and clearing remove the old objects.
 //!
 //! Run with `cargo test -p demo --test s3 -- --include-ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -240,6 +241,32 @@ async fn the_demo_keeps_its_files_in_s3() {
             .status(),
         StatusCode::FORBIDDEN
     );
+
+    // The change page and the list show each object's size (read from the bucket) and type.
+    let facts = r#"scan.pdf</a> <span class="file-facts">(<span class="file-size">300 KB</span>, <span class="file-type">application/pdf</span>)</span>"#;
+    for path in [
+        "/admin/docs/iddocument/1/change/",
+        "/admin/docs/iddocument/",
+    ] {
+        let page = demo.get(Some(&clerk), path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(facts), "{path}: {html}");
+    }
+    // An object deleted behind the app's back: the pages still answer, and say so.
+    let ada_pdf = ada_doc.pdf.clone().unwrap();
+    bucket.delete(&ada_pdf).await.unwrap();
+    let missing =
+        format!(r#"{ada_pdf}</a> <span class="file-facts file-missing">(missing)</span>"#);
+    for path in [
+        format!("/admin/docs/iddocument/{ada}/change/"),
+        "/admin/docs/iddocument/".to_owned(),
+    ] {
+        let page = demo.get(Some(&clerk), &path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&missing), "{path}: {html}");
+    }
 
     // Clearing the PDF removes its object from the bucket.
     let form = Form::new()

@@ -199,7 +199,7 @@ impl IntoResponse for UploadError {
     }
 }
 
-/// `2 MB`, `512 KB`, `17 bytes` (decimal units, as browsers show file sizes).
+/// `2 MB`, `512 KB`, `17 bytes`, `1 byte` (decimal units, as browsers show file sizes).
 #[must_use]
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
@@ -213,6 +213,9 @@ pub fn human_size(bytes: u64) -> String {
                 format!("{whole}.{tenth} {name}")
             };
         }
+    }
+    if bytes == 1 {
+        return "1 byte".to_owned();
     }
     format!("{bytes} bytes")
 }
@@ -259,6 +262,8 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(human_size(17), "17 bytes");
+        assert_eq!(human_size(1), "1 byte");
+        assert_eq!(human_size(0), "0 bytes");
         assert_eq!(human_size(2_000_000), "2 MB");
         assert_eq!(human_size(2_500_000), "2.5 MB");
         assert_eq!(human_size(1_024), "1 KB");

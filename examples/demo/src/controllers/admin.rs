@@ -1,5 +1,10 @@
 //! The ID documents' admin: the list, the add and change forms (multipart, through
-//! privates-admin's upload handling) and the protected downloads of their files.
+//! privates-admin's upload handling) and the protected downloads of their files. The site's
+//! `/` leads to the list.
+//!
+//! Both the list and the change form show each file's size and type next to its link
+//! ([`ModelAdmin::facts`], read from the configured storage); a file missing from the storage
+//! shows "missing" and the page is still served.
 //!
 //! Every page requires the model's permission (`docs.can_change_iddocument`) through
 //! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
@@ -30,7 +35,7 @@ use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates::{Field, Privates, share::ShareError};
 use privates_admin::{
-    CsrfToken, Markup, ModelAdmin, Submission, UploadError,
+    CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
     csrf::checked_form,
     pages::{
         ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink, admin_headers,
@@ -161,15 +166,20 @@ async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> R
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
         .await?;
+    let facts = admin
+        .facts_of_each(Privates::from_ctx(&ctx)?.files(), &docs)
+        .await;
     let rows = docs
         .iter()
-        .map(|doc| {
+        .zip(&facts)
+        .map(|(doc, facts)| {
             let title = if doc.title.is_empty() {
                 format!("ID document {}", doc.id)
             } else {
                 doc.title.clone()
             };
-            let widget = |field| Markup::render(&admin.readonly_widget(field, doc));
+            let widget =
+                |field| Markup::render(&admin.readonly_widget_with_facts(field, doc, facts));
             Ok(ListRow {
                 change_url: change_url(doc.id),
                 cells: vec![
@@ -208,7 +218,10 @@ struct FormState<'a> {
     tools: Vec<Markup>,
 }
 
-fn form_page(
+/// The add form (`doc` is `None`) or the change form of `doc`, its files shown with their
+/// size and type (read from the storage; a missing file says so).
+async fn form_page(
+    ctx: &AppContext,
     status: StatusCode,
     admin: &ModelAdmin<Doc>,
     user: &users::Model,
@@ -222,10 +235,18 @@ fn form_page(
             .map(|s| s.field_errors(name).map(str::to_owned).collect())
             .unwrap_or_default()
     };
+    let facts = match doc {
+        Some(doc) => admin.facts(Privates::from_ctx(ctx)?.files(), doc).await,
+        None => Facts::default(),
+    };
     let file_row = |field: Field<Doc>, help: &str| {
-        FormRow::widget(field.name(), label(field), &admin.widget(field, doc))
-            .map(|row| row.errors(field_errors(field.name())).help(help))
-            .map_err(|err| Error::Message(format!("rendering a widget failed: {err}")))
+        FormRow::widget(
+            field.name(),
+            label(field),
+            &admin.widget_with_facts(field, doc, &facts),
+        )
+        .map(|row| row.errors(field_errors(field.name())).help(help))
+        .map_err(|err| Error::Message(format!("rendering a widget failed: {err}")))
     };
     let rows = vec![
         FormRow::new("title", "Title", Markup::text_input("title", state.title))
@@ -383,6 +404,7 @@ async fn add_form(
     let admin = admin();
     let user = guarded!(&ctx, &parts, &admin, &csrf);
     form_page(
+        &ctx,
         StatusCode::OK,
         &admin,
         &user,
@@ -390,6 +412,7 @@ async fn add_form(
         FormState::default(),
         &csrf,
     )
+    .await
 }
 
 async fn add_save(
@@ -408,12 +431,13 @@ async fn add_save(
                 errors: vec![message],
                 ..FormState::default()
             };
-            return form_page(status, &admin, &user, None, state, &csrf);
+            return form_page(&ctx, status, &admin, &user, None, state, &csrf).await;
         }
     };
     let title = title(&mut submission);
     if !submission.is_valid() {
         let response = form_page(
+            &ctx,
             StatusCode::BAD_REQUEST,
             &admin,
             &user,
@@ -425,7 +449,8 @@ async fn add_save(
                 ..FormState::default()
             },
             &csrf,
-        );
+        )
+        .await;
         rollback(&ctx, submission).await?;
         return response;
     }
@@ -467,7 +492,16 @@ async fn change_form(
             .push(format!("The ID document “{}” was saved.", doc.title));
     }
     state.tools = share_buttons(&ctx, &parts, &admin, &doc, &csrf).await?;
-    form_page(StatusCode::OK, &admin, &user, Some(&doc), state, &csrf)
+    form_page(
+        &ctx,
+        StatusCode::OK,
+        &admin,
+        &user,
+        Some(&doc),
+        state,
+        &csrf,
+    )
+    .await
 }
 
 /// The share button: mints a link to one file of the document, valid for [`SHARE_TTL`], and
@@ -551,7 +585,16 @@ async fn share(
         tools,
         ..FormState::default()
     };
-    form_page(StatusCode::OK, &admin, &user, Some(&doc), state, &csrf)
+    form_page(
+        &ctx,
+        StatusCode::OK,
+        &admin,
+        &user,
+        Some(&doc),
+        state,
+        &csrf,
+    )
+    .await
 }
 
 /// The message of a save that lost the race against another editor's.
@@ -606,12 +649,13 @@ async fn change_save(
                     errors: vec![message],
                     ..FormState::default()
                 };
-                return form_page(status, &admin, &user, Some(&doc), state, &csrf);
+                return form_page(&ctx, status, &admin, &user, Some(&doc), state, &csrf).await;
             }
         };
     let title = title(&mut submission);
     if !submission.is_valid() {
         let response = form_page(
+            &ctx,
             StatusCode::BAD_REQUEST,
             &admin,
             &user,
@@ -623,7 +667,8 @@ async fn change_save(
                 ..FormState::default()
             },
             &csrf,
-        );
+        )
+        .await;
         rollback(&ctx, submission).await?;
         return response;
     }
@@ -649,6 +694,7 @@ async fn change_save(
                 ..FormState::default()
             };
             form_page(
+                &ctx,
                 StatusCode::CONFLICT,
                 &admin,
                 &user,
@@ -656,6 +702,7 @@ async fn change_save(
                 state,
                 &csrf,
             )
+            .await
         }
         Err(err) => {
             rollback(&ctx, submission).await?;
@@ -664,12 +711,20 @@ async fn change_save(
     }
 }
 
-/// The admin pages, with privates-admin's security headers. The form routes carry the body
-/// limit of the model's upload fields (loco's default payload limit, 2 MB, is below them).
+/// The site's front page: the change list (an anonymous browser then goes on to the login
+/// page, and comes back after logging in).
+async fn home() -> Redirect {
+    Redirect::to(LIST)
+}
+
+/// The admin pages, with privates-admin's security headers, and `/` leading to the change
+/// list. The form routes carry the body limit of the model's upload fields (loco's default
+/// payload limit, 2 MB, is below them).
 #[must_use]
 pub fn routes() -> Routes {
     let admin = admin();
     Routes::new()
+        .add("/", get(home))
         .add(LIST, get(list))
         .add(ADD, admin.upload_route(get(add_form).post(add_save)))
         .add(
