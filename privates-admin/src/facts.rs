@@ -28,7 +28,7 @@
 
 use std::{fmt, time::Duration};
 
-use privates::{ViewOptions, storage::Storage};
+use privates::{ViewOptions, sendfile::SendfileOptions, storage::Storage};
 
 use crate::upload::human_size;
 
@@ -100,13 +100,15 @@ impl FileFacts {
     /// `application/gzip`), else `application/octet-stream`.
     #[must_use]
     pub fn content_type(name: &str, options: &ViewOptions) -> String {
-        match options.mimetype {
-            Some(mimetype) => mimetype.to_owned(),
-            None => mime_guess::from_path(name)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_owned(),
-        }
+        // The download's own rule, so the page never says another type than the file gets.
+        let options = SendfileOptions {
+            mimetype: options.mimetype.map(str::to_owned),
+            ..SendfileOptions::default()
+        };
+        privates::sendfile::headers::content_type(name, &options)
+            .ok()
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+            .unwrap_or_else(|| "application/octet-stream".to_owned())
     }
 
     /// Whether the file is missing from the storage.

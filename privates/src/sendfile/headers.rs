@@ -202,10 +202,17 @@ fn is_active_essence(essence: &str) -> bool {
 /// extension, else `application/octet-stream`. Unlike Python's `mimetypes` (which
 /// django-sendfile2 uses), the guess never implies a `Content-Encoding`: `x.tar.gz` is
 /// `application/gzip`, to be saved as is, not decompressed by the browser.
-pub(crate) fn content_type(
-    name: &str,
-    options: &SendfileOptions,
-) -> Result<HeaderValue, SendfileError> {
+///
+/// ```
+/// use privates::sendfile::{SendfileOptions, headers::content_type};
+///
+/// let guessed = content_type("scans/x.tar.gz", &SendfileOptions::default()).unwrap();
+/// assert_eq!(guessed, "application/gzip");
+/// ```
+///
+/// # Errors
+/// [`SendfileError::InvalidOption`] for a `mimetype` that is not a valid header value.
+pub fn content_type(name: &str, options: &SendfileOptions) -> Result<HeaderValue, SendfileError> {
     match &options.mimetype {
         Some(mimetype) => {
             HeaderValue::from_str(mimetype).map_err(|_| SendfileError::InvalidOption {
