@@ -4,9 +4,9 @@
 //! |---|---|---|
 //! | `privates.E001` | error | no private storage is configured (`storage.location`) |
 //! | `privates.W001` | warning | the storage location is the public media folder |
-//! | `privates.E002` | error | no sendfile root (`sendfile.root`) |
+//! | `privates.E002` | error | `sendfile.root` is set but empty (unset, it is the storage location) |
 //! | `privates.W002` | warning | the sendfile root differs from the storage location |
-//! | `privates.E003` | error | the nginx backend has no sendfile URL (`sendfile.url`) |
+//! | `privates.E003` | error | the nginx backend with an empty `sendfile.url` (unset, it is the storage `base_url`) |
 //! | `privates.W003` | warning | the sendfile URL differs from the storage `base_url` |
 //! | `privates.E101` | error | the storage location overlaps loco's static-assets folder |
 //! | `privates.E102` | error | `base_url` overlaps the static-assets URI |
@@ -552,20 +552,22 @@ fn check_root(
     storage: Option<&LocalStorageConfig>,
     out: &mut Vec<CheckMessage>,
 ) -> Option<PathBuf> {
-    let Some(root) = config
-        .sendfile
-        .root
-        .as_ref()
-        .filter(|root| !root.as_os_str().is_empty())
-    else {
+    // Unset, the root is the storage location (django-sendfile2's SENDFILE_ROOT, which
+    // django-privates sets to the same folder).
+    let root = match &config.sendfile.root {
+        None => return storage.map(|storage| storage.location.clone()),
+        Some(root) => Some(root).filter(|root| !root.as_os_str().is_empty()),
+    };
+    let Some(root) = root else {
         out.push(error(
             "privates.E002",
             "initializers.privates.sendfile.root",
-            "no sendfile root is configured".to_string(),
+            "`sendfile.root` is empty".to_string(),
             format!(
-                "set `sendfile.root` to the storage location{}",
+                "remove it (it defaults to the storage location{}) or name the folder the web \
+                 server may send from",
                 storage
-                    .map(|s| format!(" (`{}`)", s.location.display()))
+                    .map(|s| format!(", `{}`", s.location.display()))
                     .unwrap_or_default()
             ),
         ));
@@ -588,33 +590,38 @@ fn check_root(
     Some(root.clone())
 }
 
-/// E003, W003, E103: the nginx URL. `Some(None)` when the backend needs none.
+/// E003, W003, E103: the nginx URL, which defaults to the storage's `base_url` (SENDFILE_URL
+/// is MEDIA_URL-like in django-privates). `Some(None)` when there is none.
 fn check_sendfile_url(
     config: &PrivatesConfig,
     storage: Option<&LocalStorageConfig>,
     out: &mut Vec<CheckMessage>,
 ) -> Option<Option<String>> {
     let url = match &config.sendfile.url {
-        Some(url) => Some(check_url(
+        Some(url) if !url.is_empty() => Some(check_url(
             "initializers.privates.sendfile.url",
             url,
             UrlShape::Folder,
             out,
         )?),
-        None => None,
+        Some(_) => None,
+        // The base URL is judged where it is read (E103 on `storage.base_url`).
+        None => storage.map(|storage| storage.base_url.clone()),
     };
     if config.sendfile.backend != Backend::Nginx {
         return Some(url);
     }
     match (&url, storage) {
-        (None, _) => out.push(error(
+        (None, _) if config.sendfile.url.is_some() => out.push(error(
             "privates.E003",
             "initializers.privates.sendfile.url",
-            "the nginx backend needs a sendfile URL for X-Accel-Redirect".to_string(),
+            "`sendfile.url` is empty, but the nginx backend needs it for X-Accel-Redirect"
+                .to_string(),
             format!(
-                "set `sendfile.url` to the nginx `internal` location{}",
+                "remove it (it defaults to `storage.base_url`{}) or set the nginx `internal` \
+                 location",
                 storage
-                    .map(|s| format!(" (`{}`)", s.base_url))
+                    .map(|s| format!(", `{}`", s.base_url))
                     .unwrap_or_default()
             ),
         )),

@@ -139,14 +139,24 @@ fn each_check_fires_on_its_condition_only() {
         ids(&parse("sendfile:\n  root: /srv\n").unwrap(), None),
         ["privates.E001"]
     );
+    // Unset, the root is the storage location and the URL its base_url: one key is a
+    // complete config.
     let mut c = ok.clone();
     c.sendfile.root = None;
+    assert_eq!(ids(&c, None), Vec::<&str>::new());
+    let minimal =
+        parse("storage:\n  location: /srv/private\nsendfile:\n  backend: nginx\n").unwrap();
+    assert_eq!(ids(&minimal, None), Vec::<&str>::new());
+    let mut c = ok.clone();
+    c.sendfile.root = Some("".into());
     assert_eq!(ids(&c, None), ["privates.E002"]);
     let mut c = ok.clone();
     c.sendfile.root = Some("/srv/other".into());
     assert_eq!(ids(&c, None), ["privates.W002"]);
     let mut c = ok.clone();
     c.sendfile.url = None;
+    assert_eq!(ids(&c, None), Vec::<&str>::new());
+    c.sendfile.url = Some(String::new());
     assert_eq!(ids(&c, None), ["privates.E003"]);
     // Only nginx needs a URL.
     c.sendfile.backend = Backend::Apache;
@@ -226,7 +236,7 @@ async fn boot_installs_the_handle() {
 
 #[tokio::test]
 async fn boot_stops_on_a_failed_check_naming_the_key() {
-    let ctx = ctx_with("sendfile:\n  backend: nginx\n").await;
+    let ctx = ctx_with("sendfile:\n  backend: nginx\n  root: ''\n  url: ''\n").await;
     let err = PrivatesInitializer::new(HeaderUsers)
         .before_run(&ctx)
         .await
@@ -285,7 +295,10 @@ async fn the_task_fails_on_errors_and_passes_otherwise() {
         .await
         .unwrap();
     let err = PrivatesCheck
-        .run(&ctx_with("storage:\n  location: x\n").await, &vars)
+        .run(
+            &ctx_with("storage:\n  location: x\nsendfile:\n  root: ''\n").await,
+            &vars,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("privates.E002"), "{err}");

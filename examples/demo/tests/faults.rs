@@ -600,11 +600,10 @@ const CASES: &[Case] = &[
     // sendfile.*
     Case { key: "sendfile.backend", base: Base::Local, set: &[("sendfile.backend", Some("nginxx"))], unset_env: &[] },
     Case { key: "sendfile.backend", base: Base::Local, set: &[("sendfile.backend", Some("redirect"))], unset_env: &[] },
-    Case { key: "sendfile.root", base: Base::Local, set: &[("sendfile.root", None)], unset_env: &[] },
     Case { key: "sendfile.root", base: Base::Local, set: &[("sendfile.root", Some("[a]"))], unset_env: &[] },
     Case { key: "sendfile.root", base: Base::Local, set: &[("sendfile.root", Some("''"))], unset_env: &[] },
     Case { key: "sendfile.url", base: Base::Local, set: &[("sendfile.url", Some("protected/"))], unset_env: &[] },
-    Case { key: "sendfile.url", base: Base::Local, set: &[("sendfile.backend", Some("nginx")), ("sendfile.url", None)], unset_env: &[] },
+    Case { key: "sendfile.url", base: Base::Local, set: &[("sendfile.backend", Some("nginx")), ("sendfile.url", Some("''"))], unset_env: &[] },
     Case { key: "sendfile.expires", base: Base::Local, set: &[("sendfile.expires", Some("soon"))], unset_env: &[] },
     // login_url
     Case { key: "login_url", base: Base::Local, set: &[("login_url", Some("https://evil.example/login"))], unset_env: &[] },
