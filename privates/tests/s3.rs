@@ -20,7 +20,7 @@ use privates::{
     config::{S3Credentials, S3StorageConfig, StorageConfig},
     routing::model_routes,
     sendfile::Backend,
-    storage::{S3Storage, StorageError},
+    storage::{Checked, S3Storage, StorageError},
     testing::S3TestServer,
 };
 use reqwest::{StatusCode, header::HeaderMap};
@@ -176,17 +176,20 @@ async fn saves_stream_in_parts_and_never_overwrite() {
 
     // save_checked: a refused file is never stored.
     let refused = files
-        .save_checked("docs/refused.bin", once(b"bad".to_vec()), |_| {
-            Err("nope".into())
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(refused, StorageError::Rejected(_)));
-    assert!(!files.exists("docs/refused.bin").await.unwrap());
-    let checked = files
-        .save_checked("docs/big_file.bin", once(b"checked".to_vec()), |_| Ok(()))
+        .save_checked("docs/refused.bin", once(b"bad".to_vec()), |_| Err("nope"))
         .await
         .unwrap();
+    assert_eq!(refused, Checked::Refused("nope"));
+    assert!(!files.exists("docs/refused.bin").await.unwrap());
+    let Checked::Stored(checked) = files
+        .save_checked("docs/big_file.bin", once(b"checked".to_vec()), |_| {
+            Ok::<(), &str>(())
+        })
+        .await
+        .unwrap()
+    else {
+        unreachable!("the check passes")
+    };
     assert_ne!(checked, name);
     assert_eq!(
         std::fs::read(object_path(&server, &checked)).unwrap(),

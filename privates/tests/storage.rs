@@ -16,7 +16,7 @@ use futures_util::{Stream, StreamExt, stream};
 use privates::{
     UploadTo,
     storage::{
-        DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError,
+        Checked, DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError,
         get_valid_filename, valid_upload_filename, validate_name,
     },
     upload_to::{UploadToError, validate_pattern},
@@ -734,7 +734,7 @@ fn the_save_future_is_send() {
     let future = storage.save("x", once("y"));
     assert_send(&future);
     let storage = Storage::Local(storage.clone());
-    let upload = storage.save_checked("x", once("y"), |_| Ok(()));
+    let upload = storage.save_checked("x", once("y"), |_| Ok::<(), String>(()));
     assert_send(&upload);
 }
 
@@ -1007,11 +1007,14 @@ async fn a_check_sees_the_whole_file_before_it_is_published() {
             let mut seen = String::new();
             file.read_to_string(&mut seen)?;
             assert_eq!(seen, "hello world");
-            Ok(())
+            Ok::<(), std::io::Error>(())
         })
         .await
         .unwrap();
-    assert_eq!(name, "up/ok.txt");
+    assert!(
+        matches!(&name, Checked::Stored(stored) if stored == "up/ok.txt"),
+        "{name:?}"
+    );
     assert_eq!(fx.read("up/ok.txt").await, b"hello world");
 }
 
@@ -1019,18 +1022,15 @@ async fn a_check_sees_the_whole_file_before_it_is_published() {
 async fn a_refused_check_stores_nothing() {
     let fx = Fixture::new();
     let name = UploadTo::Pattern("scans/").name_for("bomb.png").unwrap();
-    let err = fx
+    let checked = fx
         .storage
         .save_checked(&name, once(&b"\x89PNG not really"[..]), |_| {
-            Err("not a valid image".into())
+            Err("not a valid image")
         })
         .await
-        .unwrap_err();
-    assert!(matches!(err, StorageError::Rejected(_)), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "the file was refused before it was stored: not a valid image"
-    );
+        .unwrap();
+    // The check's own reason comes back, typed.
+    assert_eq!(checked, Checked::Refused("not a valid image"));
     // Neither the real name nor the temporary file: only the (empty) folder remains.
     assert!(fx.files().is_empty(), "{:?}", fx.files());
     assert!(!fx.storage.exists("scans/bomb.png").await.unwrap());

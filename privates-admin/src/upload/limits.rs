@@ -71,18 +71,24 @@ pub fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// The bytes of a file part: `head` (already read), then the rest of `part`, failing with
-/// [`StreamFault::TooLarge`] as soon as more than `max_size` bytes came in, and with
-/// [`StreamFault::Idle`] when no chunk comes for `idle`. `received` counts every byte, `head`
-/// included; `ended` says the part has no more bytes after `head`.
+/// What the stream of a file part yields when it stops early; why is in the `fault` slot given
+/// to [`counted`], typed, so nothing has to be downcast from the storage's boxed error.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload stream stopped early")]
+pub(crate) struct StreamStopped;
+
+/// The bytes of a file part: `head` (already read), then the rest of `part`, stopping with
+/// [`StreamFault::TooLarge`] (in `fault`) as soon as more than `max_size` bytes came in, and
+/// with [`StreamFault::Idle`] when no chunk comes for `idle`. `received` counts every byte,
+/// `head` included; `ended` says the part has no more bytes after `head`.
 pub(crate) fn counted<'s>(
     part: &'s mut axum::extract::multipart::Field<'_>,
     head: Bytes,
     ended: bool,
-    max_size: u64,
-    idle: Duration,
+    (max_size, idle): (u64, Duration),
     received: &'s mut u64,
-) -> impl Stream<Item = Result<Bytes, StreamFault>> + Send + 's {
+    fault: &'s mut Option<StreamFault>,
+) -> impl Stream<Item = Result<Bytes, StreamStopped>> + Send + 's {
     *received = len(&head);
     let state = State {
         head: (!head.is_empty()).then_some(head),
@@ -91,6 +97,7 @@ pub(crate) fn counted<'s>(
         max_size,
         idle,
         received,
+        fault,
     };
     futures_util::stream::try_unfold(state, |mut state| async move {
         if let Some(head) = state.head.take() {
@@ -100,20 +107,20 @@ pub(crate) fn counted<'s>(
             return Ok(None);
         }
         let Ok(next) = tokio::time::timeout(state.idle, state.part.chunk()).await else {
-            return Err(StreamFault::Idle { after: state.idle });
+            let after = state.idle;
+            return Err(state.stop(StreamFault::Idle { after }));
         };
         match next {
             Ok(Some(chunk)) => {
                 *state.received = state.received.saturating_add(len(&chunk));
                 if *state.received > state.max_size {
-                    return Err(StreamFault::TooLarge {
-                        max_size: state.max_size,
-                    });
+                    let max_size = state.max_size;
+                    return Err(state.stop(StreamFault::TooLarge { max_size }));
                 }
                 Ok(Some((chunk, state)))
             }
             Ok(None) => Ok(None),
-            Err(err) => Err(StreamFault::Multipart(err)),
+            Err(err) => Err(state.stop(StreamFault::Multipart(err))),
         }
     })
 }
@@ -125,6 +132,15 @@ struct State<'s, 'p> {
     max_size: u64,
     idle: Duration,
     received: &'s mut u64,
+    fault: &'s mut Option<StreamFault>,
+}
+
+impl State<'_, '_> {
+    /// Keeps why the stream stops, for the receiver.
+    fn stop(self, fault: StreamFault) -> StreamStopped {
+        *self.fault = Some(fault);
+        StreamStopped
+    }
 }
 
 /// A chunk's length as `u64`.

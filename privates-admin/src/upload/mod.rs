@@ -82,7 +82,7 @@ use axum::extract::{Multipart, multipart::Field as Part};
 use bytes::BytesMut;
 use privates::{
     Field, FieldKind, PrivateMedia,
-    storage::{Storage, StorageError, valid_upload_filename},
+    storage::{Checked, Storage, StorageError, valid_upload_filename},
 };
 
 use crate::csrf::{CsrfError, TokenCheck};
@@ -509,13 +509,14 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         image: Option<(::image::ImageFormat, (u32, u32), u64)>,
     ) -> Result<(), UploadError> {
         let mut received = 0_u64;
+        let mut fault = None;
         let stream = counted(
             part,
             head.freeze(),
             ended,
-            max,
-            self.options.idle_timeout,
+            (max, self.options.idle_timeout),
             &mut received,
+            &mut fault,
         );
         // Images are decoded in full before the file is published, so an invalid image never
         // appears under a real name.
@@ -532,43 +533,37 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                 };
                 // Held while the pixels are decoded; released when this returns.
                 let _memory = match &budget {
-                    Some(budget) => {
-                        Some(budget.reserve_blocking(decoded_bytes.min(rules.max_alloc))?)
-                    }
+                    Some(budget) => Some(
+                        budget
+                            .reserve_blocking(decoded_bytes.min(rules.max_alloc))
+                            .map_err(|Busy(waited)| Refusal::Busy(waited))?,
+                    ),
                     None => None,
                 };
-                image::verify_pixels(file, format, &rules)
-                    .map_err(|message| InvalidImage(message).into())
+                image::verify_pixels(file, format, &rules).map_err(Refusal::InvalidImage)
             })
             .await;
         let name = match saved {
-            Ok(name) => name,
-            Err(StorageError::Rejected(source)) => match source.downcast::<InvalidImage>() {
-                Ok(invalid) => {
-                    self.error(field, invalid.0);
-                    return Ok(());
-                }
-                Err(other) => match other.downcast::<Busy>() {
-                    Ok(busy) => return Err(UploadError::Busy { waited: busy.0 }),
-                    Err(other) => {
-                        return Err(UploadError::Storage(StorageError::Rejected(other)));
-                    }
-                },
-            },
+            Ok(Checked::Stored(name)) => name,
+            Ok(Checked::Refused(Refusal::InvalidImage(message))) => {
+                self.error(field, message);
+                return Ok(());
+            }
+            Ok(Checked::Refused(Refusal::Busy(waited))) => {
+                return Err(UploadError::Busy { waited });
+            }
             Err(StorageError::Stream(source)) => {
-                return Err(match source.downcast::<StreamFault>() {
-                    Ok(fault) => match *fault {
-                        StreamFault::TooLarge { max_size } => {
-                            self.drain_part(part).await;
-                            UploadError::TooLarge {
-                                field: field.name().to_owned(),
-                                max_size,
-                            }
+                return Err(match fault.take() {
+                    Some(StreamFault::TooLarge { max_size }) => {
+                        self.drain_part(part).await;
+                        UploadError::TooLarge {
+                            field: field.name().to_owned(),
+                            max_size,
                         }
-                        StreamFault::Multipart(err) => UploadError::Multipart(err),
-                        StreamFault::Idle { after } => UploadError::Idle { after },
-                    },
-                    Err(other) => UploadError::Storage(StorageError::Stream(other)),
+                    }
+                    Some(StreamFault::Multipart(err)) => UploadError::Multipart(err),
+                    Some(StreamFault::Idle { after }) => UploadError::Idle { after },
+                    None => UploadError::Storage(StorageError::Stream(source)),
                 });
             }
             Err(StorageError::InvalidName { .. } | StorageError::NoAvailableName { .. }) => {
@@ -675,14 +670,12 @@ fn checkbox_ticked(value: &str) -> bool {
     !(value.is_empty() || value.eq_ignore_ascii_case("false"))
 }
 
-/// The message of an image refused by the full decode (carried through the storage's check).
+/// Why the storage's check of a complete upload refused it (typed through
+/// [`Checked::Refused`]).
 #[derive(Debug)]
-struct InvalidImage(String);
-
-impl std::fmt::Display for InvalidImage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+enum Refusal {
+    /// The full decode refused the image; the message is for the form.
+    InvalidImage(String),
+    /// The decoding memory stayed taken for this long.
+    Busy(std::time::Duration),
 }
-
-impl std::error::Error for InvalidImage {}

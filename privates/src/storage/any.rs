@@ -5,7 +5,7 @@ use std::{error::Error, time::SystemTime};
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::{LocalStorage, Opened, S3Storage, StorageError};
+use super::{Checked, LocalStorage, Opened, S3Storage, StorageError};
 
 /// The private storage the config chose (`storage.backend`). Its save, delete and metadata
 /// operations behave alike on both backends: the same name rules, no overwrite.
@@ -68,16 +68,17 @@ impl Storage {
     ///
     /// # Errors
     /// Those of the backend.
-    pub async fn save_checked<S, E, C>(
+    pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,
         stream: S,
         check: C,
-    ) -> Result<String, StorageError>
+    ) -> Result<Checked<R>, StorageError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+        C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
+        R: Send + 'static,
     {
         match self {
             Self::Local(storage) => storage.save_checked(name, stream, check).await,

@@ -86,10 +86,6 @@ pub enum StorageError {
     #[error("the upload stream failed, nothing was stored: {0}")]
     Stream(#[source] Box<dyn std::error::Error + Send + Sync>),
 
-    /// The check given to [`LocalStorage::save_checked`](super::LocalStorage::save_checked)
-    /// refused the complete file; nothing was stored.
-    #[error("the file was refused before it was stored: {0}")]
-    Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other input/output error, on the stored name `name` (empty for the storage as a
     /// whole: listing its temporary files, a worker task that failed).
     #[error("private storage I/O error{}: {source}", OnName(.name))]
@@ -161,6 +157,28 @@ impl StorageError {
         Self::InvalidName {
             name: name.to_owned(),
             reason,
+        }
+    }
+}
+
+/// What a checked save ([`Storage::save_checked`](super::Storage::save_checked)) did: stored
+/// the file under a name, or nothing because the check refused it, with the check's own,
+/// typed reason (no boxed error to downcast).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Checked<R> {
+    /// Stored under this name.
+    Stored(String),
+    /// Refused by the check; nothing was stored.
+    Refused(R),
+}
+
+impl Checked<std::convert::Infallible> {
+    /// The stored name of a save whose check cannot refuse.
+    pub fn into_stored(self) -> String {
+        match self {
+            Self::Stored(name) => name,
+            Self::Refused(never) => match never {},
         }
     }
 }

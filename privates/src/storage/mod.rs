@@ -25,7 +25,7 @@ mod temp;
 
 pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
-pub use error::{NameError, StorageError, UploadToError};
+pub use error::{Checked, NameError, StorageError, UploadToError};
 pub use local::LocalStorage;
 pub use name::{
     MAX_NAME_BYTES, MAX_SEGMENT_BYTES, get_valid_filename, valid_upload_filename, validate_name,

@@ -19,6 +19,7 @@ use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
 
 use super::{
     available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
+    error::Checked,
     error::StorageError,
     name::{make_valid_name, validate_name},
     opened::{ObjectSource, OpenedObject, ResponseOverrides},
@@ -169,19 +170,21 @@ impl S3Storage {
     /// checked, then uploaded from it; a key taken meanwhile makes it retry under the next free
     /// name.
     ///
+    /// `check`'s refusal comes back as [`Checked::Refused`], typed (nothing is stored).
+    ///
     /// # Errors
-    /// [`StorageError::Rejected`] with `check`'s error (nothing is stored), and those of
-    /// [`save`](Self::save) but [`StorageError::NameTaken`].
-    pub async fn save_checked<S, E, C>(
+    /// Those of [`save`](Self::save) but [`StorageError::NameTaken`].
+    pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,
         stream: S,
         check: C,
-    ) -> Result<String, StorageError>
+    ) -> Result<Checked<R>, StorageError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+        C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
+        R: Send + 'static,
     {
         let (mut candidates, first) = self.candidates(name)?;
         let io_error = |err| StorageError::io(name, err);
@@ -206,12 +209,18 @@ impl S3Storage {
             let io_error = |err| StorageError::io(&spooled, err);
             spool.rewind().map_err(io_error)?;
             let checked = spool.try_clone().map_err(io_error)?;
-            check(checked).map_err(StorageError::Rejected)?;
+            if let Err(refusal) = check(checked) {
+                return Ok(Err(refusal));
+            }
             spool.rewind().map_err(io_error)?;
-            Ok::<_, StorageError>(spool)
+            Ok::<_, StorageError>(Ok(spool))
         })
         .await
         .map_err(|err| io_error(io::Error::other(err)))??;
+        let spool = match spool {
+            Ok(spool) => spool,
+            Err(refusal) => return Ok(Checked::Refused(refusal)),
+        };
 
         let mut spool = tokio::fs::File::from_std(spool);
         let mut next = Some(first);
@@ -222,7 +231,7 @@ impl S3Storage {
             };
             let key = self.free_key(&mut candidates, file_name).await?;
             match self.upload_file(&key, &mut spool).await {
-                Ok(()) => return Ok(key),
+                Ok(()) => return Ok(Checked::Stored(key)),
                 Err(StorageError::NameTaken { .. }) => {}
                 Err(err) => return Err(err),
             }

@@ -3,7 +3,7 @@
 //! hard-linked under a free name (`linkat` fails instead of replacing an existing name), after
 //! which the temporary name is removed.
 
-use std::{error::Error, io, sync::Arc};
+use std::{convert::Infallible, error::Error, io, sync::Arc};
 
 use bytes::Bytes;
 use cap_std::fs::{Dir, OpenOptions};
@@ -11,7 +11,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::{
     available::{Candidates, random_alphanumeric},
-    error::{Shown, StorageError},
+    error::{Checked, Shown, StorageError},
     local::{LocalStorage, is_escape, join_error, map_io},
     name::make_valid_name,
 };
@@ -50,7 +50,9 @@ impl LocalStorage {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        self.save_checked(name, stream, |_| Ok(())).await
+        self.save_checked(name, stream, |_| Ok::<(), Infallible>(()))
+            .await
+            .map(Checked::into_stored)
     }
 
     /// [`save`](Self::save), with `check` run on the complete temporary file before it is
@@ -58,19 +60,21 @@ impl LocalStorage {
     /// is never visible under a real name unless it passes. `check` gets its own handle on
     /// the file, positioned at the start, and runs on the blocking pool.
     ///
+    /// `check`'s refusal comes back as [`Checked::Refused`], typed (nothing is stored).
+    ///
     /// # Errors
-    /// [`StorageError::Rejected`] with `check`'s error (nothing is stored), and those of
-    /// [`save`](Self::save).
-    pub async fn save_checked<S, E, C>(
+    /// Those of [`save`](Self::save).
+    pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,
         stream: S,
         check: C,
-    ) -> Result<String, StorageError>
+    ) -> Result<Checked<R>, StorageError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>> + Send + 'static,
+        C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
+        R: Send + 'static,
     {
         let name = make_valid_name(name)?;
         let (folder, file_name) = match name.rsplit_once('/') {
@@ -116,10 +120,11 @@ impl LocalStorage {
             let io_error = |err| StorageError::io(&name, err);
             let file = write_chunks(file, &batch).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
-            run_check(file, check)
-                .map_err(io_error)?
-                .map_err(StorageError::Rejected)?;
-            publish(temp, first, candidates)
+            // A refused file is removed with `temp`.
+            if let Err(refusal) = run_check(file, check).map_err(io_error)? {
+                return Ok(Checked::Refused(refusal));
+            }
+            publish(temp, first, candidates).map(Checked::Stored)
         })
         .await
         .map_err(join_error)?
@@ -141,12 +146,9 @@ fn write_chunks(mut file: std::fs::File, chunks: &[Bytes]) -> io::Result<std::fs
 
 /// Runs `check` on the written file from its start: the outer error is rewinding's, the
 /// inner one the check's verdict.
-fn run_check<C>(
-    mut file: std::fs::File,
-    check: C,
-) -> io::Result<Result<(), Box<dyn Error + Send + Sync>>>
+fn run_check<C, R>(mut file: std::fs::File, check: C) -> io::Result<Result<(), R>>
 where
-    C: FnOnce(std::fs::File) -> Result<(), Box<dyn Error + Send + Sync>>,
+    C: FnOnce(std::fs::File) -> Result<(), R>,
 {
     io::Seek::rewind(&mut file)?;
     Ok(check(file))
