@@ -27,8 +27,8 @@
 //! One function judges the configuration: [`validate`], given the block and the
 //! [`Environment`] it runs in (loco's static assets and JWT secret, the S3 credentials, read
 //! once). Boot ([`PrivatesInitializer`](crate::PrivatesInitializer): errors stop the boot,
-//! warnings are logged), `cargo loco doctor` and the `privates_check` task all call it through
-//! [`check_loco`]; what passes comes back as the [`Settings`] the constructors trust.
+//! warnings are logged), `cargo loco doctor` and the `privates_check` task all call it; what
+//! passes comes back as the [`Settings`] the constructors trust.
 
 use std::{
     fmt,
@@ -41,7 +41,6 @@ use crate::{
         Backend, DEFAULT_EXPIRES, LocalStorageConfig, PrivatesConfig, S3Credentials,
         S3StorageConfig, StorageConfig,
     },
-    error::Error,
     settings::{
         LocalDelivery, LocalSettings, ObjectDelivery, S3Settings, SendfileRoot, Settings,
         StorageSettings, absolute,
@@ -235,26 +234,12 @@ pub struct Validated {
     pub warnings: CheckReport,
 }
 
-/// The checks of a loco app and its registered `models`: reads `initializers.privates`,
-/// gathers the [`Environment`] and [`validate`]s. Boot, `cargo loco doctor` and the
-/// `privates_check` task call this.
-///
-/// # Errors
-/// [`Error::Config`] for a malformed block, [`Error::Checks`] when a check fails.
-pub fn check_loco(
-    loco: &loco_rs::config::Config,
-    models: &[ModelFields],
-) -> Result<Validated, Error> {
-    let config = PrivatesConfig::from_loco(loco)?;
-    validate(&config, &Environment::from_loco(loco, models)).map_err(Error::Checks)
-}
-
 /// The checks of an S3 storage alone (E201–E203, E209, E210), for a storage built without a
 /// whole configuration ([`S3Storage::from_config`](crate::storage::S3Storage::from_config)).
 pub(crate) fn validate_s3(
     storage: &S3StorageConfig,
     env: &Environment,
-) -> Result<S3Settings, Error> {
+) -> Result<S3Settings, CheckReport> {
     let config = PrivatesConfig {
         sendfile: crate::config::SendfileConfig {
             backend: Backend::Stream,
@@ -268,7 +253,7 @@ pub(crate) fn validate_s3(
     let report = CheckReport { messages: out };
     match settings {
         Some(settings) if !report.has_errors() => Ok(settings),
-        _ => Err(Error::Checks(report)),
+        _ => Err(report),
     }
 }
 

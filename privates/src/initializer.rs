@@ -10,8 +10,8 @@ use loco_rs::{
 };
 
 use crate::{
-    checks::{self, ModelFields},
-    config::INITIALIZER_KEY,
+    checks::{self, Environment, ModelFields, Validated},
+    config::{INITIALIZER_KEY, PrivatesConfig},
     error::Error,
     permissions::{Authorizer, DynAuthorizer},
     state::Privates,
@@ -88,9 +88,20 @@ impl Initializer for PrivatesInitializer {
     }
 }
 
+/// The checks of a loco app and its registered `models`: reads `initializers.privates`,
+/// gathers the [`Environment`] and [`validate`](checks::validate)s, as boot does. The doctor
+/// and the `privates_check` task call this.
+pub(crate) fn check_loco(
+    loco: &loco_rs::config::Config,
+    models: &[ModelFields],
+) -> Result<Validated, Error> {
+    let config = PrivatesConfig::from_loco(loco)?;
+    checks::validate(&config, &Environment::from_loco(loco, models)).map_err(Error::Checks)
+}
+
 /// The doctor's view of the checks: not ok when a check errs or the block is malformed.
 pub(crate) fn doctor_check(loco: &loco_rs::config::Config, models: &[ModelFields]) -> Check {
-    let (status, message, report) = match checks::check_loco(loco, models) {
+    let (status, message, report) = match check_loco(loco, models) {
         Err(Error::Checks(report)) => (
             CheckStatus::NotOk,
             format!("{} finding(s)", report.messages.len()),

@@ -15,7 +15,8 @@
 //!   its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
 //!   [`sendfile`] answers by the configured backend;
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
-//! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads;
+//! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads by the
+//!   [`name`] rules, which the storage enforces too;
 //! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
 //!   isolates tests' files and asserts on responses.
 
@@ -27,6 +28,7 @@ pub mod initializer;
 #[cfg(feature = "auth")]
 pub mod jwt;
 pub mod model;
+pub mod name;
 pub mod permissions;
 mod refusal;
 pub mod routing;

@@ -39,7 +39,8 @@ impl Decision {
 }
 
 fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
-    if let Some(login_url) = login_url.filter(|_| wants(parts, is_html)) {
+    let accepts = Accepts::of(parts);
+    if let Some(login_url) = login_url.filter(|_| accepts.html) {
         // The path as the browser asked for it: routers that rewrite the path (trailing
         // slashes) keep the original in `OriginalUri`.
         let uri = parts
@@ -56,7 +57,7 @@ fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
             return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
         }
     }
-    let mut response = refuse(parts, StatusCode::UNAUTHORIZED);
+    let mut response = answer(accepts.json, StatusCode::UNAUTHORIZED);
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -65,6 +66,11 @@ fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
 
 /// The refusal with `status` (401, 403, 404, 410 or 500), as the client asked for it.
 pub(crate) fn refuse(parts: &Parts, status: StatusCode) -> Response {
+    answer(Accepts::of(parts).json, status)
+}
+
+/// The refusal with `status`, in loco's JSON error shape when `json`, else plain text.
+fn answer(json: bool, status: StatusCode) -> Response {
     let (error, description) = match status {
         StatusCode::UNAUTHORIZED => ("unauthorized", "authentication required"),
         StatusCode::FORBIDDEN => ("forbidden", "permission denied"),
@@ -72,31 +78,38 @@ pub(crate) fn refuse(parts: &Parts, status: StatusCode) -> Response {
         StatusCode::GONE => ("gone", "this link has expired"),
         _ => ("internal_server_error", "internal server error"),
     };
-    if wants(parts, is_json) {
+    if json {
         (status, Json(ErrorDetail::new(error, description))).into_response()
     } else {
         (status, description).into_response()
     }
 }
 
-/// Whether the `Accept` header names a media type that `matches`.
-fn wants(parts: &Parts, matches: fn(&str) -> bool) -> bool {
-    parts
-        .headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|item| matches(item.split(';').next().unwrap_or_default().trim()))
+/// What the `Accept` header asks for, read in one pass without allocating.
+#[derive(Clone, Copy, Default)]
+struct Accepts {
+    /// A browser, which should see the login page rather than a bare 401.
+    html: bool,
+    /// An API client: `application/json` or any `+json` type.
+    json: bool,
 }
 
-/// A browser that should see the login page rather than a bare 401.
-fn is_html(media: &str) -> bool {
-    media.eq_ignore_ascii_case("text/html") || media.eq_ignore_ascii_case("application/xhtml+xml")
-}
-
-/// An API client: `application/json` or any `+json` type.
-fn is_json(media: &str) -> bool {
-    let media = media.to_ascii_lowercase();
-    media == "application/json" || media.ends_with("+json")
+impl Accepts {
+    fn of(parts: &Parts) -> Self {
+        let mut accepts = Self::default();
+        let values = parts.headers.get_all(header::ACCEPT).iter();
+        for item in values
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|v| v.split(','))
+        {
+            let media = item.split(';').next().unwrap_or_default().trim();
+            let is = |name: &str| media.eq_ignore_ascii_case(name);
+            accepts.html |= is("text/html") || is("application/xhtml+xml");
+            accepts.json |= is("application/json")
+                || media
+                    .get(media.len().saturating_sub(5)..)
+                    .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"));
+        }
+        accepts
+    }
 }

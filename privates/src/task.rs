@@ -10,7 +10,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{Privates, checks, storage::LocalStorage};
+use crate::{Privates, initializer::check_loco, storage::LocalStorage};
 
 /// Runs the checks and prints the findings; fails when any is an error. Register it in
 /// `Hooks::register_tasks`: `tasks.register(privates::task::PrivatesCheck);`.
@@ -35,7 +35,7 @@ impl Task for PrivatesCheck {
         // The same checks as at boot and in `cargo loco doctor`.
         // The models' `upload_to` patterns are checked where they are registered: at boot and
         // in `cargo loco doctor` (the task runs without the initializers).
-        let validated = checks::check_loco(&ctx.config, &[])?;
+        let validated = check_loco(&ctx.config, &[])?;
         report(format_args!("{}", validated.warnings));
         Ok(())
     }

@@ -5,8 +5,7 @@ use std::fmt::{Display, Write as _};
 use chrono::{DateTime, Local, TimeZone, format::StrftimeItems};
 use privates_rules::upload_to::PatternError;
 
-pub use crate::storage::UploadToError;
-use crate::storage::{NameError, StorageError, name_error, valid_upload_filename};
+use crate::name::{InvalidName, NameError, name_error, valid_upload_filename, validate_name};
 
 /// The folder (or full name) a new upload of a field is stored under.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,11 +36,10 @@ impl UploadTo {
     /// ```
     ///
     /// # Errors
-    /// [`StorageError::InvalidName`] when nothing of the name is usable,
-    /// [`StorageError::UploadTo`] for a pattern that cannot be expanded.
-    pub fn name_for(&self, original_filename: &str) -> Result<String, StorageError> {
-        let file_name = valid_upload_filename(original_filename)?;
-        Ok(self.expand(&file_name)?)
+    /// [`UploadToError::FileName`] when nothing of the name is usable, the other variants for
+    /// a pattern that cannot be expanded.
+    pub fn name_for(&self, original_filename: &str) -> Result<String, UploadToError> {
+        self.expand(&valid_upload_filename(original_filename)?)
     }
 
     /// The stored name (before a free variant is chosen) of an upload whose valid file name is
@@ -148,21 +146,45 @@ where
     // cannot keep are cleaned by `save`, as Django's storage does.
     if !expanded.is_empty() {
         let probe = format!("{expanded}x");
-        if let Err(err) = crate::storage::validate_name(&probe) {
-            return Err(unsafe_folder(pattern, &expanded, err));
+        if let Err(InvalidName { reason, .. }) = validate_name(&probe) {
+            return Err(UploadToError::UnsafeFolder {
+                pattern: pattern.to_owned(),
+                expanded,
+                reason,
+            });
         }
     }
     Ok(expanded)
 }
 
-fn unsafe_folder(pattern: &str, expanded: &str, err: StorageError) -> UploadToError {
-    let reason = match err {
-        StorageError::InvalidName { reason, .. } => reason,
-        _ => NameError::NoValidFilename,
-    };
-    UploadToError::UnsafeFolder {
-        pattern: pattern.to_owned(),
-        expanded: expanded.to_owned(),
-        reason,
-    }
+/// Why an upload cannot be named: an `upload_to` pattern that cannot be used, or a file name
+/// with nothing valid left.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadToError {
+    /// The pattern has an unknown or incomplete `%` specifier.
+    #[error(
+        "upload_to pattern {pattern:?} has an unknown or incomplete `%` specifier; use strftime \
+         specifiers such as `%Y`, `%m`, `%d`, and `%%` for a literal `%`"
+    )]
+    InvalidSpecifier {
+        /// The pattern.
+        pattern: String,
+    },
+    /// The pattern does not expand to a relative folder inside the storage.
+    #[error(
+        "upload_to pattern {pattern:?} expands to {expanded:?}, which is not a relative folder \
+         inside the storage: {reason}; write it like \"documents/%Y/%m/\""
+    )]
+    UnsafeFolder {
+        /// The pattern.
+        pattern: String,
+        /// What it expanded to.
+        expanded: String,
+        /// The naming rule the expansion broke.
+        reason: NameError,
+    },
+    /// Nothing valid is left of the uploaded file's name (`"???"`).
+    #[error(transparent)]
+    FileName(#[from] InvalidName),
 }

@@ -119,11 +119,12 @@ pub fn field_path(prefix: &str, app: &str, model: &str, pk: &str, field: &str) -
     )
 }
 
-/// The route of `field`'s download view: `{URL_PREFIX}/{app}/{model}/{pk}/{field}/`, `{pk}`
-/// being axum's path parameter.
+/// The route of `field`'s download view under `prefix` (the model's
+/// [`URL_PREFIX`](PrivateMedia::URL_PREFIX) unless the view is moved):
+/// `{prefix}/{app}/{model}/{pk}/{field}/`, `{pk}` being axum's path parameter.
 #[must_use]
-pub fn download_route<M: PrivateMedia>(field: &Field<M>) -> String {
-    field_path(M::URL_PREFIX, M::APP, M::MODEL, "{pk}", field.name())
+pub fn download_route<M: PrivateMedia>(prefix: &str, field: &Field<M>) -> String {
+    field_path(prefix, M::APP, M::MODEL, "{pk}", field.name())
 }
 
 /// The download URL of `field` on `object`, its key percent-encoded.
@@ -146,7 +147,7 @@ pub fn download_url<M: PrivateMedia>(object: &M, field: &Field<M>) -> String {
 /// The route of `field`'s share links: the download route followed by `shared/`.
 #[must_use]
 pub fn share_route<M: PrivateMedia>(field: &Field<M>) -> String {
-    format!("{}{SHARED_SEGMENT}/", download_route(field))
+    format!("{}{SHARED_SEGMENT}/", download_route(M::URL_PREFIX, field))
 }
 
 /// A share link: the download URL followed by `shared/?expires=..&v=..&sig=..` (`v` names the

@@ -132,11 +132,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         self
     }
 
-    /// The route path, `{prefix}/{app}/{model}/{pk}/{field}/`, with `{pk}` as the axum path
-    /// parameter.
+    /// The route path ([`urls::download_route`] under this view's prefix).
     #[must_use]
     pub fn path(&self) -> String {
-        urls::field_path(&self.prefix, M::APP, M::MODEL, "{pk}", self.field.name())
+        urls::download_route(&self.prefix, &self.field)
     }
 
     /// The share route path ([`urls::share_route`]).

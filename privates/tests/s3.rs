@@ -2,7 +2,7 @@
 //! loopback that verifies SigV4 signatures and the expiry of presigned URLs: s3s-fs (crates.io,
 //! `cargo install s3s-fs@0.14.1 --locked --features binary --root .tools`, which
 //! `scripts/test` runs). Each test starts its own server in a temporary folder with
-//! authentication on, through `privates::testing::S3TestServer` (the binary is `$S3S_FS`, else
+//! authentication on, through `privates_test_support::S3TestServer` (the binary is `$S3S_FS`, else
 //! `.tools/bin/s3s-fs` of the workspace, else `s3s-fs` on the PATH).
 //!
 //! Run with `cargo test -p privates --test s3 -- --include-ignored`.
@@ -21,8 +21,8 @@ use privates::{
     routing::model_routes,
     sendfile::Backend,
     storage::{Checked, S3Storage, StorageError},
-    testing::S3TestServer,
 };
+use privates_test_support::S3TestServer;
 use reqwest::{StatusCode, header::HeaderMap};
 
 const BUCKET: &str = "privates-test";

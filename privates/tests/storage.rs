@@ -96,8 +96,8 @@ fn once(bytes: impl Into<Bytes>) -> impl Stream<Item = Result<Bytes, io::Error>>
     stream::iter([Ok(bytes.into())])
 }
 
-fn reason(result: Result<impl std::fmt::Debug, StorageError>) -> NameError {
-    match result {
+fn reason<T: std::fmt::Debug>(result: Result<T, impl Into<StorageError>>) -> NameError {
+    match result.map_err(Into::into) {
         Err(StorageError::InvalidName { reason, .. }) => reason,
         other => panic!("expected InvalidName, got {other:?}"),
     }
@@ -835,7 +835,7 @@ async fn invalid_upload_to_patterns_are_refused() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
+            StorageError::from(err.clone()),
             StorageError::UploadTo(UploadToError::InvalidSpecifier { .. })
         ),
         "{err:?}"
@@ -845,7 +845,7 @@ async fn invalid_upload_to_patterns_are_refused() {
     let err = UploadTo::Pattern("../%Y/").name_for("a.pdf").unwrap_err();
     assert!(
         matches!(
-            err,
+            StorageError::from(err.clone()),
             StorageError::UploadTo(UploadToError::UnsafeFolder { .. })
         ),
         "{err:?}"
@@ -1001,8 +1001,7 @@ fn new_checks_base_url_and_creates_the_folder() {
 #[tokio::test]
 async fn a_check_sees_the_whole_file_before_it_is_published() {
     let fx = Fixture::new();
-    let name = fx
-        .storage
+    let name = Storage::Local(fx.storage.clone())
         .save_checked("up/ok.txt", chunks(&[b"hello ", b"world"]), |mut file| {
             let mut seen = String::new();
             file.read_to_string(&mut seen)?;
@@ -1022,8 +1021,7 @@ async fn a_check_sees_the_whole_file_before_it_is_published() {
 async fn a_refused_check_stores_nothing() {
     let fx = Fixture::new();
     let name = UploadTo::Pattern("scans/").name_for("bomb.png").unwrap();
-    let checked = fx
-        .storage
+    let checked = Storage::Local(fx.storage.clone())
         .save_checked(&name, once(&b"\x89PNG not really"[..]), |_| {
             Err("not a valid image")
         })

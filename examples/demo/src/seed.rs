@@ -5,7 +5,7 @@ use loco_rs::{
     app::{AppContext, Initializer},
     hash::hash_password,
 };
-use privates::{PrivateMedia, Privates};
+use privates::{PrivateMedia, Privates, storage::StorageError};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 
 use crate::models::{iddocuments, user_permissions, users};
@@ -81,7 +81,7 @@ impl Initializer for SeedOnFirstStart {
             .spec
             .upload_to
             .name_for("sample.png")
-            .map_err(privates::Error::from)?;
+            .map_err(|err| privates::Error::from(StorageError::from(err)))?;
         let mugshot = storage
             .save(&mugshot_name, once(SAMPLE_PNG))
             .await

@@ -1,7 +1,7 @@
 //! The demo on S3, end to end: the real binary with `config/s3.yaml` (`LOCO_ENV=s3`) against a
 //! real S3-protocol server on loopback that checks SigV4 signatures, s3s-fs (`cargo install
 //! s3s-fs@0.14.1 --locked --features binary --root .tools`, which `scripts/test` runs), run by
-//! `privates::testing::S3TestServer`: the binary is `$S3S_FS`, else the workspace's
+//! `privates_test_support::S3TestServer`: the binary is `$S3S_FS`, else the workspace's
 //! `.tools/bin/s3s-fs`, else `s3s-fs` on the PATH.
 //!
 //! An admin uploads through the change form (the PDF and an image decoded in full before it
@@ -16,7 +16,8 @@
 mod common;
 
 use common::{Demo, client, file, pdf, pdf_of_size, png, shared_link};
-use privates::{config::S3StorageConfig, storage::S3Storage, testing::S3TestServer};
+use privates::{config::S3StorageConfig, storage::S3Storage};
+use privates_test_support::S3TestServer;
 use reqwest::{StatusCode, header, multipart::Form};
 
 const BUCKET: &str = "privates-demo-test";

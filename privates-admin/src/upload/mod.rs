@@ -524,7 +524,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             .filter(|_| self.options.image.verify_pixels)
             .map(|(format, _, decoded_bytes)| (format, self.options.image, decoded_bytes));
         let budget = self.options.decode_budget.clone();
-        let name = field.spec.upload_to.name_for(file_name)?;
+        let name = field
+            .spec
+            .upload_to
+            .name_for(file_name)
+            .map_err(StorageError::from)?;
         let saved = self
             .storage
             .save_checked(&name, stream, move |file| {

@@ -56,9 +56,10 @@ pub use self::{
 };
 pub use crate::config::Backend;
 use crate::{
-    settings::{LocalDelivery, ObjectDelivery, SendfileRoot, StorageSettings, absolute},
+    checks::{self, Environment},
+    config::{PrivatesConfig, SendfileConfig, StorageConfig},
+    settings::{LocalDelivery, ObjectDelivery, SendfileRoot, StorageSettings},
     storage::{Opened, OpenedFile},
-    urls::{UrlShape, check_url_path},
 };
 
 /// The per-call options of django-sendfile2's `sendfile(request, filename, attachment,
@@ -107,61 +108,44 @@ enum Delivery {
 impl Sendfile {
     /// The delivery of local files beneath `root` (for [`serve_path`](Self::serve_path), when
     /// no storage is involved): `root` is made absolute (relative to the working directory);
-    /// `url`, required by [`Backend::Nginx`], is a folder URL such as `/private-media/` (see
-    /// [`check_url_path`]).
+    /// `url`, required by [`Backend::Nginx`], is a folder URL such as `/private-media/`. Judged
+    /// by the same [checks](crate::checks) as a whole configuration, with `root` as the storage.
     ///
     /// # Errors
-    /// [`SendfileError::InvalidConfig`] naming `sendfile.root`, `sendfile.url` or
-    /// `sendfile.backend` (the object-store backends need a bucket: configure them through
-    /// [`Privates`](crate::Privates)).
+    /// [`SendfileError::InvalidConfig`] naming the first key to fix: `sendfile.root`,
+    /// `sendfile.url` or `sendfile.backend` (the object-store backends need a bucket: configure
+    /// them through [`Privates`](crate::Privates)).
     pub fn new(
         backend: Backend,
         root: impl AsRef<Path>,
         url: Option<String>,
     ) -> Result<Self, SendfileError> {
-        let invalid = |key, message: String| SendfileError::InvalidConfig { key, message };
         let root = root.as_ref();
-        if root.as_os_str().is_empty() {
-            return Err(invalid(
-                "initializers.privates.sendfile.root",
-                "must not be empty".into(),
-            ));
-        }
-        if let Some(url) = &url {
-            check_url_path(url, UrlShape::Folder).map_err(|reason| {
-                invalid(
-                    "initializers.privates.sendfile.url",
-                    format!("{url:?}: {reason}"),
-                )
-            })?;
-        }
-        let how = match (backend, url) {
-            (Backend::Development, _) => LocalDelivery::Development,
-            (Backend::Nginx, Some(url)) => LocalDelivery::Nginx { url },
-            (Backend::Nginx, None) => {
-                return Err(invalid(
-                    "initializers.privates.sendfile.url",
-                    "the nginx backend needs the internal location's URL prefix, e.g. \
-                     `/private-media/`"
-                        .into(),
-                ));
-            }
-            (Backend::Apache, _) => LocalDelivery::Apache,
-            (Backend::Lighttpd, _) => LocalDelivery::Lighttpd,
-            (Backend::Redirect | Backend::Stream, _) => {
-                return Err(invalid(
-                    "initializers.privates.sendfile.backend",
-                    format!(
-                        "`{}` serves objects of a bucket, not local files",
-                        backend.name()
-                    ),
-                ));
-            }
+        let config = PrivatesConfig {
+            storage: Some(StorageConfig::local(root)),
+            sendfile: SendfileConfig {
+                backend,
+                root: Some(root.to_path_buf()),
+                // Unset means "none" here, not the storage's `base_url`.
+                url: Some(url.unwrap_or_default()),
+                ..SendfileConfig::default()
+            },
+            ..PrivatesConfig::default()
         };
-        let root = SendfileRoot::new(root, &absolute(root));
-        Ok(Self {
-            delivery: Delivery::Local { root, how },
-        })
+        match checks::validate(&config, &Environment::default()) {
+            Ok(validated) => Ok(Self::from_settings(&validated.settings.storage)),
+            Err(report) => {
+                // The storage here is the root itself: its findings are the root's.
+                let finding = report
+                    .errors()
+                    .find(|error| error.key.contains(".sendfile."));
+                let finding = finding.or_else(|| report.errors().next());
+                Err(SendfileError::InvalidConfig {
+                    key: finding.map_or("initializers.privates.sendfile.root", |f| f.key),
+                    message: finding.map(ToString::to_string).unwrap_or_default(),
+                })
+            }
+        }
     }
 
     /// The delivery of a storage that passed the checks.

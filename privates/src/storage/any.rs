@@ -1,11 +1,26 @@
 //! The configured storage, local or S3, behind one type.
 
-use std::{error::Error, time::SystemTime};
+use std::{error::Error, io, pin::Pin, time::SystemTime};
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::{Checked, LocalStorage, Opened, S3Storage, StorageError};
+
+/// The bytes of a save with the stream's own error type erased, as the backends read them.
+pub(super) type Chunks<'a> =
+    Pin<&'a mut (dyn Stream<Item = Result<Bytes, Box<dyn Error + Send + Sync>>> + Send + 'a)>;
+
+/// The check of [`Storage::save_checked`], boxed once for both backends.
+pub(super) type FileCheck<R> = Box<dyn FnOnce(std::fs::File) -> Result<(), R> + Send>;
+
+/// Runs `check` on a handle of its own on the complete `file`, from the start: the outer error
+/// is I/O's, the inner one the check's verdict.
+pub(super) fn run_check<R>(file: &std::fs::File, check: FileCheck<R>) -> io::Result<Result<(), R>> {
+    let mut handle = file.try_clone()?;
+    io::Seek::rewind(&mut handle)?;
+    Ok(check(handle))
+}
 
 /// The private storage the config chose (`storage.backend`). Its save, delete and metadata
 /// operations behave alike on both backends: the same name rules, no overwrite.
@@ -64,10 +79,19 @@ impl Storage {
         }
     }
 
-    /// See [`LocalStorage::save_checked`] and [`S3Storage::save_checked`].
+    /// [`save`](Self::save), with `check` run on the complete file before it is published: an
+    /// upload that must be judged on all of its bytes (an image decoded in full) is never
+    /// visible under a real name unless it passes. `check` gets its own handle on the file,
+    /// positioned at the start, and runs on the blocking pool; its refusal comes back as
+    /// [`Checked::Refused`], typed (nothing is stored).
+    ///
+    /// The local storage checks the temporary file in the destination folder, then links it;
+    /// the S3 storage spools the stream to an anonymous temporary file (constant memory),
+    /// checks it, then uploads it, retrying under the next free name when the key is taken
+    /// meanwhile.
     ///
     /// # Errors
-    /// Those of the backend.
+    /// Those of [`save`](Self::save) but [`StorageError::NameTaken`].
     pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,
@@ -80,9 +104,10 @@ impl Storage {
         C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
         R: Send + 'static,
     {
+        let chunks = std::pin::pin!(stream.map(|chunk| chunk.map_err(Into::into)));
         match self {
-            Self::Local(storage) => storage.save_checked(name, stream, check).await,
-            Self::S3(storage) => storage.save_checked(name, stream, check).await,
+            Self::Local(storage) => storage.save_checked(name, chunks, Box::new(check)).await,
+            Self::S3(storage) => storage.save_checked(name, chunks, Box::new(check)).await,
         }
     }
 

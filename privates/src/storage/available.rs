@@ -6,7 +6,8 @@
 
 use rand::{Rng, distr::Alphanumeric};
 
-use super::{error::StorageError, name::MAX_SEGMENT_BYTES};
+use super::error::StorageError;
+use crate::name::MAX_SEGMENT_BYTES;
 
 /// The default limit on a whole stored name (folders included), in characters: the
 /// `max_length` of Django's `FileField`, so names fit the same database columns.

@@ -1,6 +1,11 @@
-//! What can go wrong in the private storage, and which naming rule a refused name broke.
+//! What can go wrong in the private storage.
 
 use std::{fmt, io, path::PathBuf};
+
+use crate::{
+    name::{InvalidName, NameError, Shown},
+    upload_to::UploadToError,
+};
 
 /// An error of the private storage.
 ///
@@ -9,7 +14,7 @@ use std::{fmt, io, path::PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    /// The name breaks one of the naming rules (see [`NameError`]); nothing was touched on disk.
+    /// The name breaks one of the naming rules ([`InvalidName`]); nothing was touched on disk.
     #[error("invalid stored name {}: {reason}", Shown(.name))]
     InvalidName {
         /// The refused name, as given.
@@ -81,7 +86,7 @@ pub enum StorageError {
     },
     /// The `upload_to` of a field cannot be expanded.
     #[error(transparent)]
-    UploadTo(#[from] UploadToError),
+    UploadTo(UploadToError),
     /// The stream being saved yielded an error; nothing was stored.
     #[error("the upload stream failed, nothing was stored: {0}")]
     Stream(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -152,11 +157,19 @@ impl StorageError {
             source,
         }
     }
+}
 
-    pub(crate) fn invalid(name: &str, reason: NameError) -> Self {
-        Self::InvalidName {
-            name: name.to_owned(),
-            reason,
+impl From<InvalidName> for StorageError {
+    fn from(InvalidName { name, reason }: InvalidName) -> Self {
+        Self::InvalidName { name, reason }
+    }
+}
+
+impl From<UploadToError> for StorageError {
+    fn from(err: UploadToError) -> Self {
+        match err {
+            UploadToError::FileName(invalid) => invalid.into(),
+            other => Self::UploadTo(other),
         }
     }
 }
@@ -183,65 +196,6 @@ impl Checked<std::convert::Infallible> {
     }
 }
 
-/// The naming rule a stored name broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum NameError {
-    /// The name is empty.
-    #[error("the name is empty")]
-    Empty,
-    /// The name is longer than the limit, in bytes.
-    #[error("the name is {len} bytes long, the limit is {max}")]
-    TooLong {
-        /// The name's length in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// One `/`-separated segment is longer than the file system allows, in bytes.
-    #[error("a segment of the name is {len} bytes long, the limit is {max}")]
-    SegmentTooLong {
-        /// The segment's length in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The name contains a NUL byte.
-    #[error("the name contains a NUL byte")]
-    Nul,
-    /// The name contains a control character (newline, tab, escape, DEL, C1 controls).
-    #[error("the name contains a control character")]
-    ControlChar,
-    /// The name contains a bidirectional formatting character (such as RIGHT-TO-LEFT
-    /// OVERRIDE), which can disguise an extension.
-    #[error("the name contains a bidirectional formatting character")]
-    BidiControl,
-    /// The name is absolute (`/x`, `\\server\x`, `C:x`); stored names are relative to the
-    /// storage root.
-    #[error("the name is absolute; stored names are relative to the storage root")]
-    Absolute,
-    /// The name contains a backslash; the separator of stored names is `/`.
-    #[error("the name contains a backslash; use `/` between folders")]
-    Backslash,
-    /// The name contains a percent-encoded separator, dot, percent sign, NUL or control
-    /// character (`%2f`, `%5c`, `%2e`, `%25`, `%00`): a later decoding step could turn it into
-    /// a traversal.
-    #[error("the name contains a percent-encoded separator, dot, percent sign or control byte")]
-    PercentEncoded,
-    /// The name has an empty segment (`a//b`, a trailing `/`).
-    #[error("the name has an empty segment (`//` or a trailing `/`)")]
-    EmptySegment,
-    /// The name has a `.` or `..` segment.
-    #[error("the name has a `.` or `..` segment")]
-    DotSegment,
-    /// Nothing valid is left once the characters Django's `get_valid_filename` removes are
-    /// gone (`"???"`, `"$.$.$"`).
-    #[error(
-        "no valid file name can be derived from it (only `-`, `_`, `.`, letters and digits are kept)"
-    )]
-    NoValidFilename,
-}
-
 /// ` on <name>`, or nothing for the storage as a whole.
 struct OnName<'a>(&'a str);
 
@@ -253,46 +207,4 @@ impl fmt::Display for OnName<'_> {
             write!(f, " on {}", Shown(self.0))
         }
     }
-}
-
-/// Displays an untrusted name escaped (as a Rust string literal) and shortened, so that a
-/// hostile name can neither inject lines into a log nor flood it.
-pub(crate) struct Shown<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAX_CHARS: usize = 120;
-        match self.0.char_indices().nth(MAX_CHARS) {
-            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
-            None => write!(f, "{:?}", self.0),
-        }
-    }
-}
-
-/// An `upload_to` pattern that cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum UploadToError {
-    /// The pattern has an unknown or incomplete `%` specifier.
-    #[error(
-        "upload_to pattern {pattern:?} has an unknown or incomplete `%` specifier; use strftime \
-         specifiers such as `%Y`, `%m`, `%d`, and `%%` for a literal `%`"
-    )]
-    InvalidSpecifier {
-        /// The pattern.
-        pattern: String,
-    },
-    /// The pattern does not expand to a relative folder inside the storage.
-    #[error(
-        "upload_to pattern {pattern:?} expands to {expanded:?}, which is not a relative folder \
-         inside the storage: {reason}; write it like \"documents/%Y/%m/\""
-    )]
-    UnsafeFolder {
-        /// The pattern.
-        pattern: String,
-        /// What it expanded to.
-        expanded: String,
-        /// The naming rule the expansion broke.
-        reason: NameError,
-    },
 }

@@ -12,10 +12,8 @@ use cap_std::{
     fs::{Dir, OpenOptions, OpenOptionsExt},
 };
 
-use super::{
-    available::DEFAULT_MAX_NAME_LENGTH, error::StorageError, name::validate_name,
-    opened::OpenedFile,
-};
+use super::{available::DEFAULT_MAX_NAME_LENGTH, error::StorageError, opened::OpenedFile};
+use crate::name::validate_name;
 
 /// Private files on the local disk, confined beneath one folder (Django's
 /// `FileSystemStorage` as configured by django-privates).

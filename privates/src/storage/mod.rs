@@ -17,23 +17,21 @@ mod any;
 mod available;
 mod error;
 mod local;
-mod name;
 mod opened;
 mod s3;
 mod save;
 mod temp;
 
+pub use crate::name::{
+    InvalidName, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, NameError, get_valid_filename,
+    valid_upload_filename, validate_name,
+};
 pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
-pub use error::{Checked, NameError, StorageError, UploadToError};
+pub use error::{Checked, StorageError};
 pub use local::LocalStorage;
-pub use name::{
-    MAX_NAME_BYTES, MAX_SEGMENT_BYTES, get_valid_filename, valid_upload_filename, validate_name,
-};
 pub use opened::{Opened, OpenedFile, OpenedObject};
 pub use s3::{PART_SIZE, S3Storage};
 
 pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};
-
-pub(crate) use name::name_error;

@@ -18,13 +18,16 @@ use futures_util::{Stream, StreamExt};
 use opendal::{ErrorKind, Operator, layers::TimeoutLayer};
 
 use super::{
+    any::{Chunks, FileCheck, run_check},
     available::{Candidates, DEFAULT_MAX_NAME_LENGTH},
-    error::Checked,
-    error::StorageError,
-    name::{make_valid_name, validate_name},
+    error::{Checked, StorageError},
     opened::{ObjectSource, OpenedObject, ResponseOverrides},
 };
-use crate::{config::S3StorageConfig, settings::S3Settings};
+use crate::{
+    config::S3StorageConfig,
+    name::{make_valid_name, validate_name},
+    settings::S3Settings,
+};
 
 /// The part size of multipart uploads: S3 wants at least 5 MiB per part (but the last). A save
 /// holds at most one part in memory, whatever the file size.
@@ -55,7 +58,8 @@ impl S3Storage {
     /// # Errors
     /// [`Error::Checks`](crate::Error::Checks) naming the key to fix.
     pub fn from_config(config: &S3StorageConfig) -> Result<Self, crate::Error> {
-        let settings = crate::checks::validate_s3(config, &crate::checks::Environment::process())?;
+        let settings = crate::checks::validate_s3(config, &crate::checks::Environment::process())
+            .map_err(crate::Error::Checks)?;
         Self::new(&settings)
     }
 
@@ -127,8 +131,9 @@ impl S3Storage {
     /// No overwrite: each candidate is checked with `HEAD`, then written with
     /// `If-None-Match: *`, which S3 (and most compatible servers) refuse when the key appeared
     /// in between. The stream cannot be replayed, so losing that race fails the save with
-    /// [`StorageError::NameTaken`] (nothing is overwritten); [`save_checked`](Self::save_checked)
-    /// spools to disk first and retries instead. On a server that ignores `If-None-Match` the
+    /// [`StorageError::NameTaken`] (nothing is overwritten);
+    /// [`Storage::save_checked`](super::Storage::save_checked) spools to disk first and
+    /// retries instead. On a server that ignores `If-None-Match` the
     /// window between the `HEAD` and the end of the upload is unprotected.
     ///
     /// # Errors
@@ -165,27 +170,14 @@ impl S3Storage {
         }
     }
 
-    /// [`save`](Self::save), with `check` run on the complete file before anything is sent to
-    /// the bucket: the stream is spooled to an anonymous temporary file (constant memory),
-    /// checked, then uploaded from it; a key taken meanwhile makes it retry under the next free
-    /// name.
-    ///
-    /// `check`'s refusal comes back as [`Checked::Refused`], typed (nothing is stored).
-    ///
-    /// # Errors
-    /// Those of [`save`](Self::save) but [`StorageError::NameTaken`].
-    pub async fn save_checked<S, E, C, R>(
+    /// [`Storage::save_checked`](super::Storage::save_checked) on S3: the stream is spooled to
+    /// an anonymous temporary file, checked, then uploaded from it.
+    pub(super) async fn save_checked<R: Send + 'static>(
         &self,
         name: &str,
-        stream: S,
-        check: C,
-    ) -> Result<Checked<R>, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
-        R: Send + 'static,
-    {
+        mut chunks: Chunks<'_>,
+        check: FileCheck<R>,
+    ) -> Result<Checked<R>, StorageError> {
         let (mut candidates, first) = self.candidates(name)?;
         let io_error = |err| StorageError::io(name, err);
         let spool = tokio::task::spawn_blocking(tempfile::tempfile)
@@ -193,9 +185,8 @@ impl S3Storage {
             .map_err(|err| io_error(io::Error::other(err)))?
             .map_err(io_error)?;
         let mut file = tokio::fs::File::from_std(spool);
-        let mut stream = std::pin::pin!(stream);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| StorageError::Stream(err.into()))?;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(StorageError::Stream)?;
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
                 .map_err(io_error)?;
@@ -207,9 +198,7 @@ impl S3Storage {
         let spooled = name.to_owned();
         let spool = tokio::task::spawn_blocking(move || {
             let io_error = |err| StorageError::io(&spooled, err);
-            spool.rewind().map_err(io_error)?;
-            let checked = spool.try_clone().map_err(io_error)?;
-            if let Err(refusal) = check(checked) {
+            if let Err(refusal) = run_check(&spool, check).map_err(io_error)? {
                 return Ok(Err(refusal));
             }
             spool.rewind().map_err(io_error)?;

@@ -10,11 +10,12 @@ use cap_std::fs::{Dir, OpenOptions};
 use futures_util::{Stream, StreamExt};
 
 use super::{
+    any::{Chunks, FileCheck, run_check},
     available::{Candidates, random_alphanumeric},
-    error::{Checked, Shown, StorageError},
+    error::{Checked, StorageError},
     local::{LocalStorage, is_escape, join_error, map_io},
-    name::make_valid_name,
 };
+use crate::name::{Shown, make_valid_name};
 
 /// How many linking attempts under fresh random names before giving up. With 62^7 suffixes a
 /// second attempt is already rare; this only bounds a pathological folder.
@@ -50,32 +51,20 @@ impl LocalStorage {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        self.save_checked(name, stream, |_| Ok::<(), Infallible>(()))
+        let chunks = std::pin::pin!(stream.map(|chunk| chunk.map_err(Into::into)));
+        self.save_checked(name, chunks, Box::new(|_| Ok::<(), Infallible>(())))
             .await
             .map(Checked::into_stored)
     }
 
-    /// [`save`](Self::save), with `check` run on the complete temporary file before it is
-    /// published: an upload that must be judged on all of its bytes (an image decoded in full)
-    /// is never visible under a real name unless it passes. `check` gets its own handle on
-    /// the file, positioned at the start, and runs on the blocking pool.
-    ///
-    /// `check`'s refusal comes back as [`Checked::Refused`], typed (nothing is stored).
-    ///
-    /// # Errors
-    /// Those of [`save`](Self::save).
-    pub async fn save_checked<S, E, C, R>(
+    /// [`Storage::save_checked`](super::Storage::save_checked) on the local disk: `check` runs
+    /// on the complete temporary file, which is linked under a real name only if it passes.
+    pub(super) async fn save_checked<R: Send + 'static>(
         &self,
         name: &str,
-        stream: S,
-        check: C,
-    ) -> Result<Checked<R>, StorageError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send,
-        E: Into<Box<dyn Error + Send + Sync>>,
-        C: FnOnce(std::fs::File) -> Result<(), R> + Send + 'static,
-        R: Send + 'static,
-    {
+        mut chunks: Chunks<'_>,
+        check: FileCheck<R>,
+    ) -> Result<Checked<R>, StorageError> {
         let name = make_valid_name(name)?;
         let (folder, file_name) = match name.rsplit_once('/') {
             Some((folder, file_name)) => (folder.to_owned(), file_name.to_owned()),
@@ -100,9 +89,8 @@ impl LocalStorage {
         let mut file = file;
         let mut batch = Vec::new();
         let mut batched = 0;
-        let mut stream = std::pin::pin!(stream);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| StorageError::Stream(err.into()))?;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(StorageError::Stream)?;
             batched += chunk.len();
             batch.push(chunk);
             if batched >= WRITE_BATCH {
@@ -121,7 +109,7 @@ impl LocalStorage {
             let file = write_chunks(file, &batch).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
             // A refused file is removed with `temp`.
-            if let Err(refusal) = run_check(file, check).map_err(io_error)? {
+            if let Err(refusal) = run_check(&file, check).map_err(io_error)? {
                 return Ok(Checked::Refused(refusal));
             }
             publish(temp, first, candidates).map(Checked::Stored)
@@ -142,16 +130,6 @@ fn write_chunks(mut file: std::fs::File, chunks: &[Bytes]) -> io::Result<std::fs
         io::Write::write_all(&mut file, chunk)?;
     }
     Ok(file)
-}
-
-/// Runs `check` on the written file from its start: the outer error is rewinding's, the
-/// inner one the check's verdict.
-fn run_check<C, R>(mut file: std::fs::File, check: C) -> io::Result<Result<(), R>>
-where
-    C: FnOnce(std::fs::File) -> Result<(), R>,
-{
-    io::Seek::rewind(&mut file)?;
-    Ok(check(file))
 }
 
 /// Creates `folder` beneath the root if needed and opens it (the root itself for `""`).

@@ -14,10 +14,8 @@ use std::{
 
 use cap_std::fs::{Dir, MetadataExt};
 
-use super::{
-    error::{Shown, StorageError},
-    local::LocalStorage,
-};
+use super::{error::StorageError, local::LocalStorage};
+use crate::name::Shown;
 
 /// How a temporary file's name ends.
 const TEMP_SUFFIX: &str = ".part";

@@ -1,0 +1,258 @@
+//! Naming rules: the gate every untrusted stored name passes, and Django's way of turning a
+//! user's file name into a valid one. Both the [`storage`](crate::storage) and upload naming
+//! ([`upload_to`](crate::upload_to)) use them; they depend on neither.
+//!
+//! These are string checks, the first line of defence; the second is the kernel, which
+//! resolves every name beneath the storage root (see
+//! [`LocalStorage`](crate::storage::LocalStorage)).
+
+use std::fmt;
+
+use privates_rules::name::NameRule;
+
+/// A name that breaks one of the naming rules; nothing was touched on disk.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid stored name {}: {reason}", Shown(.name))]
+pub struct InvalidName {
+    /// The refused name, as given.
+    pub name: String,
+    /// The rule it broke.
+    pub reason: NameError,
+}
+
+impl InvalidName {
+    pub(crate) fn new(name: &str, reason: NameError) -> Self {
+        Self {
+            name: name.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// The naming rule a stored name broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The name is empty.
+    #[error("the name is empty")]
+    Empty,
+    /// The name is longer than the limit, in bytes.
+    #[error("the name is {len} bytes long, the limit is {max}")]
+    TooLong {
+        /// The name's length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// One `/`-separated segment is longer than the file system allows, in bytes.
+    #[error("a segment of the name is {len} bytes long, the limit is {max}")]
+    SegmentTooLong {
+        /// The segment's length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The name contains a NUL byte.
+    #[error("the name contains a NUL byte")]
+    Nul,
+    /// The name contains a control character (newline, tab, escape, DEL, C1 controls).
+    #[error("the name contains a control character")]
+    ControlChar,
+    /// The name contains a bidirectional formatting character (such as RIGHT-TO-LEFT
+    /// OVERRIDE), which can disguise an extension.
+    #[error("the name contains a bidirectional formatting character")]
+    BidiControl,
+    /// The name is absolute (`/x`, `\\server\x`, `C:x`); stored names are relative to the
+    /// storage root.
+    #[error("the name is absolute; stored names are relative to the storage root")]
+    Absolute,
+    /// The name contains a backslash; the separator of stored names is `/`.
+    #[error("the name contains a backslash; use `/` between folders")]
+    Backslash,
+    /// The name contains a percent-encoded separator, dot, percent sign, NUL or control
+    /// character (`%2f`, `%5c`, `%2e`, `%25`, `%00`): a later decoding step could turn it into
+    /// a traversal.
+    #[error("the name contains a percent-encoded separator, dot, percent sign or control byte")]
+    PercentEncoded,
+    /// The name has an empty segment (`a//b`, a trailing `/`).
+    #[error("the name has an empty segment (`//` or a trailing `/`)")]
+    EmptySegment,
+    /// The name has a `.` or `..` segment.
+    #[error("the name has a `.` or `..` segment")]
+    DotSegment,
+    /// Nothing valid is left once the characters Django's `get_valid_filename` removes are
+    /// gone (`"???"`, `"$.$.$"`).
+    #[error(
+        "no valid file name can be derived from it (only `-`, `_`, `.`, letters and digits are kept)"
+    )]
+    NoValidFilename,
+}
+
+/// Displays an untrusted name escaped (as a Rust string literal) and shortened, so that a
+/// hostile name can neither inject lines into a log nor flood it.
+pub(crate) struct Shown<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MAX_CHARS: usize = 120;
+        match self.0.char_indices().nth(MAX_CHARS) {
+            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
+            None => write!(f, "{:?}", self.0),
+        }
+    }
+}
+
+/// The longest stored name accepted, in bytes (well under Linux's `PATH_MAX` of 4096 once the
+/// location is prepended).
+pub const MAX_NAME_BYTES: usize = privates_rules::name::MAX_NAME_BYTES;
+
+/// The longest `/`-separated segment accepted, in bytes: Linux's `NAME_MAX`.
+pub const MAX_SEGMENT_BYTES: usize = privates_rules::name::MAX_SEGMENT_BYTES;
+
+/// Checks a stored name that comes from an untrusted place (a database column, a URL) and
+/// returns it unchanged when it follows every rule:
+///
+/// - not empty, at most [`MAX_NAME_BYTES`] bytes, each segment at most [`MAX_SEGMENT_BYTES`];
+/// - no NUL, no control character, no bidirectional formatting character;
+/// - relative: no leading `/` or `\`, no drive letter (`C:`);
+/// - no backslash, no percent-encoded separator, dot, percent or control byte (`%2f`, `%5C`,
+///   `%2e`, `%25`, `%00`);
+/// - no empty segment (`a//b`, trailing `/`) and no `.` or `..` segment.
+///
+/// A valid name can still lead outside the root through a symlink; the storage's operations
+/// catch that at the kernel level and answer
+/// [`StorageError::Escapes`](crate::storage::StorageError::Escapes).
+///
+/// ```
+/// use privates::name::{validate_name, InvalidName, NameError};
+///
+/// assert_eq!(validate_name("invoices/2024/march.pdf").unwrap(), "invoices/2024/march.pdf");
+/// assert!(matches!(
+///     validate_name("../etc/passwd"),
+///     Err(InvalidName { reason: NameError::DotSegment, .. })
+/// ));
+/// ```
+///
+/// # Errors
+/// [`InvalidName`] with the [`NameError`] rule that was broken.
+pub fn validate_name(name: &str) -> Result<&str, InvalidName> {
+    // The shared rules, which the derive runs on `upload_to` at compile time.
+    privates_rules::name::check(name).map_err(|rule| InvalidName::new(name, name_error(rule)))?;
+    Ok(name)
+}
+
+/// A rule of `privates_rules` as this crate's [`NameError`].
+pub(crate) fn name_error(rule: NameRule) -> NameError {
+    match rule {
+        NameRule::Empty => NameError::Empty,
+        NameRule::TooLong { len } => NameError::TooLong {
+            len,
+            max: MAX_NAME_BYTES,
+        },
+        NameRule::SegmentTooLong { len } => NameError::SegmentTooLong {
+            len,
+            max: MAX_SEGMENT_BYTES,
+        },
+        NameRule::Nul => NameError::Nul,
+        NameRule::ControlChar => NameError::ControlChar,
+        NameRule::BidiControl => NameError::BidiControl,
+        NameRule::Absolute => NameError::Absolute,
+        NameRule::Backslash => NameError::Backslash,
+        NameRule::PercentEncoded => NameError::PercentEncoded,
+        NameRule::EmptySegment => NameError::EmptySegment,
+        NameRule::DotSegment => NameError::DotSegment,
+        // `NoValidFilename` and any rule added later.
+        _ => NameError::NoValidFilename,
+    }
+}
+
+/// Django's `django.utils.text.get_valid_filename`: strip surrounding whitespace, turn spaces
+/// into `_`, drop every character that is not `-`, `.`, `_`, a letter or a digit (any script,
+/// as Python's `\w`), and refuse a result that is empty, `.` or `..`.
+///
+/// ```
+/// use privates::name::get_valid_filename;
+///
+/// assert_eq!(
+///     get_valid_filename("john's portrait in 2004.jpg").unwrap(),
+///     "johns_portrait_in_2004.jpg"
+/// );
+/// assert_eq!(get_valid_filename("Straße café.pdf").unwrap(), "Straße_café.pdf");
+/// assert!(get_valid_filename("$.$.$").is_err());
+/// ```
+///
+/// # Errors
+/// [`InvalidName`] with [`NameError::NoValidFilename`] when nothing valid is left.
+pub fn get_valid_filename(name: &str) -> Result<String, InvalidName> {
+    privates_rules::filename::valid(name)
+        .ok_or_else(|| InvalidName::new(name, NameError::NoValidFilename))
+}
+
+/// The name a browser-supplied upload file name is stored under, before `upload_to`: the
+/// basename only (a browser may send `C:\fakepath\x.pdf`, a client `../../x`), non-printable
+/// characters dropped and the name cut to 255 characters and [`MAX_SEGMENT_BYTES`] bytes on a
+/// character boundary, keeping its extension (Django's multipart parser and `UploadedFile` cut
+/// to 255 characters; a file system counts bytes), then made valid with [`get_valid_filename`].
+///
+/// ```
+/// use privates::name::valid_upload_filename;
+///
+/// assert_eq!(valid_upload_filename(r"C:\fakepath\my scan.pdf").unwrap(), "my_scan.pdf");
+/// assert_eq!(valid_upload_filename("../../etc/passwd").unwrap(), "passwd");
+/// // 200 two-byte characters are 400 bytes: cut to 255 bytes, the extension kept.
+/// let long = valid_upload_filename(&format!("{}.pdf", "é".repeat(200))).unwrap();
+/// assert_eq!(long, format!("{}.pdf", "é".repeat(125)));
+/// ```
+///
+/// # Errors
+/// [`InvalidName`] when nothing valid is left.
+pub fn valid_upload_filename(original: &str) -> Result<String, InvalidName> {
+    let base = original.rsplit(['/', '\\']).next().unwrap_or(original);
+    let printable: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cut = truncate_keeping_extension(&printable, 255, MAX_SEGMENT_BYTES);
+    get_valid_filename(&cut).map_err(|_| InvalidName::new(original, NameError::NoValidFilename))
+}
+
+/// Django's `UploadedFile._set_name`: cut a long name to `max_chars` characters and
+/// `max_bytes` bytes (on a character boundary), keeping the last extension (itself cut to
+/// the same limits).
+fn truncate_keeping_extension(name: &str, max_chars: usize, max_bytes: usize) -> String {
+    if name.chars().count() <= max_chars && name.len() <= max_bytes {
+        return name.to_owned();
+    }
+    let (stem, ext) = match name.rfind('.') {
+        // `os.path.splitext` leaves a leading dot in the stem (".bashrc" has no extension).
+        Some(dot) if name[..dot].chars().any(|c| c != '.') => name.split_at(dot),
+        _ => (name, ""),
+    };
+    let ext = prefix_within(ext, max_chars, max_bytes);
+    let mut cut =
+        prefix_within(stem, max_chars - ext.chars().count(), max_bytes - ext.len()).to_owned();
+    cut.push_str(ext);
+    cut
+}
+
+/// The longest prefix of `text` of at most `max_chars` characters and `max_bytes` bytes.
+fn prefix_within(text: &str, max_chars: usize, max_bytes: usize) -> &str {
+    let end = text
+        .char_indices()
+        .map(|(start, c)| start + c.len_utf8())
+        .take(max_chars)
+        .take_while(|&end| end <= max_bytes)
+        .last()
+        .unwrap_or(0);
+    &text[..end]
+}
+
+/// Makes a name given to `save` valid: refuse what [`validate_name`] refuses (a traversal is an
+/// attack, not a typo), then pass each segment through [`get_valid_filename`].
+pub(crate) fn make_valid_name(name: &str) -> Result<String, InvalidName> {
+    validate_name(name)?;
+    let segments: Result<Vec<String>, _> = name.split('/').map(get_valid_filename).collect();
+    let valid = segments
+        .map_err(|_| InvalidName::new(name, NameError::NoValidFilename))?
+        .join("/");
+    // Only `[-\w.]` and `/` are left; this re-checks the structure, nothing else can change.
+    validate_name(&valid)?;
+    Ok(valid)
+}
