@@ -20,6 +20,7 @@ use http::{HeaderMap, Method, Uri};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use privates::sendfile::{
     Backend, SANDBOX_CSP, Sendfile, SendfileError, SendfileOptions, content_disposition,
+    is_active_content,
 };
 use reqwest::{StatusCode, header};
 use tempfile::TempDir;
@@ -289,6 +290,16 @@ fn disposition_cases() -> Vec<(String, bool, String)> {
             r#"attachment; filename="100% sure.txt"; filename*=UTF-8''100%25%20sure.txt"#.into(),
         ),
         ("\r\n".into(), true, r#"attachment; filename="download""#.into()),
+        (
+            "\u{202E}\r\n".into(),
+            true,
+            r#"attachment; filename="download""#.into(),
+        ),
+        (
+            "b".repeat(400),
+            false,
+            format!(r#"inline; filename="{}""#, "b".repeat(255)),
+        ),
         (
             "abc\u{2067}def\u{2069}.txt".into(),
             true,
@@ -1044,6 +1055,8 @@ async fn byte_ranges() {
         ("bytes=-5000", "bytes 0-999/1000", 0..1000),
         ("bytes=999-999", "bytes 999-999/1000", 999..1000),
         ("bytes=0-9,", "bytes 0-9/1000", 0..10),
+        ("BYTES = 1-1", "bytes 1-1/1000", 1..2),
+        ("bytes= 0-9 , ,", "bytes 0-9/1000", 0..10),
     ] {
         let reply = server
             .get("development", "a.bin", &[("range", range)])
@@ -1071,6 +1084,8 @@ async fn unsatisfiable_ranges() {
         ("a.bin", "bytes=1000-", 1000),
         ("a.bin", "bytes=-0", 1000),
         ("empty.bin", "bytes=0-", 0),
+        ("empty.bin", "bytes=0-0", 0),
+        ("empty.bin", "bytes=-5", 0),
     ] {
         let reply = server.get("development", name, &[("range", range)]).await;
         assert_eq!(reply.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
@@ -1090,7 +1105,21 @@ async fn ignored_ranges_get_the_full_file() {
     let many = vec!["0-0"; 20].join(",");
     let many = format!("bytes={many}");
     let long = format!("bytes=0-{}", "0".repeat(1100));
+    let very_many = format!("bytes={}", vec!["0-1"; 300].join(","));
+    let nines = format!("bytes=0-{}", "9".repeat(2000));
     for range in [
+        very_many.as_str(),
+        nines.as_str(),
+        "",
+        "bytes",
+        "bytes=,",
+        "bytes=-",
+        "bytes=+1-2",
+        "bytes=1 - 2",
+        "bytes=0-9,junk",
+        "bytes=0-1,2-3",
+        "bytes=99999999999999999999999-",
+        "bytes=0x10-",
         "bytes=0-9,20-29",
         "bytes=0-0,-1",
         many.as_str(),
@@ -1192,4 +1221,32 @@ async fn stored_name_and_attachment_filename() {
         reply.text("x-accel-redirect"),
         Some("/private-media/mugshots/2024/photo_x7Yq.jpg")
     );
+}
+
+#[test]
+fn active_content_types() {
+    for t in [
+        "text/html",
+        "TEXT/HTML; charset=utf-8",
+        "image/svg+xml",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "application/rss+xml",
+        "text/javascript",
+        "application/javascript",
+    ] {
+        assert!(is_active_content(t), "{t}");
+    }
+    for t in [
+        "application/pdf",
+        "image/png",
+        "text/plain",
+        "application/json",
+        "application/gzip",
+        "text/css",
+        "nonsense",
+    ] {
+        assert!(!is_active_content(t), "{t}");
+    }
 }

@@ -1033,3 +1033,135 @@ async fn a_refused_check_stores_nothing() {
     assert!(fx.files().is_empty(), "{:?}", fx.files());
     assert!(!fx.storage.exists("scans/bomb.png").await.unwrap());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Long upload names, and the temporary files of interrupted saves
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn long_ascii_names_are_cut_to_255_keeping_the_extension() {
+    let name = valid_upload_filename(&format!("{}.pdf", "a".repeat(300))).unwrap();
+    assert_eq!(name, format!("{}.pdf", "a".repeat(251)));
+}
+
+#[test]
+fn long_non_ascii_names_are_cut_by_bytes_on_a_character_boundary() {
+    // 2-, 3- and 4-byte characters; the limit falls inside a character for the first two.
+    for (c, fits) in [("é", 125), ("文", 83), ("𐐀", 62)] {
+        let name = valid_upload_filename(&format!("{}.pdf", c.repeat(300))).unwrap();
+        assert!(
+            name.len() <= privates::storage::MAX_SEGMENT_BYTES,
+            "{c}: {} bytes",
+            name.len()
+        );
+        assert_eq!(name, format!("{}.pdf", c.repeat(fits)), "{c}");
+    }
+    // Exactly 256 bytes: one character goes.
+    let name = valid_upload_filename(&format!("{}ab.pdf", "é".repeat(125))).unwrap();
+    assert_eq!(name, format!("{}a.pdf", "é".repeat(125)));
+    // A name within both limits is kept whole.
+    let short = format!("{}.pdf", "é".repeat(120));
+    assert_eq!(valid_upload_filename(&short).unwrap(), short);
+}
+
+#[test]
+fn an_overlong_extension_is_cut_too() {
+    let cut = valid_upload_filename(&format!("a.{}", "é".repeat(200))).unwrap();
+    assert!(cut.len() <= 255 && cut.starts_with(".é"), "{cut}");
+    // A leading dot starts no extension: the name is cut as a whole.
+    let dotted = valid_upload_filename(&format!(".{}", "b".repeat(300))).unwrap();
+    assert_eq!(dotted, format!(".{}", "b".repeat(254)));
+}
+
+/// A temporary file older than an hour: its modification time set back with `touch`.
+fn age_file(path: &std::path::Path) {
+    let status = std::process::Command::new("touch")
+        .arg("-h")
+        .arg("-d")
+        .arg("2 hours ago")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The temporary file of a save that is still receiving: found, kept while young, removed
+/// once stale; stored files, look-alikes that are no regular files, and everything behind
+/// symlinks stay.
+#[tokio::test]
+async fn finds_and_removes_only_stale_temp_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let storage = LocalStorage::new(&root, "/p/").unwrap();
+
+    // A save that stays in flight: the stream yields one chunk, then never ends.
+    let in_flight = {
+        let storage = storage.clone();
+        tokio::spawn(async move {
+            let stream = stream::iter([Ok::<_, std::io::Error>(Bytes::from("%PDF-1.4 half"))])
+                .chain(stream::pending());
+            storage.save("docs/scan.pdf", stream).await
+        })
+    };
+    let mut found = Vec::new();
+    for _ in 0..200 {
+        found = storage.temp_files().await.unwrap();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(found.len(), 1, "the save's temporary file: {found:?}");
+    let temp = found[0].name.clone();
+    assert!(temp.starts_with("docs/.scan.pdf~"), "{temp}");
+    assert!(!storage.exists("docs/scan.pdf").await.unwrap());
+
+    // Stored files, one named like a temporary file but a symlink, a folder behind a
+    // symlink pointing outside with an old temporary file in it.
+    let stored = storage
+        .save(
+            "docs/kept.pdf",
+            stream::iter([Ok::<_, std::io::Error>(Bytes::from("%PDF kept"))]),
+        )
+        .await
+        .unwrap();
+    let outside_temp = outside.join(".secret.pdf~AAAAAAAA.part");
+    std::fs::write(&outside_temp, b"outside").unwrap();
+    age_file(&outside_temp);
+    symlink(&outside, root.join("linked")).unwrap();
+    symlink(&outside_temp, root.join(".link.pdf~BBBBBBBB.part")).unwrap();
+    age_file(&root.join(".link.pdf~BBBBBBBB.part"));
+    std::fs::create_dir(root.join(".dir.pdf~CCCCCCCC.part")).unwrap();
+
+    // Young: kept.
+    let cleanup = storage
+        .remove_stale_temp_files(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert!(cleanup.removed.is_empty(), "{cleanup:?}");
+    assert_eq!(cleanup.kept.len(), 1, "{cleanup:?}");
+    assert!(root.join(&temp).is_file());
+
+    // Stale: removed; nothing else touched.
+    in_flight.abort();
+    let _ = in_flight.await;
+    let leftover = root.join("docs/.left.pdf~DDDDDDDD.part");
+    std::fs::write(&leftover, b"%PDF partial").unwrap();
+    age_file(&leftover);
+    let cleanup = storage
+        .remove_stale_temp_files(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let removed: Vec<&str> = cleanup.removed.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(removed, ["docs/.left.pdf~DDDDDDDD.part"], "{cleanup:?}");
+    assert_eq!(cleanup.removed_bytes(), 12);
+    assert!(cleanup.failed.is_empty());
+    assert!(!leftover.exists());
+    assert_eq!(std::fs::read(root.join(&stored)).unwrap(), b"%PDF kept");
+    assert_eq!(std::fs::read(&outside_temp).unwrap(), b"outside");
+    assert!(root.join(".link.pdf~BBBBBBBB.part").is_symlink());
+    assert!(root.join(".dir.pdf~CCCCCCCC.part").is_dir());
+    assert!(root.join("linked").is_symlink());
+}

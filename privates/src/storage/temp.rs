@@ -266,14 +266,7 @@ fn skip_folder(path: &str, err: &io::Error) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-    use std::{fs, os::unix::fs::symlink, time::Duration};
-
-    use bytes::Bytes;
-    use futures_util::StreamExt;
-
-    use super::{LocalStorage, is_temp_file_name};
+    use super::is_temp_file_name;
 
     #[test]
     fn temp_names() {
@@ -294,100 +287,5 @@ mod tests {
         ] {
             assert!(!is_temp_file_name(name), "{name}");
         }
-    }
-
-    /// A temporary file older than an hour: its modification time set back with `touch`.
-    fn age_file(path: &std::path::Path) {
-        let status = std::process::Command::new("touch")
-            .arg("-h")
-            .arg("-d")
-            .arg("2 hours ago")
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// The temporary file of a save that is still receiving: found, kept while young, removed
-    /// once stale; stored files, look-alikes that are no regular files, and everything behind
-    /// symlinks stay.
-    #[tokio::test]
-    async fn finds_and_removes_only_stale_temp_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        let outside = dir.path().join("outside");
-        fs::create_dir_all(&outside).unwrap();
-        let storage = LocalStorage::new(&root, "/p/").unwrap();
-
-        // A save that stays in flight: the stream yields one chunk, then never ends.
-        let in_flight = {
-            let storage = storage.clone();
-            tokio::spawn(async move {
-                let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(
-                    "%PDF-1.4 half",
-                ))])
-                .chain(futures_util::stream::pending());
-                storage.save("docs/scan.pdf", stream).await
-            })
-        };
-        let mut found = Vec::new();
-        for _ in 0..200 {
-            found = storage.temp_files().await.unwrap();
-            if !found.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(found.len(), 1, "the save's temporary file: {found:?}");
-        let temp = found[0].name.clone();
-        assert!(temp.starts_with("docs/.scan.pdf~"), "{temp}");
-        assert!(!storage.exists("docs/scan.pdf").await.unwrap());
-
-        // Stored files, one named like a temporary file but a symlink, a folder behind a
-        // symlink pointing outside with an old temporary file in it.
-        let stored = storage
-            .save(
-                "docs/kept.pdf",
-                futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("%PDF kept"))]),
-            )
-            .await
-            .unwrap();
-        let outside_temp = outside.join(".secret.pdf~AAAAAAAA.part");
-        fs::write(&outside_temp, b"outside").unwrap();
-        age_file(&outside_temp);
-        symlink(&outside, root.join("linked")).unwrap();
-        symlink(&outside_temp, root.join(".link.pdf~BBBBBBBB.part")).unwrap();
-        age_file(&root.join(".link.pdf~BBBBBBBB.part"));
-        fs::create_dir(root.join(".dir.pdf~CCCCCCCC.part")).unwrap();
-
-        // Young: kept.
-        let cleanup = storage
-            .remove_stale_temp_files(Duration::from_secs(3600))
-            .await
-            .unwrap();
-        assert!(cleanup.removed.is_empty(), "{cleanup:?}");
-        assert_eq!(cleanup.kept.len(), 1, "{cleanup:?}");
-        assert!(root.join(&temp).is_file());
-
-        // Stale: removed; nothing else touched.
-        in_flight.abort();
-        let _ = in_flight.await;
-        let leftover = root.join("docs/.left.pdf~DDDDDDDD.part");
-        fs::write(&leftover, b"%PDF partial").unwrap();
-        age_file(&leftover);
-        let cleanup = storage
-            .remove_stale_temp_files(Duration::from_secs(3600))
-            .await
-            .unwrap();
-        let removed: Vec<&str> = cleanup.removed.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(removed, ["docs/.left.pdf~DDDDDDDD.part"], "{cleanup:?}");
-        assert_eq!(cleanup.removed_bytes(), 12);
-        assert!(cleanup.failed.is_empty());
-        assert!(!leftover.exists());
-        assert_eq!(fs::read(root.join(&stored)).unwrap(), b"%PDF kept");
-        assert_eq!(fs::read(&outside_temp).unwrap(), b"outside");
-        assert!(root.join(".link.pdf~BBBBBBBB.part").is_symlink());
-        assert!(root.join(".dir.pdf~CCCCCCCC.part").is_dir());
-        assert!(root.join("linked").is_symlink());
     }
 }
