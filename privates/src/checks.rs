@@ -249,8 +249,7 @@ pub(crate) fn validate_s3(
     };
     let mut out = Vec::new();
     let settings = check_s3(&config, storage, env, &mut out);
-    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
-    let report = CheckReport { messages: out };
+    let report = report(out);
     match settings {
         Some(settings) if !report.has_errors() => Ok(settings),
         _ => Err(report),
@@ -290,8 +289,7 @@ pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated,
         Some(StorageConfig::Local(local)) => check_local(config, Some(local), env, &mut out),
         None => check_local(config, None, env, &mut out),
     };
-    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
-    let report = CheckReport { messages: out };
+    let report = report(out);
     match (storage, share, login_url) {
         (Some(storage), Some(share), Some(login_url)) if !report.has_errors() => Ok(Validated {
             settings: Settings {
@@ -305,24 +303,36 @@ pub fn validate(config: &PrivatesConfig, env: &Environment) -> Result<Validated,
     }
 }
 
-fn error(id: &'static str, key: &'static str, message: String, hint: String) -> CheckMessage {
+fn finding(
+    level: Level,
+    id: &'static str,
+    key: &'static str,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> CheckMessage {
+    let (message, hint) = (message.into(), hint.into());
     CheckMessage {
         id,
-        level: Level::Error,
+        level,
         key,
         message,
         hint,
     }
 }
 
-fn warning(id: &'static str, key: &'static str, message: String, hint: String) -> CheckMessage {
-    CheckMessage {
-        id,
-        level: Level::Warning,
-        key,
-        message,
-        hint,
-    }
+fn error(
+    id: &'static str,
+    key: &'static str,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> CheckMessage {
+    finding(Level::Error, id, key, message, hint)
+}
+
+/// The findings of one run, errors first.
+fn report(mut out: Vec<CheckMessage>) -> CheckReport {
+    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+    CheckReport { messages: out }
 }
 
 /// `privates.E301`: every registered model's `upload_to` patterns pass the naming rules.
@@ -335,8 +345,7 @@ fn check_models(env: &Environment, out: &mut Vec<CheckMessage>) {
                     "upload_to",
                     format!("the field `{}.{field}`: {err}", model.label),
                     "fix the field's `upload_to` in its `PrivateMedia` impl (`#[derive]` checks \
-                     it at compile time)"
-                        .to_string(),
+                     it at compile time)",
                 ));
             }
         }
@@ -383,10 +392,9 @@ fn check_share(
         out.push(error(
             "privates.E211",
             "initializers.privates.share.max_ttl",
-            "`share.max_ttl` is 0 s: no share link could be minted".to_string(),
+            "`share.max_ttl` is 0 s: no share link could be minted",
             "set the longest lifetime a link may have, in seconds (default 604800, 7 days); \
-             remove `share` to disable share links"
-                .to_string(),
+             remove `share` to disable share links",
         ));
     }
     if let Some(secret) = &env.jwt_secret
@@ -396,10 +404,9 @@ fn check_share(
         out.push(error(
             "privates.E208",
             "initializers.privates.share.key",
-            "`share.key` is loco's JWT secret (`auth.jwt.secret`)".to_string(),
+            "`share.key` is loco's JWT secret (`auth.jwt.secret`)",
             "give share links a key of their own (`openssl rand -base64 32`): one leaked key \
-             must not forge both sessions and links"
-                .to_string(),
+             must not forge both sessions and links",
         ));
     }
     match ShareKey::from_config(share) {
@@ -411,8 +418,7 @@ fn check_share(
                 format!("`share.key` {err}"),
                 "generate one with `openssl rand -base64 32` and pass it through the \
                  environment (`<%= get_env(name=\"PRIVATES_SHARE_KEY\") %>`); remove `share` to \
-                 disable share links"
-                    .to_string(),
+                 disable share links",
             ));
             None
         }
@@ -436,8 +442,7 @@ fn check_local(
                 backend.name()
             ),
             "use `development`, `nginx`, `apache` or `lighttpd` with local storage, or set \
-             `storage.backend: s3`"
-                .to_string(),
+             `storage.backend: s3`",
         ));
     }
     let storage = storage.filter(|storage| !storage.location.as_os_str().is_empty());
@@ -445,9 +450,8 @@ fn check_local(
         out.push(error(
             "privates.E001",
             "initializers.privates.storage.location",
-            "no private storage is configured".to_string(),
-            "add `storage: { location: storage/private }` under `initializers.privates`"
-                .to_string(),
+            "no private storage is configured",
+            "add `storage: { location: storage/private }` under `initializers.privates`",
         ));
     }
     let base_url = storage.and_then(|storage| {
@@ -490,14 +494,15 @@ fn check_public_folders(
     if let Some(public) = &config.public_media
         && same_path(&public.location, &storage.location)
     {
-        out.push(warning(
+        out.push(finding(
+            Level::Warning,
             "privates.W001",
             "initializers.privates.storage.location",
             format!(
                 "the private storage location `{}` is the public media folder",
                 storage.location.display()
             ),
-            "keep private files in a folder of their own that no web server publishes".to_string(),
+            "keep private files in a folder of their own that no web server publishes",
         ));
     }
     let Some(assets) = &env.static_assets else {
@@ -514,8 +519,7 @@ fn check_public_folders(
                 assets.folder.display()
             ),
             "move `storage.location` out of `server.middlewares.static_assets.folder.path` \
-             (e.g. `storage/private`)"
-                .to_string(),
+             (e.g. `storage/private`)",
         ));
     }
     if url_overlaps(&storage.base_url, &assets.uri) {
@@ -526,7 +530,7 @@ fn check_public_folders(
                 "`base_url` `{}` overlaps the static-assets URI `{}`",
                 storage.base_url, assets.uri
             ),
-            "choose a `base_url` of its own, e.g. `/private-media/`".to_string(),
+            "choose a `base_url` of its own, e.g. `/private-media/`",
         ));
     }
 }
@@ -547,7 +551,7 @@ fn check_root(
         out.push(error(
             "privates.E002",
             "initializers.privates.sendfile.root",
-            "`sendfile.root` is empty".to_string(),
+            "`sendfile.root` is empty",
             format!(
                 "remove it (it defaults to the storage location{}) or name the folder the web \
                  server may send from",
@@ -561,7 +565,8 @@ fn check_root(
     if let Some(storage) = storage
         && !same_path(root, &storage.location)
     {
-        out.push(warning(
+        out.push(finding(
+            Level::Warning,
             "privates.W002",
             "initializers.privates.sendfile.root",
             format!(
@@ -569,7 +574,7 @@ fn check_root(
                 root.display(),
                 storage.location.display()
             ),
-            "files outside the root are answered with 404; set both to the same folder".to_string(),
+            "files outside the root are answered with 404; set both to the same folder",
         ));
     }
     Some(root.clone())
@@ -600,8 +605,7 @@ fn check_sendfile_url(
         (None, _) if config.sendfile.url.is_some() => out.push(error(
             "privates.E003",
             "initializers.privates.sendfile.url",
-            "`sendfile.url` is empty, but the nginx backend needs it for X-Accel-Redirect"
-                .to_string(),
+            "`sendfile.url` is empty, but the nginx backend needs it for X-Accel-Redirect",
             format!(
                 "remove it (it defaults to `storage.base_url`{}) or set the nginx `internal` \
                  location",
@@ -610,14 +614,15 @@ fn check_sendfile_url(
                     .unwrap_or_default()
             ),
         )),
-        (Some(url), Some(storage)) if url != &storage.base_url => out.push(warning(
+        (Some(url), Some(storage)) if url != &storage.base_url => out.push(finding(
+            Level::Warning,
             "privates.W003",
             "initializers.privates.sendfile.url",
             format!(
                 "the sendfile URL `{url}` differs from the storage base_url `{}`",
                 storage.base_url
             ),
-            "set both to the nginx `internal` location".to_string(),
+            "set both to the nginx `internal` location",
         )),
         _ => {}
     }
@@ -642,8 +647,8 @@ fn check_s3(
         out.push(error(
             "privates.E201",
             "initializers.privates.storage.bucket",
-            "the s3 storage has no bucket".to_string(),
-            "set `storage.bucket` to the bucket that holds the private files".to_string(),
+            "the s3 storage has no bucket",
+            "set `storage.bucket` to the bucket that holds the private files",
         ));
     }
     let region = present(&storage.region);
@@ -651,10 +656,9 @@ fn check_s3(
         out.push(error(
             "privates.E202",
             "initializers.privates.storage.region",
-            "the s3 storage has no region".to_string(),
+            "the s3 storage has no region",
             "set `storage.region`, e.g. `eu-west-1` (`us-east-1` or `auto` for most \
-             S3-compatible services)"
-                .to_string(),
+             S3-compatible services)",
         ));
     }
     let credentials = storage
@@ -665,10 +669,9 @@ fn check_s3(
         out.push(error(
             "privates.E203",
             "AWS_ACCESS_KEY_ID",
-            "the s3 storage has no credentials".to_string(),
+            "the s3 storage has no credentials",
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in the \
-             config file)"
-                .to_string(),
+             config file)",
         ));
     }
     // A blank endpoint means AWS itself (an env-templated default of "").
@@ -681,15 +684,15 @@ fn check_s3(
             "privates.E209",
             "initializers.privates.storage.endpoint",
             format!("`{endpoint}` is not an http(s) URL"),
-            "write the service URL, e.g. `https://minio.internal:9000`".to_string(),
+            "write the service URL, e.g. `https://minio.internal:9000`",
         ));
     }
     if storage.timeout == 0 {
         out.push(error(
             "privates.E210",
             "initializers.privates.storage.timeout",
-            "`storage.timeout` is 0 s: every S3 call would time out at once".to_string(),
-            "set the seconds one S3 call may take, e.g. 30 (the default)".to_string(),
+            "`storage.timeout` is 0 s: every S3 call would time out at once",
+            "set the seconds one S3 call may take, e.g. 30 (the default)",
         ));
     }
     let backend = config.sendfile.backend;
@@ -707,8 +710,7 @@ fn check_s3(
                     backend.name()
                 ),
                 "use `sendfile.backend: redirect` (a short-lived presigned URL; the bytes never \
-                 pass through the app) or `stream` (the app streams the object, with ranges)"
-                    .to_string(),
+                 pass through the app) or `stream` (the app streams the object, with ranges)",
             ));
             check_expires(config, out);
             None

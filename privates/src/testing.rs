@@ -17,7 +17,7 @@ use crate::{
     error::Error,
     sendfile::Backend,
     state::Privates,
-    storage::{Storage, StorageError},
+    storage::StorageError,
 };
 
 /// A temporary private storage root for one test (the context-manager form of
@@ -116,7 +116,7 @@ pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Ro
 }
 
 /// What the assertion helpers read from a response: implemented for `http::Response`, its
-/// `Parts`, and (feature `testing`) loco's `TestResponse`.
+/// `Parts`, and loco's `TestResponse`.
 pub trait ResponseParts {
     /// The status code.
     fn status_code(&self) -> StatusCode;
@@ -142,7 +142,6 @@ impl ResponseParts for http::response::Parts {
     }
 }
 
-#[cfg(feature = "testing")]
 impl ResponseParts for axum_test::TestResponse {
     fn status_code(&self) -> StatusCode {
         axum_test::TestResponse::status_code(self)
@@ -253,23 +252,12 @@ pub async fn assert_streams(
 
 /// The bytes of the stored file `name`, from the configured storage (local or S3).
 async fn stored_bytes(privates: &Privates, name: &str) -> Result<Vec<u8>, Error> {
-    match privates.files() {
-        Storage::S3(s3) => {
-            let object = s3.open(name).await?;
-            let mut chunks = std::pin::pin!(s3.read(&object, 0, object.len).await?);
-            let mut bytes = Vec::new();
-            while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
-                bytes.extend_from_slice(&chunk.map_err(|err| StorageError::io(name, err))?);
-            }
-            Ok(bytes)
-        }
-        Storage::Local(local) => {
-            let path = local.path(name).await?;
-            Ok(tokio::fs::read(&path)
-                .await
-                .map_err(|err| StorageError::io(name, err))?)
-        }
+    let mut chunks = privates.files().open(name).await?.into_stream().await?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+        bytes.extend_from_slice(&chunk.map_err(|err| StorageError::io(name, err))?);
     }
+    Ok(bytes)
 }
 
 /// Fails the assertion with `message`.

@@ -223,15 +223,11 @@ impl Sendfile {
             (Delivery::Object(how), Opened::Object(object)) => {
                 object::respond(method, headers, *how, &object, options).await
             }
-            // A storage and a delivery of different kinds never come from one validated
-            // config; should a caller pair them anyway, the app streams what it opened.
-            (Delivery::Object(_), Opened::File(file)) => {
-                let entity = EntityHeaders::new(&file.name, options, false)?;
-                development::respond(method, headers, file, &entity)
-            }
-            (Delivery::Local { .. }, Opened::Object(object)) => {
-                object::respond(method, headers, ObjectDelivery::Stream, &object, options).await
-            }
+            // One validated config builds both the storage and the delivery of a handle.
+            _ => Err(SendfileError::InvalidConfig {
+                key: "initializers.privates.sendfile.backend",
+                message: "the delivery does not serve this storage's kind of file".into(),
+            }),
         }
     }
 

@@ -33,26 +33,22 @@
 //! directly, without the server in front, wait for bytes that never come). axum frames the
 //! empty body with `content-length: 0` on the wire, which all three servers ignore.
 
-use std::path::{Component, Path};
+use std::{
+    os::unix::ffi::OsStrExt,
+    path::{Component, Path},
+};
 
 use axum::{body::Body, response::Response};
 use http::{HeaderName, HeaderValue};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
+use percent_encoding::percent_encode;
 
 use super::{SendfileError, headers::EntityHeaders};
+use crate::urls::SEGMENT;
 
 /// nginx's header.
 pub const X_ACCEL_REDIRECT: HeaderName = HeaderName::from_static("x-accel-redirect");
 /// The header of Apache's mod_xsendfile, also honoured by lighttpd from proxied apps.
 pub const X_SENDFILE: HeaderName = HeaderName::from_static("x-sendfile");
-
-/// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is percent-encoded in
-/// a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The `X-Accel-Redirect` value for `relative` (a path beneath the sendfile root): `url` (which
 /// starts and ends with `/`) followed by the percent-encoded segments joined with `/`.
@@ -67,57 +63,33 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 ///
 /// # Errors
 /// [`SendfileError::OutsideRoot`] when `relative` is empty or holds anything but plain names
-/// (`..`, `/`, a drive prefix); [`SendfileError::Unrepresentable`] for a non-UTF-8 name on a
-/// platform where names are not bytes.
+/// (`..`, `/`).
 pub fn accel_redirect_value(url: &str, relative: &Path) -> Result<HeaderValue, SendfileError> {
     let mut value = String::with_capacity(url.len() + relative.as_os_str().len() * 3);
     value.push_str(url);
+    let outside = || SendfileError::OutsideRoot {
+        path: relative.to_path_buf(),
+        root: url.into(),
+    };
     let mut first = true;
     for component in relative.components() {
         let Component::Normal(segment) = component else {
-            return Err(SendfileError::OutsideRoot {
-                path: relative.to_path_buf(),
-                root: url.into(),
-            });
+            return Err(outside());
         };
         if !first {
             value.push('/');
         }
         first = false;
-        value.extend(percent_encode(segment_bytes(segment, relative)?, SEGMENT));
+        // The raw bytes of the name (nginx decodes `%XX` back to the byte).
+        value.extend(percent_encode(segment.as_bytes(), SEGMENT));
     }
     if first {
-        return Err(SendfileError::OutsideRoot {
-            path: relative.to_path_buf(),
-            root: url.into(),
-        });
+        return Err(outside());
     }
     HeaderValue::from_str(&value).map_err(|_| SendfileError::Unrepresentable {
         header: "X-Accel-Redirect",
         path: relative.to_path_buf(),
     })
-}
-
-/// The raw bytes of a name: on Unix any byte string (nginx decodes `%XX` back to the byte).
-#[cfg(unix)]
-fn segment_bytes<'a>(
-    segment: &'a std::ffi::OsStr,
-    _path: &Path,
-) -> Result<&'a [u8], SendfileError> {
-    use std::os::unix::ffi::OsStrExt;
-    Ok(segment.as_bytes())
-}
-
-/// Elsewhere only UTF-8 names have a byte form a server agrees on.
-#[cfg(not(unix))]
-fn segment_bytes<'a>(segment: &'a std::ffi::OsStr, path: &Path) -> Result<&'a [u8], SendfileError> {
-    segment
-        .to_str()
-        .map(str::as_bytes)
-        .ok_or_else(|| SendfileError::Unrepresentable {
-            header: "X-Accel-Redirect",
-            path: path.to_path_buf(),
-        })
 }
 
 /// Apache's `X-Sendfile` value for an absolute path: the raw UTF-8 path (mod_xsendfile 0.12

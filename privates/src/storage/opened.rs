@@ -65,10 +65,7 @@ impl OpenedFile {
     /// See [`Opened::version`].
     #[must_use]
     pub fn version(&self) -> String {
-        #[cfg(unix)]
         let inode = std::os::unix::fs::MetadataExt::ino(&self.metadata);
-        #[cfg(not(unix))]
-        let inode = 0;
         format!(
             "{inode}-{}-{}",
             self.metadata.len(),
