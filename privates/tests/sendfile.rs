@@ -815,6 +815,50 @@ async fn missing_and_outside_files_are_404_on_every_backend() {
 }
 
 #[tokio::test]
+async fn the_root_is_normalised_and_confines_every_path() {
+    let lexical = Sendfile::new(Backend::Development, "/srv/./app/../root", None).unwrap();
+    assert_eq!(lexical.root(), Some(Path::new("/srv/root")));
+
+    let tmp = TempDir::new().unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::write(root.join("a/b.pdf"), b"%PDF").unwrap();
+    std::fs::create_dir_all(tmp.path().join("root2")).unwrap();
+    std::fs::write(tmp.path().join("root2/a.pdf"), b"%PDF").unwrap();
+    let sendfile = Sendfile::new(Backend::Development, &root, None).unwrap();
+    let at = |rest: &str| format!("{}{rest}", root.display());
+    let serve = |path: String| {
+        let sendfile = sendfile.clone();
+        async move {
+            let options = SendfileOptions::default();
+            let served = sendfile
+                .serve_path(&Method::GET, &HeaderMap::new(), Path::new(&path), &options)
+                .await;
+            (path, served)
+        }
+    };
+    for path in [at("/a/b.pdf"), at("/./a//b.pdf")] {
+        let (path, served) = serve(path).await;
+        assert_eq!(served.unwrap().status(), StatusCode::OK, "{path}");
+    }
+    for path in [
+        at(""),
+        at("/"),
+        at("2/a.pdf"),
+        at("/../root/a/b.pdf"),
+        at("/a/../../etc/passwd"),
+        "/etc/passwd".to_owned(),
+    ] {
+        let (path, served) = serve(path).await;
+        let err = served.unwrap_err();
+        assert!(
+            matches!(err, SendfileError::OutsideRoot { .. }),
+            "{path}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn errors_are_typed() {
     let tmp = TempDir::new().unwrap();
     let sendfile = Sendfile::new(Backend::Development, tmp.path(), None).unwrap();

@@ -610,6 +610,32 @@ async fn long_names_are_cut_to_the_limit_like_django() {
     );
 }
 
+#[tokio::test]
+async fn alternatives_keep_python_suffixes_and_255_byte_segments() {
+    let fx = Fixture::new();
+    for (name, stem, ext) in [
+        ("a.tar.gz", "a", ".tar.gz"),
+        (".bashrc", ".bashrc", ""),
+        ("..a.b", "..a", ".b"),
+        ("a.", "a.", ""),
+        ("plain", "plain", ""),
+    ] {
+        assert_eq!(fx.storage.save(name, once("1")).await.unwrap(), name);
+        let again = fx.storage.save(name, once("2")).await.unwrap();
+        assert!(is_alternative(&again, stem, ext), "{name}: {again}");
+    }
+    // 125 characters, 250 bytes of stem: the name fits, its alternative must be cut.
+    let wide = fx.storage.clone().with_max_name_length(300);
+    let name = format!("{}.pdf", "é".repeat(125));
+    assert_eq!(wide.save(&name, once("1")).await.unwrap(), name);
+    let again = wide.save(&name, once("2")).await.unwrap();
+    assert!(
+        again.len() <= privates::storage::MAX_SEGMENT_BYTES,
+        "{}",
+        again.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_saves_of_one_name_keep_every_file() {
     let fx = Fixture::new();
