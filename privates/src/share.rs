@@ -344,7 +344,6 @@ struct LinkParts<'a> {
     expires: u64,
 }
 
-/// `expires=<digits>&sig=<base64url>`, each exactly once; anything else is malformed.
 /// The parts of a presented link's query.
 #[derive(Debug, PartialEq, Eq)]
 struct Presented<'a> {
