@@ -417,50 +417,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys() {
-        assert_eq!(decode_key(&"ab".repeat(32)).unwrap(), vec![0xab; 32]);
-        assert_eq!(
-            decode_key(&STANDARD.encode([7u8; 40])).unwrap(),
-            vec![7; 40]
-        );
-        assert_eq!(
-            decode_key(&URL_SAFE_NO_PAD.encode([0xfbu8; 33])).unwrap(),
-            vec![0xfb; 33]
-        );
-        assert!(decode_key(&"ab".repeat(31)).is_err());
-        assert!(decode_key("not a key!").is_err());
-        assert!(decode_key("").is_err());
-    }
-
-    #[test]
-    fn queries() {
-        let presented = |expires, version, sig| {
-            Some(Presented {
-                expires,
-                version,
-                sig,
-            })
-        };
-        assert_eq!(
-            parse_query("expires=5&v=f&sig=abc"),
-            presented(5, "f", "abc")
-        );
-        assert_eq!(
-            parse_query("sig=abc&v=f&expires=5&x=1"),
-            presented(5, "f", "abc")
-        );
-        assert_eq!(parse_query("expires=5&v=f&sig=abc&sig=def"), None);
-        assert_eq!(parse_query("expires=5&v=f&v=g&sig=abc"), None);
-        assert_eq!(parse_query("expires=-5&v=f&sig=abc"), None);
-        assert_eq!(parse_query("expires=5&v=f"), None);
-        assert_eq!(parse_query("expires=5&sig=abc"), None);
-        assert_eq!(
-            parse_query("expires=99999999999999999999999&v=f&sig=a"),
-            None
-        );
-    }
-
-    #[test]
     fn mac_binds_every_part() {
         let key = ShareKey {
             key: vec![1; 32],

@@ -235,20 +235,17 @@ impl Privates {
         object: &M,
         field: &crate::Field<M>,
     ) -> loco_rs::Result<Decision> {
-        let user = match self.authorize(parts, ctx, permission).await? {
-            Ok(user) => user,
-            Err(refused) => return Ok(refused),
-        };
-        Ok(
-            if self
-                .may_access(&user, permission, object, field, ctx)
-                .await?
+        Ok(match self.authorize(parts, ctx, permission).await? {
+            Err(refused) => refused,
+            Ok(user)
+                if self
+                    .may_access(&user, permission, object, field, ctx)
+                    .await? =>
             {
                 Decision::Allowed
-            } else {
-                Decision::Forbidden
-            },
-        )
+            }
+            Ok(_) => Decision::Forbidden,
+        })
     }
 
     /// The authorizer's [object-level check](crate::permissions::Authorizer::has_object_permission)

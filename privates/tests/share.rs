@@ -12,7 +12,7 @@ use privates::{
     config::ShareConfig,
     routing::model_routes,
     sendfile::Backend,
-    share::{ShareError, ShareKey},
+    share::{ShareError, ShareKey, ShareKeyError},
 };
 use reqwest::StatusCode;
 
@@ -73,6 +73,17 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
                 format!("{k}={v}")
             }
         })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// Drops one query parameter.
+fn without_param(url: &str, name: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap();
+    let prefix = format!("{name}=");
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.starts_with(&prefix))
         .collect();
     format!("{path}?{}", query.join("&"))
 }
@@ -208,7 +219,23 @@ async fn tampering_gives_403() {
         url.replace("/pdf/shared/", "/scan/shared/"),
         url.split('?').next().unwrap().to_string(),
         format!("{url}&sig={sig}"),
+        format!("{url}&v=x"),
+        with_param(&url, "expires", "-5"),
+        with_param(&url, "expires", "99999999999999999999999"),
+        without_param(&url, "v"),
+        without_param(&url, "sig"),
+        without_param(&url, "expires"),
     ];
+    // The order of the parameters and unknown ones do not matter.
+    let (path, query) = url.split_once('?').unwrap();
+    let reordered = query.split('&').rev().collect::<Vec<_>>().join("&");
+    for url in [format!("{path}?{reordered}&x=1"), format!("{url}&x=1")] {
+        assert_eq!(
+            world.get(&url, None, &[]).await.status(),
+            StatusCode::OK,
+            "{url}"
+        );
+    }
     for url in tampered {
         let response = world.get(&url, None, &[]).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{url}");
@@ -348,4 +375,34 @@ async fn a_short_key_stops_the_boot() {
     });
     let err = privates::Privates::new(config, common::HeaderUsers).unwrap_err();
     assert!(err.to_string().contains("privates.E207"), "{err}");
+}
+
+#[test]
+fn share_keys_decode_from_hex_and_every_base64() {
+    use base64::{
+        Engine,
+        engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+    };
+    let doc = doc(1, "docs/passport.pdf").1;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
+    let key = |key: String| ShareKey::from_config(&ShareConfig { key, max_ttl: 60 });
+    let url = |text: String| key(text).unwrap().url(&doc, &Doc::PDF, "v", at).unwrap();
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    // Equal links mean equal key bytes; `abab…` reads as hex although it is base64 too.
+    assert_eq!(url("ab".repeat(32)), url(STANDARD.encode([0xab_u8; 32])));
+    assert_eq!(url(STANDARD.encode([7_u8; 40])), url(hex(&[7; 40])));
+    assert_eq!(
+        url(URL_SAFE_NO_PAD.encode([0xfb_u8; 33])),
+        url(hex(&[0xfb; 33]))
+    );
+    assert_ne!(url(hex(&[7; 40])), url(hex(&[8; 40])));
+    assert_eq!(
+        key("ab".repeat(31)).unwrap_err(),
+        ShareKeyError::TooShort { len: 31 }
+    );
+    assert_eq!(
+        key("not a key!".into()).unwrap_err(),
+        ShareKeyError::NotEncoded
+    );
+    assert!(key(String::new()).is_err());
 }

@@ -109,7 +109,7 @@ impl Sendfile {
     /// The delivery of local files beneath `root` (for [`serve_path`](Self::serve_path), when
     /// no storage is involved): `root` is made absolute (relative to the working directory);
     /// `url`, required by [`Backend::Nginx`], is a folder URL such as `/private-media/`. Judged
-    /// by the same [checks](crate::checks) as a whole configuration, with `root` as the storage.
+    /// by the same [`checks`] as a whole configuration, with `root` as the storage.
     ///
     /// # Errors
     /// [`SendfileError::InvalidConfig`] naming the first key to fix: `sendfile.root`,
