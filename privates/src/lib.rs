@@ -18,7 +18,9 @@
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads by the
 //!   [`name`] rules, which the storage enforces too;
 //! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
-//!   isolates tests' files and asserts on responses.
+//!   isolates tests' files and asserts on responses;
+//! - [`error`] gathers each part's own typed error. No module depends on one that depends on
+//!   it: the module graph has no cycle.
 
 pub mod checks;
 pub mod config;
