@@ -1,10 +1,12 @@
 //! The `development` backend: the app streams the file itself, with HEAD, validators,
 //! conditional requests and single byte ranges. The `stream` backend (S3) answers through the
-//! same [`plan`] and [`finish`], with the object's ETag and a ranged GET as the body.
+//! same [`respond_with`], with the object's ETag and a ranged GET as the body.
 
 use axum::{body::Body, response::Response};
 use headers::{AcceptRanges, ContentLength, ContentRange, HeaderMapExt};
 use http::{HeaderMap, Method, StatusCode, header};
+
+use std::future::Future;
 
 use super::{
     SendfileError,
@@ -16,7 +18,7 @@ use super::{
 use crate::storage::OpenedFile;
 
 /// What to send for a request on a representation of `len` bytes.
-pub(crate) enum Plan {
+enum Plan {
     /// A complete answer without a body (304, 412, 416).
     Done(Response),
     /// Send `count` bytes from `start` with `status` (200 or 206); no body for HEAD
@@ -34,12 +36,7 @@ pub(crate) enum Plan {
 }
 
 /// Evaluates the preconditions and the `Range` header.
-pub(crate) fn plan(
-    method: &Method,
-    headers: &HeaderMap,
-    len: u64,
-    validators: &Validators,
-) -> Plan {
+fn plan(method: &Method, headers: &HeaderMap, len: u64, validators: &Validators) -> Plan {
     match conditional::evaluate(headers, validators) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
@@ -84,7 +81,7 @@ pub(crate) fn plan(
 }
 
 /// The 200/206 answer for a [`Plan::Send`], with `body` (empty for HEAD).
-pub(crate) fn finish(
+fn finish(
     status: StatusCode,
     start: u64,
     count: u64,
@@ -111,16 +108,22 @@ pub(crate) fn finish(
     response
 }
 
-/// Answers `method` with `headers` for the open `file`.
-pub(crate) fn respond(
+/// The answer for a representation of `len` bytes: 304, 412 or 416 as the request's
+/// preconditions and range decide, else 200 or 206 with the body `read(start, count)` gives
+/// (not asked for HEAD or an empty range).
+pub(crate) async fn respond_with<F, Fut>(
     method: &Method,
     headers: &HeaderMap,
-    file: OpenedFile,
+    len: u64,
+    validators: &Validators,
     entity: &EntityHeaders,
-) -> Result<Response, SendfileError> {
-    let len = file.metadata.len();
-    let validators = Validators::from_metadata(&file.metadata);
-    let (status, start, count, read) = match plan(method, headers, len, &validators) {
+    read: F,
+) -> Result<Response, SendfileError>
+where
+    F: FnOnce(u64, u64) -> Fut,
+    Fut: Future<Output = Result<Body, SendfileError>>,
+{
+    let (status, start, count, body) = match plan(method, headers, len, validators) {
         Plan::Done(response) => return Ok(response),
         Plan::Send {
             status,
@@ -129,14 +132,30 @@ pub(crate) fn respond(
             body,
         } => (status, start, count, body),
     };
-
-    let body = if read {
-        let OpenedFile { file, path, .. } = file;
-        Body::from_stream(FileStream::new(file, start, count, path))
+    let body = if body {
+        read(start, count).await?
     } else {
         Body::empty()
     };
-    Ok(finish(status, start, count, len, &validators, entity, body))
+    Ok(finish(status, start, count, len, validators, entity, body))
+}
+
+/// Answers `method` with `headers` for the open `file`.
+pub(crate) async fn respond(
+    method: &Method,
+    headers: &HeaderMap,
+    file: OpenedFile,
+    entity: &EntityHeaders,
+) -> Result<Response, SendfileError> {
+    let validators = Validators::from_metadata(&file.metadata);
+    let len = file.metadata.len();
+    let OpenedFile { file, path, .. } = file;
+    respond_with(method, headers, len, &validators, entity, |start, count| {
+        std::future::ready(Ok(Body::from_stream(FileStream::new(
+            file, start, count, path,
+        ))))
+    })
+    .await
 }
 
 fn apply_validators(headers: &mut HeaderMap, validators: &Validators) {

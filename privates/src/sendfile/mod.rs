@@ -218,7 +218,7 @@ impl Sendfile {
                     });
                 };
                 let relative = within.join(&file.name);
-                Self::serve_file(method, headers, how, root, file, &relative, options)
+                Self::serve_file(method, headers, how, root, file, &relative, options).await
             }
             (Delivery::Object(how), Opened::Object(object)) => {
                 object::respond(method, headers, *how, &object, options).await
@@ -264,12 +264,12 @@ impl Sendfile {
         };
         let relative = relative_to_root(root, &target)?;
         let file = open_beneath(&root.path, &relative)?;
-        Self::serve_file(method, headers, how, root, file, &relative, options)
+        Self::serve_file(method, headers, how, root, file, &relative, options).await
     }
 
     /// The answer of a local backend for `file`, which lies at `relative` beneath the root.
     #[allow(clippy::too_many_arguments)]
-    fn serve_file(
+    async fn serve_file(
         method: &Method,
         headers: &HeaderMap,
         how: &LocalDelivery,
@@ -286,7 +286,7 @@ impl Sendfile {
         let entity = EntityHeaders::new(&file.name, options, nginx)?;
         match offload_header(how, root, relative)? {
             Some((header, value)) => Ok(offload::respond(header, value, &entity)),
-            None => development::respond(method, headers, file, &entity),
+            None => development::respond(method, headers, file, &entity).await,
         }
     }
 

@@ -17,10 +17,7 @@ use axum::{body::Body, response::Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::{
-    SendfileError, SendfileOptions,
-    conditional::Validators,
-    development::{self, Plan},
-    headers::EntityHeaders,
+    SendfileError, SendfileOptions, conditional::Validators, development, headers::EntityHeaders,
 };
 use crate::{
     settings::ObjectDelivery,
@@ -101,36 +98,20 @@ async fn stream(
     entity: &EntityHeaders,
 ) -> Result<Response, SendfileError> {
     let validators = Validators::from_object(object.etag.as_deref(), object.last_modified);
-    let len = object.len;
-    match development::plan(method, headers, len, &validators) {
-        Plan::Done(response) => Ok(response),
-        Plan::Send {
-            status,
-            start,
-            count,
-            body,
-        } => {
-            let body = if body {
-                let name = object.name.clone();
-                let stream = object.source.read(object, start, count).await?;
-                Body::from_stream(futures_util::StreamExt::inspect(stream, move |chunk| {
-                    if let Err(err) = chunk {
-                        // The status line is long gone: the connection is aborted, so say why.
-                        tracing::error!(name = %name, error = %err, "sendfile: reading the object failed mid-stream");
-                    }
-                }))
-            } else {
-                Body::empty()
-            };
-            Ok(development::finish(
-                status,
-                start,
-                count,
-                len,
-                &validators,
-                entity,
-                body,
-            ))
-        }
-    }
+    let read = |start, count| async move {
+        let name = object.name.clone();
+        let stream = object.source.read(object, start, count).await?;
+        let body = futures_util::StreamExt::inspect(stream, move |chunk| {
+            if let Err(err) = chunk {
+                // The status line is long gone: the connection is aborted, so say why.
+                tracing::error!(
+                    name = %name,
+                    error = %err,
+                    "sendfile: reading the object failed mid-stream"
+                );
+            }
+        });
+        Ok(Body::from_stream(body))
+    };
+    development::respond_with(method, headers, object.len, &validators, entity, read).await
 }
