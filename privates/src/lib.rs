@@ -24,8 +24,6 @@ pub mod config;
 pub mod error;
 pub mod file;
 pub mod initializer;
-#[cfg(feature = "auth")]
-pub mod jwt;
 pub mod model;
 pub mod permissions;
 mod refusal;

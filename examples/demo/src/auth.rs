@@ -8,7 +8,8 @@
 
 use http::request::Parts;
 use loco_rs::app::AppContext;
-use privates::permissions::{Authorizer, jwt_claims};
+use privates::permissions::Authorizer;
+use privates_auth::jwt::jwt_claims;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
