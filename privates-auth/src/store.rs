@@ -90,8 +90,9 @@ pub fn check_permission_syntax(permission: &str) -> Result<(), Error> {
     }
 }
 
-fn inserted<T>(result: TryInsertResult<T>) -> bool {
-    matches!(result, TryInsertResult::Inserted(_))
+/// Whether an insert that does nothing on a conflict inserted its row.
+fn inserted(result: TryInsertResult<u64>) -> bool {
+    matches!(result, TryInsertResult::Inserted(rows) if rows > 0)
 }
 
 /// Grants `permission` to the user; `false` when they held it already.
