@@ -80,7 +80,10 @@ pub async fn current_user(parts: &Parts, ctx: &AppContext) -> Result<Option<Stor
         return Ok(None);
     };
     // No claim is epoch 0; a claim that is not an integer matches no epoch.
-    let epoch = claims.claims.get(EPOCH_CLAIM).map_or(Some(0), Value::as_i64);
+    let epoch = claims
+        .claims
+        .get(EPOCH_CLAIM)
+        .map_or(Some(0), Value::as_i64);
     let Some(held) = held::read(&ctx.db, UserKey::Pid(pid)).await? else {
         return Ok(None);
     };

@@ -86,7 +86,8 @@ fn query(key: UserKey) -> SelectStatement {
     keyed(&mut user);
     user.left_join(
         superusers::Entity,
-        Expr::col((superusers::Entity, superusers::Column::UserId)).equals((Users::Table, Users::Id)),
+        Expr::col((superusers::Entity, superusers::Column::UserId))
+            .equals((Users::Table, Users::Id)),
     )
     .left_join(
         session_epochs::Entity,
@@ -100,7 +101,10 @@ fn query(key: UserKey) -> SelectStatement {
         .expr_as(null(), "superuser")
         .expr_as(null(), "epoch")
         .expr_as(
-            Expr::col((user_permissions::Entity, user_permissions::Column::Permission)),
+            Expr::col((
+                user_permissions::Entity,
+                user_permissions::Column::Permission,
+            )),
             "permission",
         )
         .expr_as(null(), "group_name");
@@ -117,10 +121,16 @@ fn query(key: UserKey) -> SelectStatement {
         .expr_as(null(), "superuser")
         .expr_as(null(), "epoch")
         .expr_as(
-            Expr::col((group_permissions::Entity, group_permissions::Column::Permission)),
+            Expr::col((
+                group_permissions::Entity,
+                group_permissions::Column::Permission,
+            )),
             "permission",
         )
-        .expr_as(Expr::col((groups::Entity, groups::Column::Name)), "group_name");
+        .expr_as(
+            Expr::col((groups::Entity, groups::Column::Name)),
+            "group_name",
+        );
     keyed(&mut grouped);
     grouped
         .inner_join(
@@ -130,8 +140,11 @@ fn query(key: UserKey) -> SelectStatement {
         )
         .inner_join(
             group_permissions::Entity,
-            Expr::col((group_permissions::Entity, group_permissions::Column::GroupId))
-                .equals((group_members::Entity, group_members::Column::GroupId)),
+            Expr::col((
+                group_permissions::Entity,
+                group_permissions::Column::GroupId,
+            ))
+            .equals((group_members::Entity, group_members::Column::GroupId)),
         )
         .inner_join(
             groups::Entity,
@@ -153,7 +166,9 @@ mod tests {
     /// One statement, three branches, one placeholder per branch in each dialect.
     #[test]
     fn the_query_is_one_statement_with_dialect_placeholders() {
-        let postgres = DbBackend::Postgres.build(&query(UserKey::Id(7))).to_string();
+        let postgres = DbBackend::Postgres
+            .build(&query(UserKey::Id(7)))
+            .to_string();
         assert_eq!(postgres.matches("UNION ALL").count(), 2, "{postgres}");
         let sqlite = DbBackend::Sqlite.build(&query(UserKey::Id(7)));
         assert_eq!(sqlite.sql.matches('?').count(), 3, "{}", sqlite.sql);

@@ -141,7 +141,10 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(superusers::Entity)
                     .col(integer(superusers::Column::UserId).primary_key())
-                    .foreign_key(&mut user_key(superusers::Entity, superusers::Column::UserId))
+                    .foreign_key(&mut user_key(
+                        superusers::Entity,
+                        superusers::Column::UserId,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -17,7 +17,8 @@
 
 use loco_rs::{app::AppContext, auth::jwt::JWT};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait,
+    ActiveValue::Set,
+    ConnectionTrait, EntityTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde_json::{Map, Value};

@@ -8,7 +8,8 @@
 use std::fmt;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
     sea_query::{Expr, ExprTrait, Order, Query},
 };
 use uuid::Uuid;
@@ -378,7 +379,10 @@ pub async fn holdings(db: &impl ConnectionTrait, user_id: i32) -> Result<Holding
     let mut holdings = Holdings {
         superuser: held.superuser,
         direct: Vec::new(),
-        groups: memberships.into_iter().map(|name| (name, Vec::new())).collect(),
+        groups: memberships
+            .into_iter()
+            .map(|name| (name, Vec::new()))
+            .collect(),
     };
     for (permission, group) in held.grants {
         match group {

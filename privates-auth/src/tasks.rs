@@ -152,11 +152,14 @@ impl PermissionTask {
     pub async fn output(&self, ctx: &AppContext, vars: &Vars) -> Result<String, Error> {
         let db = &ctx.db;
         Ok(match self.operation {
-            Operation::List => self.known.iter().fold(String::new(), |mut out, permission| {
-                out.push_str(permission);
-                out.push('\n');
-                out
-            }),
+            Operation::List => self
+                .known
+                .iter()
+                .fold(String::new(), |mut out, permission| {
+                    out.push_str(permission);
+                    out.push('\n');
+                    out
+                }),
             Operation::Grant | Operation::Revoke => {
                 let permission = arg(vars, "perm")?;
                 let grant = self.operation == Operation::Grant;

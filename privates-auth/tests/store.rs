@@ -23,23 +23,50 @@ async fn a_direct_grant_opens_and_its_revoke_closes_on_the_next_request(db: Db) 
     let token = world.token(&alice).await;
     let db = &world.db.conn;
 
-    assert_eq!(world.status(PDF_URL, Some(&token)).await, StatusCode::FORBIDDEN);
-    assert!(store::grant_to_user(db, alice.id, CHANGE_DOC).await.unwrap());
-    assert!(!store::grant_to_user(db, alice.id, CHANGE_DOC).await.unwrap());
+    assert_eq!(
+        world.status(PDF_URL, Some(&token)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        store::grant_to_user(db, alice.id, CHANGE_DOC)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::grant_to_user(db, alice.id, CHANGE_DOC)
+            .await
+            .unwrap()
+    );
     let (status, body) = world.get_with(PDF_URL, Some(&token), Carrier::Cookie).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, PDF));
     // The same session as a bearer token.
     let (status, body) = world.get_with(PDF_URL, Some(&token), Carrier::Bearer).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, PDF));
     // The scan needs a permission of its own.
-    assert_eq!(world.status(SCAN_URL, Some(&token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(SCAN_URL, Some(&token)).await,
+        StatusCode::FORBIDDEN
+    );
     store::grant_to_user(db, alice.id, VIEW_SCAN).await.unwrap();
-    let (status, body) = world.get_with(SCAN_URL, Some(&token), Carrier::Cookie).await;
+    let (status, body) = world
+        .get_with(SCAN_URL, Some(&token), Carrier::Cookie)
+        .await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, SCAN));
 
-    assert!(store::revoke_from_user(db, alice.id, CHANGE_DOC).await.unwrap());
-    assert!(!store::revoke_from_user(db, alice.id, CHANGE_DOC).await.unwrap());
-    assert_eq!(world.status(PDF_URL, Some(&token)).await, StatusCode::FORBIDDEN);
+    assert!(
+        store::revoke_from_user(db, alice.id, CHANGE_DOC)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::revoke_from_user(db, alice.id, CHANGE_DOC)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        world.status(PDF_URL, Some(&token)).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(world.status(SCAN_URL, Some(&token)).await, StatusCode::OK);
 }
 
@@ -57,29 +84,59 @@ async fn group_grants_reach_members_only_while_they_are_members(db: Db) {
         Err(privates_auth::Error::GroupExists(name)) if name == "clerks"
     ));
     store::grant_to_group(db, clerks, CHANGE_DOC).await.unwrap();
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::FORBIDDEN
+    );
 
     assert!(store::add_member(db, clerks, bob.id).await.unwrap());
     assert!(!store::add_member(db, clerks, bob.id).await.unwrap());
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::OK);
-    assert_eq!(world.status(PDF_URL, Some(&carol_token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        world.status(PDF_URL, Some(&carol_token)).await,
+        StatusCode::FORBIDDEN
+    );
 
     // Held directly and through the group: revoking one keeps the other.
     store::grant_to_user(db, bob.id, CHANGE_DOC).await.unwrap();
-    store::revoke_from_user(db, bob.id, CHANGE_DOC).await.unwrap();
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::OK);
+    store::revoke_from_user(db, bob.id, CHANGE_DOC)
+        .await
+        .unwrap();
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::OK
+    );
 
     assert!(store::remove_member(db, clerks, bob.id).await.unwrap());
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::FORBIDDEN
+    );
 
     store::add_member(db, clerks, bob.id).await.unwrap();
-    assert!(store::revoke_from_group(db, clerks, CHANGE_DOC).await.unwrap());
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::FORBIDDEN);
+    assert!(
+        store::revoke_from_group(db, clerks, CHANGE_DOC)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::FORBIDDEN
+    );
 
     store::grant_to_group(db, clerks, CHANGE_DOC).await.unwrap();
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::OK);
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::OK
+    );
     store::delete_group(db, "clerks").await.unwrap();
-    assert_eq!(world.status(PDF_URL, Some(&bob_token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&bob_token)).await,
+        StatusCode::FORBIDDEN
+    );
     assert!(matches!(
         store::delete_group(db, "clerks").await,
         Err(privates_auth::Error::UnknownGroup(_))
@@ -107,7 +164,10 @@ async fn a_superuser_holds_every_permission_until_unmade(db: Db) {
     }
     assert!(store::set_superuser(db, root.id, false).await.unwrap());
     assert!(!store::set_superuser(db, root.id, false).await.unwrap());
-    assert_eq!(world.status(PDF_URL, Some(&token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&token)).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 on_sqlite_and_postgres!(integer_and_uuid_keys_are_served_and_malformed_keys_are_not_found);
@@ -151,14 +211,20 @@ async fn a_deleted_user_is_anonymous_and_leaves_nothing_behind(db: Db) {
     store::set_superuser(db, erin.id, true).await.unwrap();
     session::log_out_everywhere(db, erin.id).await.unwrap();
     let token_after_logout = world.token(&erin).await;
-    assert_eq!(world.status(PDF_URL, Some(&token_after_logout)).await, StatusCode::OK);
+    assert_eq!(
+        world.status(PDF_URL, Some(&token_after_logout)).await,
+        StatusCode::OK
+    );
     assert_eq!(world.db.rows_of(&erin).await, 4);
 
     world.db.delete_user(&erin).await;
     assert_eq!(world.db.rows_of(&erin).await, 0);
     let anonymous = world.status(PDF_URL, None).await;
     assert_ne!(anonymous, StatusCode::OK);
-    assert_eq!(world.status(PDF_URL, Some(&token_after_logout)).await, anonymous);
+    assert_eq!(
+        world.status(PDF_URL, Some(&token_after_logout)).await,
+        anonymous
+    );
     assert_eq!(world.status(PDF_URL, Some(&token)).await, anonymous);
     // The group stays, empty.
     assert_eq!(store::group_id(db, "staff").await.unwrap(), staff);
@@ -169,7 +235,9 @@ async fn logging_out_everywhere_ends_every_earlier_token(db: Db) {
     let world = World::start(db).await;
     let frank = world.db.user("frank@example.com").await;
     let db = &world.db.conn;
-    store::grant_to_user(db, frank.id, CHANGE_DOC).await.unwrap();
+    store::grant_to_user(db, frank.id, CHANGE_DOC)
+        .await
+        .unwrap();
     let laptop = world.token(&frank).await;
     let phone = world.token(&frank).await;
     let anonymous = world.status(PDF_URL, None).await;
@@ -185,7 +253,10 @@ async fn logging_out_everywhere_ends_every_earlier_token(db: Db) {
     for token in [&laptop, &phone, &plain] {
         assert_eq!(world.status(PDF_URL, Some(token)).await, anonymous);
         assert_eq!(
-            world.get_with(PDF_URL, Some(token), Carrier::Bearer).await.0,
+            world
+                .get_with(PDF_URL, Some(token), Carrier::Bearer)
+                .await
+                .0,
             anonymous
         );
     }
@@ -220,9 +291,13 @@ async fn each_request_reads_the_user_and_all_they_hold_in_one_query(db: Db) {
     for group in ["a", "b", "c"] {
         let id = store::create_group(db, group).await.unwrap();
         store::add_member(db, id, gina.id).await.unwrap();
-        store::grant_to_group(db, id, &format!("{group}.perm")).await.unwrap();
+        store::grant_to_group(db, id, &format!("{group}.perm"))
+            .await
+            .unwrap();
     }
-    store::grant_to_user(db, gina.id, "direct.perm").await.unwrap();
+    store::grant_to_user(db, gina.id, "direct.perm")
+        .await
+        .unwrap();
 
     // The extractor-style read: everything in one statement.
     let parts = http::Request::get("/")
@@ -246,7 +321,10 @@ async fn each_request_reads_the_user_and_all_they_hold_in_one_query(db: Db) {
 
     // A refused download: one statement (the user); a granted one: two (the user, the doc).
     let before = world.db.statements();
-    assert_eq!(world.status(PDF_URL, Some(&token)).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.status(PDF_URL, Some(&token)).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(world.db.statements() - before, 1);
     store::grant_to_user(db, gina.id, CHANGE_DOC).await.unwrap();
     let before = world.db.statements();

@@ -118,18 +118,14 @@ impl PostgresServer {
         let data = server.data();
         server.run(
             "initdb",
-            server
-                .command(&initdb)
-                .arg("--pgdata")
-                .arg(&data)
-                .args([
-                    "--username=postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "--no-sync",
-                    "--no-instructions",
-                ]),
+            server.command(&initdb).arg("--pgdata").arg(&data).args([
+                "--username=postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ]),
         )?;
         let mut attempt = 1;
         loop {
@@ -343,7 +339,10 @@ mod tests {
         let server = PostgresServer::start().unwrap();
         let folder = server.folder.path().to_owned();
         let url = server.create_database("probe").unwrap();
-        assert_eq!(url, format!("postgres://postgres@127.0.0.1:{}/probe", server.port()));
+        assert_eq!(
+            url,
+            format!("postgres://postgres@127.0.0.1:{}/probe", server.port())
+        );
         // Something answers on the port, and a second database of the same name is refused.
         std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
         assert!(matches!(

@@ -180,7 +180,10 @@ impl Db {
     /// SQLite in a file of a temporary folder.
     pub async fn sqlite() -> Self {
         let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", folder.path().join("app.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            folder.path().join("app.db").display()
+        );
         Self::migrated(&url, Server::Sqlite(folder)).await
     }
 
@@ -220,12 +223,7 @@ impl Db {
         let insert = Query::insert()
             .into_table(Users::Table)
             .columns([Users::Pid, Users::Email, Users::Password, Users::Name])
-            .values([
-                pid.into(),
-                email.into(),
-                "not a hash".into(),
-                email.into(),
-            ])
+            .values([pid.into(), email.into(), "not a hash".into(), email.into()])
             .unwrap()
             .to_owned();
         self.conn.execute(&insert).await.unwrap();
@@ -261,7 +259,10 @@ impl Db {
                 .conn
                 .query_one_raw(sea_orm::Statement::from_string(
                     self.conn.get_database_backend(),
-                    format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = {}", user.id),
+                    format!(
+                        "SELECT COUNT(*) AS n FROM {table} WHERE user_id = {}",
+                        user.id
+                    ),
                 ))
                 .await
                 .unwrap()
@@ -337,9 +338,7 @@ impl World {
             .unwrap();
 
         db.conn
-            .execute_unprepared(
-                "INSERT INTO docs (pdf, scan) VALUES ('docs/1.pdf', 'scans/1.txt')",
-            )
+            .execute_unprepared("INSERT INTO docs (pdf, scan) VALUES ('docs/1.pdf', 'scans/1.txt')")
             .await
             .unwrap();
         sea_orm::ActiveModelTrait::insert(
