@@ -18,7 +18,10 @@ fn known() -> KnownPermissions {
         .model::<common::passports::Model>()
 }
 
-fn vars(args: &[(&str, &str)]) -> Vars {
+/// A task's `key:value` arguments.
+type Args<'a> = [(&'a str, &'a str)];
+
+fn vars(args: &Args<'_>) -> Vars {
     Vars::from_cli_args(
         args.iter()
             .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
@@ -257,7 +260,7 @@ async fn tasks_refuse_what_they_cannot_do_and_say_why(db: Db) {
         assert!(err.contains("app_label.codename"), "{malformed}: {err}");
     }
 
-    let cases: [(Operation, &[(&str, &str)], &str); 10] = [
+    let cases: [(Operation, &Args<'_>, &str); 10] = [
         (
             Operation::Grant,
             &[("perm", "docs.view_scan"), ("user", "nobody@example.com")],

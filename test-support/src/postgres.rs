@@ -282,7 +282,7 @@ fn find_program(program: &'static str) -> Result<PathBuf, PostgresError> {
             Some((version, entry.path().join("bin")))
         })
         .collect();
-    debian.sort_by(|a, b| b.0.cmp(&a.0));
+    debian.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     on_path
         .into_iter()
         .chain(debian.into_iter().map(|(_, bin)| bin))
