@@ -32,13 +32,20 @@ pub struct StoreAuthorizer;
 /// Also an axum extractor (with `AppContext` as the router state) for the app's own
 /// handlers: `StoreUser` answers 401 without a valid session, `Option<StoreUser>` is `None`.
 ///
-/// ```ignore
-/// async fn report(user: privates_auth::StoreUser) -> Result<Response> {
+/// ```
+/// use axum::response::{IntoResponse, Response};
+/// use http::StatusCode;
+/// use loco_rs::controller::Routes;
+/// use privates_auth::StoreUser;
+///
+/// async fn report(user: StoreUser) -> Response {
 ///     if !user.holds("finance.view_report") {
-///         return Err(Error::Unauthorized("finance.view_report".into()));
+///         return StatusCode::FORBIDDEN.into_response();
 ///     }
-///     // ...
+///     format!("the report, for user {}", user.id).into_response()
 /// }
+///
+/// let routes = Routes::new().add("/report", axum::routing::get(report));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreUser {

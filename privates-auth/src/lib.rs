@@ -1,7 +1,7 @@
 //! # privates-auth
 //!
 //! Who the user of a loco app is and what they hold, in the app's own database: Django's
-//! `django.contrib.auth` permissions for [privates](privates). loco has users and JWT
+//! `django.contrib.auth` permissions for [privates]. loco has users and JWT
 //! sessions but no permissions; this crate adds them without altering loco's `users` table.
 //!
 //! - [`migration::Migration`] creates the tables (`privates_groups`, `privates_group_members`,

@@ -1,5 +1,5 @@
 //! Session tokens that end everywhere at once: each user has a session epoch
-//! ([`session_epochs`](crate::entities::session_epochs)); a token minted here carries the epoch
+//! ([`session_epochs`]); a token minted here carries the epoch
 //! current at login ([`EPOCH_CLAIM`]), and [`StoreAuthorizer`](crate::StoreAuthorizer) refuses
 //! a token whose epoch is not the user's current one, in the same query that reads the user.
 //! [`log_out_everywhere`] moves the epoch on, so every token issued before (a copied cookie
@@ -8,11 +8,15 @@
 //! A token without the claim (minted by loco's own login, say) counts as epoch 0: it works
 //! until the user's first log-out-everywhere.
 //!
-//! ```ignore
-//! // In the login handler, once the password matched:
-//! let token = privates_auth::session::token_for(&ctx, user.id, &user.pid).await?;
+//! ```no_run
+//! # async fn handlers(ctx: &loco_rs::app::AppContext, user_id: i32, pid: uuid::Uuid)
+//! #     -> Result<(), privates_auth::Error> {
+//! // In the login handler, once the password matched (`user_id`, `pid`: loco's `users` row):
+//! let token = privates_auth::session::token_for(ctx, user_id, &pid).await?;
 //! // In the logout handler:
-//! privates_auth::session::log_out_everywhere(&ctx.db, user.id).await?;
+//! privates_auth::session::log_out_everywhere(&ctx.db, user_id).await?;
+//! # Ok(())
+//! # }
 //! ```
 
 use loco_rs::{app::AppContext, auth::jwt::JWT};
