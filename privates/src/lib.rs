@@ -16,6 +16,7 @@
 //!   [`sendfile`] answers by the configured backend;
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads;
+//! - [`server`] serves the app with what loco's serve lacks (a header-read timeout);
 //! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
 //!   isolates tests' files and asserts on responses.
 
@@ -29,6 +30,7 @@ pub mod permissions;
 mod refusal;
 pub mod routing;
 pub mod sendfile;
+pub mod server;
 pub mod settings;
 pub mod share;
 pub mod storage;

@@ -14,9 +14,9 @@ use loco_rs::{
     task::Tasks,
 };
 
-use crate::{
-    auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, server, tuning,
-};
+use privates::server::ServeOptions;
+
+use crate::{auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, tuning};
 
 /// The JWT secret `config/*.yaml` fall back to without `DEMO_JWT_SECRET`: for trying the demo
 /// on a laptop only.
@@ -100,7 +100,7 @@ impl Hooks for App {
     }
 
     async fn serve(app: axum::Router, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        server::serve::<Self>(app, ctx, params).await
+        privates::server::serve::<Self>(app, ctx, params, ServeOptions::default()).await
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {

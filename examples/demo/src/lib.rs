@@ -18,5 +18,4 @@ pub mod migration;
 pub mod models;
 pub mod reads;
 pub mod seed;
-pub mod server;
 pub mod tuning;
