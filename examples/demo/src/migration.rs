@@ -10,7 +10,10 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         // The permission store's tables point at `users`, so they come after it.
-        vec![Box::new(CreateTables), Box::new(privates_auth::migration::Migration)]
+        vec![
+            Box::new(CreateTables),
+            Box::new(privates_auth::migration::Migration),
+        ]
     }
 }
 

@@ -374,7 +374,9 @@ impl Demo {
         .await
         .unwrap();
         for permission in permissions {
-            store::grant_to_user(&db, user.id, permission).await.unwrap();
+            store::grant_to_user(&db, user.id, permission)
+                .await
+                .unwrap();
         }
         db.close().await.unwrap();
     }
