@@ -176,6 +176,7 @@ pub struct Environment {
 pub struct ModelFields {
     label: String,
     fields: Vec<(&'static str, crate::UploadTo)>,
+    permissions: Vec<&'static str>,
 }
 
 impl ModelFields {
@@ -188,7 +189,14 @@ impl ModelFields {
                 .iter()
                 .map(|field| (field.name(), field.spec.upload_to))
                 .collect(),
+            permissions: M::permissions(),
         }
+    }
+
+    /// The model's permissions ([`PrivateMedia::permissions`](crate::PrivateMedia::permissions)).
+    #[must_use]
+    pub fn permissions(&self) -> &[&'static str] {
+        &self.permissions
     }
 }
 

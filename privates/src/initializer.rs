@@ -42,9 +42,9 @@ impl PrivatesInitializer {
         }
     }
 
-    /// Checks `M`'s `upload_to` patterns at boot and in `cargo loco doctor`
-    /// (`privates.E301`). Derived models are checked at compile time already; register a
-    /// model whose [`PrivateMedia`](crate::PrivateMedia) impl is written by hand.
+    /// Registers `M`: its `upload_to` patterns are checked at boot and in `cargo loco doctor`
+    /// (`privates.E301`; derived models are checked at compile time already), and its
+    /// permissions are listed by [`Privates::permissions`].
     #[must_use]
     pub fn model<M: crate::PrivateMedia>(mut self) -> Self {
         self.models.push(ModelFields::of::<M>());

@@ -17,6 +17,7 @@
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads by the
 //!   [`name`] rules, which the storage enforces too;
+//! - [`server`] serves the app with what loco's serve lacks (a header-read timeout);
 //! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
 //!   isolates tests' files and asserts on responses;
 //! - [`error`] gathers each part's own typed error. No module depends on one that depends on
@@ -27,14 +28,13 @@ pub mod config;
 pub mod error;
 pub mod file;
 pub mod initializer;
-#[cfg(feature = "auth")]
-pub mod jwt;
 pub mod model;
 pub mod name;
 pub mod permissions;
 mod refusal;
 pub mod routing;
 pub mod sendfile;
+pub mod server;
 pub mod settings;
 pub mod share;
 pub mod storage;

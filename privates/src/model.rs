@@ -167,6 +167,20 @@ pub trait PrivateMedia: Sized + Send + Sync + 'static {
     fn permission_for(field: &Field<Self>) -> &'static str {
         field.spec.permission.unwrap_or(Self::PERMISSION)
     }
+
+    /// Every permission the model's downloads ask for: [`PERMISSION`](Self::PERMISSION), then
+    /// each field's own ([`permission_for`](Self::permission_for)), each once.
+    #[must_use]
+    fn permissions() -> Vec<&'static str> {
+        let mut all = vec![Self::PERMISSION];
+        for field in Self::fields() {
+            let permission = Self::permission_for(field);
+            if !all.contains(&permission) {
+                all.push(permission);
+            }
+        }
+        all
+    }
 }
 
 /// Looks an instance up by primary key for the download view.

@@ -191,7 +191,3 @@ impl<A: Authorizer> DynAuthorizer for A {
         })
     }
 }
-
-/// Loco's JWT session as the identity source (see [`jwt`](crate::jwt)).
-#[cfg(feature = "auth")]
-pub use crate::jwt::{SessionClaims, jwt_claims};

@@ -144,6 +144,23 @@ impl Privates {
         ctx.shared_store.insert(self.clone());
     }
 
+    /// The permissions of the models registered with
+    /// [`PrivatesInitializer::model`](crate::PrivatesInitializer::model), sorted, each once:
+    /// what a permission store offers to grant.
+    #[must_use]
+    pub fn permissions(&self) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> = self
+            .inner
+            .env
+            .models
+            .iter()
+            .flat_map(|model| model.permissions().iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// The configuration as read (the checks turned it into what this handle runs on).
     #[must_use]
     pub fn config(&self) -> &PrivatesConfig {

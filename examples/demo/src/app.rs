@@ -14,9 +14,9 @@ use loco_rs::{
     task::Tasks,
 };
 
-use crate::{
-    auth::DemoAuthorizer, controllers, migration::Migrator, reads::Reads, seed, server, tuning,
-};
+use privates::server::ServeOptions;
+
+use crate::{controllers, migration::Migrator, models::iddocuments, seed};
 
 /// The JWT secret `config/*.yaml` fall back to without `DEMO_JWT_SECRET`: for trying the demo
 /// on a laptop only.
@@ -87,35 +87,32 @@ impl Hooks for App {
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 
-    async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
+    async fn after_context(ctx: AppContext) -> Result<AppContext> {
         refuse_default_keys(&ctx.config, &ctx.environment)?;
         controllers::session::warm_up();
-        if let Some(db) = tuning::database(&ctx).await? {
-            ctx.db = db;
-        }
-        if let Some(reads) = Reads::for_uri(&ctx.config.database.uri) {
-            reads.install(&ctx);
-        }
         Ok(ctx)
     }
 
     async fn serve(app: axum::Router, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        server::serve::<Self>(app, ctx, params).await
+        privates::server::serve::<Self>(app, ctx, params, ServeOptions::default()).await
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
         Ok(vec![
-            Box::new(privates::PrivatesInitializer::new(DemoAuthorizer)),
+            Box::new(
+                privates::PrivatesInitializer::new(privates_auth::StoreAuthorizer)
+                    .model::<iddocuments::Model>(),
+            ),
             Box::new(privates_admin::AdminInitializer),
             Box::new(seed::SeedOnFirstStart),
         ])
     }
 
-    fn routes(ctx: &AppContext) -> AppRoutes {
+    fn routes(_ctx: &AppContext) -> AppRoutes {
         AppRoutes::empty()
             .add_route(controllers::session::routes())
             .add_route(controllers::admin::routes())
-            .add_route(controllers::admin::download_routes(ctx))
+            .add_route(controllers::admin::download_routes())
     }
 
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
@@ -125,6 +122,11 @@ impl Hooks for App {
     fn register_tasks(tasks: &mut Tasks) {
         tasks.register(privates::task::PrivatesCheck);
         tasks.register(privates::task::PrivatesCleanTemp::default());
+        // privates_permissions, privates_grant, privates_group_create, privates_user_show...
+        privates_auth::tasks::register(
+            tasks,
+            &privates_auth::KnownPermissions::new().model::<iddocuments::Model>(),
+        );
     }
 
     async fn truncate(_ctx: &AppContext) -> Result<()> {

@@ -7,16 +7,13 @@
 //!   (multipart: `title`, `pdf`, `mugshot`, `pdf-clear`);
 //! - downloads at `/admin/docs/iddocument/{pk}/pdf/` and `/{pk}/mugshot/`.
 //!
-//! Every admin page and download requires `docs.can_change_iddocument`. The storage's own URL
+//! Every admin page and download requires `docs.can_change_iddocument`, held in privates-auth's
+//! permission store (grants, groups, superusers; `cargo loco task privates_grant ...`). The storage's own URL
 //! (`/protected/...`) is not served by the app: only a web server in front of it (nginx,
 //! Apache, lighttpd) maps it, after the app said yes.
 
 pub mod app;
-pub mod auth;
 pub mod controllers;
 pub mod migration;
 pub mod models;
-pub mod reads;
 pub mod seed;
-pub mod server;
-pub mod tuning;

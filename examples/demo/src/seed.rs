@@ -8,7 +8,9 @@ use loco_rs::{
 use privates::{PrivateMedia, Privates, storage::StorageError};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 
-use crate::models::{iddocuments, user_permissions, users};
+use privates_auth::store;
+
+use crate::models::{iddocuments, users};
 
 /// The demo users: (email, password, superuser, permissions).
 pub const USERS: [(&str, &str, bool, &[&str]); 3] = [
@@ -53,20 +55,13 @@ impl Initializer for SeedOnFirstStart {
                 pid: Set(uuid::Uuid::new_v4()),
                 email: Set(email.to_string()),
                 password: Set(hash_password(password)?),
-                is_superuser: Set(is_superuser),
-                session_version: Set(0),
                 ..Default::default()
             }
             .insert(&ctx.db)
             .await?;
+            store::set_superuser(&ctx.db, user.id, is_superuser).await?;
             for permission in permissions {
-                user_permissions::ActiveModel {
-                    user_id: Set(user.id),
-                    permission: Set((*permission).to_string()),
-                    ..Default::default()
-                }
-                .insert(&ctx.db)
-                .await?;
+                store::grant_to_user(&ctx.db, user.id, permission).await?;
             }
         }
         let storage = Privates::from_ctx(ctx)?.files().clone();

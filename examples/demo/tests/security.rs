@@ -595,24 +595,21 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>,
 
 #[tokio::test]
 async fn unfinished_headers_and_silent_uploads_time_out() {
-    let demo = Demo::start_with(&[
-        ("DEMO_HEADER_READ_TIMEOUT", "1"),
-        ("DEMO_UPLOAD_IDLE_TIMEOUT", "1"),
-    ]);
+    let demo = Demo::start_with(&[("DEMO_UPLOAD_IDLE_TIMEOUT", "1")]);
     let clerk = demo.login("clerk@example.com", "clerk").await;
     let address = format!("127.0.0.1:{}", demo.port);
 
-    // Request headers that never end: the connection is closed after the timeout.
+    // Request headers that never end: the connection is closed after privates::server's
+    // default header-read timeout (10 s; loco's own serve would wait for ever).
     let mut slow = TcpStream::connect(&address).await.unwrap();
     slow.write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
         .await
         .unwrap();
     let started = Instant::now();
-    let (_, closed) = read_until_closed(&mut slow, Duration::from_secs(10)).await;
+    let (_, closed) = read_until_closed(&mut slow, Duration::from_secs(20)).await;
     assert!(closed, "a connection without complete headers is closed");
     assert!(
-        started.elapsed() >= Duration::from_millis(800)
-            && started.elapsed() < Duration::from_secs(5),
+        started.elapsed() >= Duration::from_secs(9) && started.elapsed() < Duration::from_secs(15),
         "closed after {:?}",
         started.elapsed()
     );

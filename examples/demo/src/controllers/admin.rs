@@ -45,14 +45,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::Expr,
 };
-use tower::util::MapFutureLayer;
 
 use super::pages::{error_page, layout, render};
-use crate::{
-    auth,
-    models::{iddocuments, users},
-    reads::Reads,
-};
+use super::session;
+use crate::models::{iddocuments, users};
 
 type Doc = iddocuments::Model;
 
@@ -103,7 +99,7 @@ async fn guard(
 ) -> Result<std::result::Result<users::Model, Response>> {
     if let Some(refusal) = admin.require(ctx, parts).await? {
         if refusal.status() == StatusCode::FORBIDDEN {
-            let user = auth::current_user(parts, ctx).await?;
+            let user = session::current_user(parts, ctx).await?;
             return error_page(
                 StatusCode::FORBIDDEN,
                 "You do not have permission to manage ID documents.",
@@ -116,7 +112,7 @@ async fn guard(
     }
     // `require` authenticated the request already; a session that vanished in between is
     // treated as anonymous.
-    match auth::current_user(parts, ctx).await? {
+    match session::current_user(parts, ctx).await? {
         Some(user) => Ok(Ok(user)),
         None => Ok(Err(StatusCode::UNAUTHORIZED.into_response())),
     }
@@ -737,17 +733,8 @@ pub fn routes() -> Routes {
 
 /// The downloads `/admin/docs/iddocument/{pk}/{field}/`, behind the permission check
 /// and the share links `/admin/docs/iddocument/{pk}/{field}/shared/` that need no login
-/// ([`ModelAdmin::routes`]). With [`Reads`], each download does its
-/// reads in one snapshot ([`Reads::one_snapshot`]).
+/// ([`ModelAdmin::routes`]).
 #[must_use]
-pub fn download_routes(ctx: &AppContext) -> Routes {
-    let admin = admin();
-    let routes = admin.routes();
-    match Reads::from_ctx(ctx) {
-        Some(reads) => routes.layer(MapFutureLayer::new(move |download| {
-            let reads = reads.clone();
-            async move { reads.one_snapshot(download).await }
-        })),
-        None => routes,
-    }
+pub fn download_routes() -> Routes {
+    admin().routes()
 }

@@ -3,9 +3,10 @@
 //! - The cookie is `HttpOnly; SameSite=Lax`, and both forms are CSRF-checked
 //!   ([`CsrfForm`]: origin, and a token bound to the browser and its session), so another
 //!   site can neither log a user out nor log them in as someone else (login CSRF).
-//! - The token carries the user's session version ([`SESSION_VERSION_CLAIM`]); every request
-//!   compares it with the version read with the user ([`crate::auth`]). Logging out bumps the
-//!   version, so the token ends on the server too, even if a copy of the cookie survives.
+//! - The token is minted by privates-auth ([`privates_auth::session::token_for`]) and carries
+//!   the user's session epoch; logging out moves the epoch on
+//!   ([`privates_auth::session::log_out_everywhere`]), so every token of the user ends on the
+//!   server too, even if a copy of the cookie survives.
 //! - A failed login costs the same for an unknown email as for a wrong password: the password
 //!   is verified against a dummy hash ([`DUMMY_HASH`]), so response times do not tell which
 //!   emails have accounts.
@@ -19,18 +20,16 @@ use axum::{
 use http::{HeaderValue, StatusCode, header, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates_admin::{CsrfForm, CsrfToken, pages::LoginPage};
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::pages::{HOME, layout, render};
-use crate::{auth, models::users};
+use crate::models::users;
 
 /// The session cookie's name (also in `auth.jwt.location` of the config).
 pub const COOKIE: &str = "demo_session";
 /// The login page.
 pub const LOGIN: &str = "/login";
-/// The claim of the session token that holds the user's session version.
-pub const SESSION_VERSION_CLAIM: &str = "sv";
 
 /// An Argon2 hash no password matches in practice, verified when the email is unknown so that
 /// such a login costs what a wrong password costs. Computed once ([`warm_up`] at boot).
@@ -143,15 +142,8 @@ async fn login(
             &csrf,
         );
     };
+    let token = privates_auth::session::token_for(&ctx, user.id, &user.pid).await?;
     let jwt = ctx.config.get_jwt_config()?;
-    let mut claims = serde_json::Map::new();
-    claims.insert(
-        SESSION_VERSION_CLAIM.to_owned(),
-        serde_json::Value::from(user.session_version),
-    );
-    let token = loco_rs::auth::jwt::JWT::new(&jwt.secret)
-        .generate_token(jwt.expiration, user.pid.to_string(), claims)
-        .map_err(|err| Error::Message(err.to_string()))?;
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
         jwt.expiration
@@ -169,15 +161,8 @@ async fn logout(
     CsrfForm(_): CsrfForm<LogoutForm>,
 ) -> Result<Response> {
     // Every token of this user issued so far stops working (also a copied cookie).
-    if let Some(user) = auth::current_user(&parts, &ctx).await? {
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::SessionVersion,
-                Expr::col(users::Column::SessionVersion).add(1),
-            )
-            .filter(users::Column::Id.eq(user.id))
-            .exec(&ctx.db)
-            .await?;
+    if let Some(user) = privates_auth::authorizer::current_user(&parts, &ctx).await? {
+        privates_auth::session::log_out_everywhere(&ctx.db, user.id).await?;
     }
     let mut response = Redirect::to(LOGIN).into_response();
     response.headers_mut().insert(
@@ -185,6 +170,18 @@ async fn logout(
         HeaderValue::from_static("demo_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     Ok(response)
+}
+
+/// The logged-in user of a request (privates-auth reads the session), with the row the pages
+/// show; `None` without a valid session.
+///
+/// # Errors
+/// When the database fails.
+pub async fn current_user(parts: &Parts, ctx: &AppContext) -> Result<Option<users::Model>> {
+    let Some(user) = privates_auth::authorizer::current_user(parts, ctx).await? else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find_by_id(user.id).one(&ctx.db).await?)
 }
 
 /// The session routes, with privates-admin's security headers.

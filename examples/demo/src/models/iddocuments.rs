@@ -4,11 +4,9 @@ use privates::PrivateMedia;
 use sea_orm::entity::prelude::*;
 
 /// An ID document. The two private fields hold stored names inside the private storage.
-///
-/// `find = none`: the download view looks documents up through [`crate::reads`].
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, PrivateMedia)]
 #[sea_orm(table_name = "id_documents")]
-#[private_media(app = "docs", model = "iddocument", find = none)]
+#[private_media(app = "docs", model = "iddocument")]
 pub struct Model {
     /// Row id.
     #[sea_orm(primary_key)]

@@ -1,5 +1,4 @@
 //! The demo's tables.
 
 pub mod iddocuments;
-pub mod user_permissions;
 pub mod users;

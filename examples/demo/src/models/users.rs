@@ -17,25 +17,10 @@ pub struct Model {
     pub email: String,
     /// Argon2 hash of the password.
     pub password: String,
-    /// Holds every permission.
-    pub is_superuser: bool,
-    /// Bumped when the user logs out: session tokens carrying an older version are refused
-    /// (see `controllers::session`).
-    pub session_version: i32,
 }
 
-/// Relations of users.
+/// Relations of users (the permission store's tables point at them, see `privates_auth`).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    /// The permissions the user holds.
-    #[sea_orm(has_many = "super::user_permissions::Entity")]
-    Permissions,
-}
-
-impl Related<super::user_permissions::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Permissions.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -16,7 +16,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use demo::models::{iddocuments, user_permissions, users};
+use demo::models::{iddocuments, users};
+use privates_auth::store;
 use reqwest::{
     StatusCode, header,
     multipart::{Form, Part},
@@ -355,16 +356,9 @@ impl Demo {
     pub(crate) async fn permissions_of(&self, email: &str) -> Vec<String> {
         let user = self.user(email).await;
         let db = self.connect().await;
-        let held = user_permissions::Entity::find()
-            .filter(user_permissions::Column::UserId.eq(user.id))
-            .all(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|row| row.permission)
-            .collect();
+        let held = store::holdings(&db, user.id).await.unwrap();
         db.close().await.unwrap();
-        held
+        held.permissions().into_iter().map(str::to_owned).collect()
     }
 
     /// Adds a user with the password `password` holding exactly `permissions`.
@@ -374,22 +368,15 @@ impl Demo {
             pid: Set(uuid::Uuid::new_v4()),
             email: Set(email.to_owned()),
             password: Set(loco_rs::hash::hash_password(password).unwrap()),
-            is_superuser: Set(false),
-            session_version: Set(0),
             ..Default::default()
         }
         .insert(&db)
         .await
         .unwrap();
         for permission in permissions {
-            user_permissions::ActiveModel {
-                user_id: Set(user.id),
-                permission: Set((*permission).to_owned()),
-                ..Default::default()
-            }
-            .insert(&db)
-            .await
-            .unwrap();
+            store::grant_to_user(&db, user.id, permission)
+                .await
+                .unwrap();
         }
         db.close().await.unwrap();
     }

@@ -9,7 +9,7 @@ use loco_rs::{
     auth::jwt::JWT,
     config::{Auth, JWTLocation, JWTLocationConfig},
 };
-use privates::permissions::jwt_claims;
+use privates_auth::jwt::jwt_claims;
 use serde_json::{Map, json};
 
 const SECRET: &str = "c2VjcmV0LWZvci10aGUtand0LXRlc3Rz";

@@ -44,7 +44,7 @@ pub struct SessionClaims {
 /// source: the claims of the request's valid token, `None` when there is none (missing,
 /// malformed, forged, or expired).
 ///
-/// Use it inside [`Authorizer::authenticate`](crate::Authorizer::authenticate) and look the
+/// Use it inside [`Authorizer::authenticate`](privates::Authorizer::authenticate) and look the
 /// user up by `claims.pid`. See the [module docs](self) for how a token is verified once.
 #[must_use]
 pub fn jwt_claims(parts: &Parts, ctx: &AppContext) -> Option<SessionClaims> {
@@ -82,7 +82,7 @@ fn verify(secret: &str, token: &str) -> Option<SessionClaims> {
 
 /// The tokens of one app context that passed full verification, with their claims.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct VerifiedTokens {
+struct VerifiedTokens {
     inner: Arc<RwLock<Verified>>,
 }
 

@@ -1,0 +1,180 @@
+//! The one query that reads a user and everything they hold: the user row (with the
+//! superuser flag and the session epoch), the permissions granted to them, and those granted
+//! to their groups, as three `UNION ALL` branches filtered by the same key. Built with
+//! sea-query, so the placeholders are right for SQLite and PostgreSQL alike.
+
+use sea_orm::{
+    ConnectionTrait, DbErr,
+    sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType},
+};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        group_members, group_permissions, groups, session_epochs, superusers, user_permissions,
+    },
+    users::Users,
+};
+
+/// Which user to read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum UserKey {
+    /// loco's `users.pid`, as a session token names the user.
+    Pid(Uuid),
+    /// loco's `users.id`.
+    Id(i32),
+}
+
+/// What one user holds, as stored.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Held {
+    pub(crate) id: i32,
+    pub(crate) superuser: bool,
+    /// The session epoch (0 without a row).
+    pub(crate) epoch: i32,
+    /// Each permission with the group it comes through (`None`: granted directly).
+    pub(crate) grants: Vec<(String, Option<String>)>,
+}
+
+/// The user `key` names and what they hold, `None` when there is no such user.
+pub(crate) async fn read(db: &impl ConnectionTrait, key: UserKey) -> Result<Option<Held>, DbErr> {
+    let rows = db.query_all(&query(key)).await?;
+    let mut held: Option<Held> = None;
+    let mut grants = Vec::new();
+    for row in rows {
+        let id: i32 = row.try_get("", "id")?;
+        match row.try_get::<Option<String>>("", "permission")? {
+            // The user's own row (the only one without a permission).
+            None => {
+                held = Some(Held {
+                    id,
+                    superuser: row.try_get::<Option<i32>>("", "superuser")?.is_some(),
+                    epoch: row.try_get::<Option<i32>>("", "epoch")?.unwrap_or(0),
+                    grants: Vec::new(),
+                });
+            }
+            Some(permission) => {
+                grants.push((permission, row.try_get::<Option<String>>("", "group_name")?));
+            }
+        }
+    }
+    Ok(held.map(|held| Held { grants, ..held }))
+}
+
+fn query(key: UserKey) -> SelectStatement {
+    let users_id = || Expr::col((Users::Table, Users::Id));
+    let keyed = |select: &mut SelectStatement| {
+        select.from(Users::Table).and_where(match key {
+            UserKey::Pid(pid) => Expr::col((Users::Table, Users::Pid)).eq(pid),
+            UserKey::Id(id) => users_id().eq(id),
+        });
+    };
+    let null = || Expr::cust("NULL");
+
+    let mut user = Query::select();
+    user.expr_as(users_id(), "id")
+        .expr_as(
+            Expr::col((superusers::Entity, superusers::Column::UserId)),
+            "superuser",
+        )
+        .expr_as(
+            Expr::col((session_epochs::Entity, session_epochs::Column::Epoch)),
+            "epoch",
+        )
+        .expr_as(null(), "permission")
+        .expr_as(null(), "group_name");
+    keyed(&mut user);
+    user.left_join(
+        superusers::Entity,
+        Expr::col((superusers::Entity, superusers::Column::UserId))
+            .equals((Users::Table, Users::Id)),
+    )
+    .left_join(
+        session_epochs::Entity,
+        Expr::col((session_epochs::Entity, session_epochs::Column::UserId))
+            .equals((Users::Table, Users::Id)),
+    );
+
+    let mut direct = Query::select();
+    direct
+        .expr_as(users_id(), "id")
+        .expr_as(null(), "superuser")
+        .expr_as(null(), "epoch")
+        .expr_as(
+            Expr::col((
+                user_permissions::Entity,
+                user_permissions::Column::Permission,
+            )),
+            "permission",
+        )
+        .expr_as(null(), "group_name");
+    keyed(&mut direct);
+    direct.inner_join(
+        user_permissions::Entity,
+        Expr::col((user_permissions::Entity, user_permissions::Column::UserId))
+            .equals((Users::Table, Users::Id)),
+    );
+
+    let mut grouped = Query::select();
+    grouped
+        .expr_as(users_id(), "id")
+        .expr_as(null(), "superuser")
+        .expr_as(null(), "epoch")
+        .expr_as(
+            Expr::col((
+                group_permissions::Entity,
+                group_permissions::Column::Permission,
+            )),
+            "permission",
+        )
+        .expr_as(
+            Expr::col((groups::Entity, groups::Column::Name)),
+            "group_name",
+        );
+    keyed(&mut grouped);
+    grouped
+        .inner_join(
+            group_members::Entity,
+            Expr::col((group_members::Entity, group_members::Column::UserId))
+                .equals((Users::Table, Users::Id)),
+        )
+        .inner_join(
+            group_permissions::Entity,
+            Expr::col((
+                group_permissions::Entity,
+                group_permissions::Column::GroupId,
+            ))
+            .equals((group_members::Entity, group_members::Column::GroupId)),
+        )
+        .inner_join(
+            groups::Entity,
+            Expr::col((groups::Entity, groups::Column::Id))
+                .equals((group_members::Entity, group_members::Column::GroupId)),
+        );
+
+    user.union(UnionType::All, direct)
+        .union(UnionType::All, grouped);
+    user
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::DbBackend;
+
+    use super::*;
+
+    /// One statement, three branches, one placeholder per branch in each dialect.
+    #[test]
+    fn the_query_is_one_statement_with_dialect_placeholders() {
+        let postgres = DbBackend::Postgres
+            .build(&query(UserKey::Id(7)))
+            .to_string();
+        assert_eq!(postgres.matches("UNION ALL").count(), 2, "{postgres}");
+        let sqlite = DbBackend::Sqlite.build(&query(UserKey::Id(7)));
+        assert_eq!(sqlite.sql.matches('?').count(), 3, "{}", sqlite.sql);
+        let postgres = DbBackend::Postgres.build(&query(UserKey::Id(7)));
+        for placeholder in ["$1", "$2", "$3"] {
+            assert!(postgres.sql.contains(placeholder), "{}", postgres.sql);
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! Changing what users hold, and reporting it: the operations behind the [tasks](crate::tasks)
+//! and an app's own admin pages. Users are loco's `users.id`; find one with [`user_id`].
+//!
+//! Every grant and membership is held once: granting what is held already changes nothing
+//! (the functions return whether something changed). Changes take effect on the next request
+//! ([`StoreAuthorizer`](crate::StoreAuthorizer) caches nothing).
+
+use std::fmt;
+
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
+    sea_query::{Expr, ExprTrait, Order, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    entities::{group_members, group_permissions, groups, superusers, user_permissions},
+    error::Error,
+    held::{self, UserKey},
+    users::Users,
+};
+
+/// A user as a person names them: by email, by loco's `pid`, or by `users.id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserRef {
+    /// loco's `users.email`.
+    Email(String),
+    /// loco's `users.pid`.
+    Pid(Uuid),
+    /// loco's `users.id`.
+    Id(i32),
+}
+
+impl UserRef {
+    /// A UUID is a pid, a number an id, anything else an email.
+    #[must_use]
+    pub fn parse(value: &str) -> Self {
+        let value = value.trim();
+        if let Ok(pid) = Uuid::parse_str(value) {
+            return Self::Pid(pid);
+        }
+        value
+            .parse()
+            .map_or_else(|_| Self::Email(value.to_owned()), Self::Id)
+    }
+}
+
+impl fmt::Display for UserRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Email(email) => write!(f, "with email `{email}`"),
+            Self::Pid(pid) => write!(f, "with pid `{pid}`"),
+            Self::Id(id) => write!(f, "with id `{id}`"),
+        }
+    }
+}
+
+/// loco's `users.id` of the user `who` names.
+///
+/// # Errors
+/// [`Error::UnknownUser`], [`Error::Database`].
+pub async fn user_id(db: &impl ConnectionTrait, who: &UserRef) -> Result<i32, Error> {
+    let mut select = Query::select();
+    select.column(Users::Id).from(Users::Table);
+    match who {
+        UserRef::Email(email) => select.and_where(Expr::col(Users::Email).eq(email.as_str())),
+        UserRef::Pid(pid) => select.and_where(Expr::col(Users::Pid).eq(*pid)),
+        UserRef::Id(id) => select.and_where(Expr::col(Users::Id).eq(*id)),
+    };
+    match db.query_one(&select).await? {
+        Some(row) => Ok(row.try_get("", "id")?),
+        None => Err(Error::UnknownUser(who.clone())),
+    }
+}
+
+/// A permission must look like `app_label.codename`: two non-empty parts, no spaces.
+///
+/// # Errors
+/// [`Error::MalformedPermission`].
+pub fn check_permission_syntax(permission: &str) -> Result<(), Error> {
+    match permission.split_once('.') {
+        Some((app, codename))
+            if !app.is_empty()
+                && !codename.is_empty()
+                && !permission.chars().any(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::MalformedPermission(permission.to_owned())),
+    }
+}
+
+/// Whether an insert that does nothing on a conflict inserted its row.
+fn inserted(result: TryInsertResult<u64>) -> bool {
+    matches!(result, TryInsertResult::Inserted(rows) if rows > 0)
+}
+
+/// Grants `permission` to the user; `false` when they held it already.
+///
+/// # Errors
+/// [`Error::MalformedPermission`], [`Error::Database`] (also for a user that does not exist).
+pub async fn grant_to_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    permission: &str,
+) -> Result<bool, Error> {
+    check_permission_syntax(permission)?;
+    let row = user_permissions::ActiveModel {
+        user_id: Set(user_id),
+        permission: Set(permission.to_owned()),
+    };
+    Ok(inserted(
+        user_permissions::Entity::insert(row)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?,
+    ))
+}
+
+/// Revokes the user's own grant of `permission` (not their groups'); `false` when they had
+/// none.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn revoke_from_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    permission: &str,
+) -> Result<bool, Error> {
+    let deleted = user_permissions::Entity::delete_many()
+        .filter(user_permissions::Column::UserId.eq(user_id))
+        .filter(user_permissions::Column::Permission.eq(permission))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Creates the group `name` and returns its id.
+///
+/// # Errors
+/// [`Error::EmptyGroupName`], [`Error::GroupExists`], [`Error::Database`].
+pub async fn create_group(db: &impl ConnectionTrait, name: &str) -> Result<i32, Error> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::EmptyGroupName);
+    }
+    let row = groups::ActiveModel {
+        name: Set(name.to_owned()),
+        ..Default::default()
+    };
+    let created = groups::Entity::insert(row)
+        .on_conflict_do_nothing_on([groups::Column::Name])
+        .exec_without_returning(db)
+        .await?;
+    if !inserted(created) {
+        return Err(Error::GroupExists(name.to_owned()));
+    }
+    group_id(db, name).await
+}
+
+/// The id of the group `name`.
+///
+/// # Errors
+/// [`Error::UnknownGroup`], [`Error::Database`].
+pub async fn group_id(db: &impl ConnectionTrait, name: &str) -> Result<i32, Error> {
+    groups::Entity::find()
+        .filter(groups::Column::Name.eq(name.trim()))
+        .one(db)
+        .await?
+        .map(|group| group.id)
+        .ok_or_else(|| Error::UnknownGroup(name.trim().to_owned()))
+}
+
+/// Deletes the group `name`, with its grants and memberships.
+///
+/// # Errors
+/// [`Error::UnknownGroup`], [`Error::Database`].
+pub async fn delete_group(db: &impl ConnectionTrait, name: &str) -> Result<(), Error> {
+    let deleted = groups::Entity::delete_many()
+        .filter(groups::Column::Name.eq(name.trim()))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(Error::UnknownGroup(name.trim().to_owned()));
+    }
+    Ok(())
+}
+
+/// Grants `permission` to the group (so to each of its members); `false` when it held it.
+///
+/// # Errors
+/// [`Error::MalformedPermission`], [`Error::Database`].
+pub async fn grant_to_group(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    permission: &str,
+) -> Result<bool, Error> {
+    check_permission_syntax(permission)?;
+    let row = group_permissions::ActiveModel {
+        group_id: Set(group_id),
+        permission: Set(permission.to_owned()),
+    };
+    Ok(inserted(
+        group_permissions::Entity::insert(row)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?,
+    ))
+}
+
+/// Revokes the group's grant of `permission`; `false` when it had none.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn revoke_from_group(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    permission: &str,
+) -> Result<bool, Error> {
+    let deleted = group_permissions::Entity::delete_many()
+        .filter(group_permissions::Column::GroupId.eq(group_id))
+        .filter(group_permissions::Column::Permission.eq(permission))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Puts the user in the group; `false` when they were in it.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn add_member(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    user_id: i32,
+) -> Result<bool, Error> {
+    let row = group_members::ActiveModel {
+        user_id: Set(user_id),
+        group_id: Set(group_id),
+    };
+    Ok(inserted(
+        group_members::Entity::insert(row)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?,
+    ))
+}
+
+/// Takes the user out of the group; `false` when they were not in it.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn remove_member(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    user_id: i32,
+) -> Result<bool, Error> {
+    let deleted = group_members::Entity::delete_many()
+        .filter(group_members::Column::GroupId.eq(group_id))
+        .filter(group_members::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Makes the user a superuser (`true`) or not; `false` when nothing changed.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn set_superuser(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    superuser: bool,
+) -> Result<bool, Error> {
+    if superuser {
+        let row = superusers::ActiveModel {
+            user_id: Set(user_id),
+        };
+        return Ok(inserted(
+            superusers::Entity::insert(row)
+                .on_conflict_do_nothing()
+                .exec_without_returning(db)
+                .await?,
+        ));
+    }
+    let deleted = superusers::Entity::delete_by_id(user_id).exec(db).await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// What a user holds, and where from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Holds every permission.
+    pub superuser: bool,
+    /// Granted to the user, sorted.
+    pub direct: Vec<String>,
+    /// The user's groups, sorted by name, each with its permissions (sorted).
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+impl Holdings {
+    /// Every permission held, directly or through a group, sorted, each once.
+    #[must_use]
+    pub fn permissions(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .direct
+            .iter()
+            .chain(self.groups.iter().flat_map(|(_, permissions)| permissions))
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+impl fmt::Display for Holdings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "superuser: {}",
+            if self.superuser {
+                "yes (holds every permission)"
+            } else {
+                "no"
+            }
+        )?;
+        writeln!(f, "granted directly:")?;
+        if self.direct.is_empty() {
+            writeln!(f, "  (none)")?;
+        }
+        for permission in &self.direct {
+            writeln!(f, "  {permission}")?;
+        }
+        writeln!(f, "groups:")?;
+        if self.groups.is_empty() {
+            writeln!(f, "  (none)")?;
+        }
+        for (group, permissions) in &self.groups {
+            writeln!(f, "  {group}:")?;
+            if permissions.is_empty() {
+                writeln!(f, "    (no permissions)")?;
+            }
+            for permission in permissions {
+                writeln!(f, "    {permission}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the user holds: the same query the authorizer runs, plus the groups that grant
+/// nothing.
+///
+/// # Errors
+/// [`Error::Database`]; [`Error::UnknownUser`] when there is no such user.
+pub async fn holdings(db: &impl ConnectionTrait, user_id: i32) -> Result<Holdings, Error> {
+    let held = held::read(db, UserKey::Id(user_id))
+        .await?
+        .ok_or(Error::UnknownUser(UserRef::Id(user_id)))?;
+    let mut memberships = Query::select();
+    memberships
+        .column((groups::Entity, groups::Column::Name))
+        .from(groups::Entity)
+        .inner_join(
+            group_members::Entity,
+            Expr::col((group_members::Entity, group_members::Column::GroupId))
+                .equals((groups::Entity, groups::Column::Id)),
+        )
+        .and_where(Expr::col((group_members::Entity, group_members::Column::UserId)).eq(user_id))
+        .order_by((groups::Entity, groups::Column::Name), Order::Asc);
+    let memberships = db
+        .query_all(&memberships)
+        .await?
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut holdings = Holdings {
+        superuser: held.superuser,
+        direct: Vec::new(),
+        groups: memberships
+            .into_iter()
+            .map(|name| (name, Vec::new()))
+            .collect(),
+    };
+    for (permission, group) in held.grants {
+        match group {
+            None => holdings.direct.push(permission),
+            Some(group) => {
+                if let Some((_, permissions)) =
+                    holdings.groups.iter_mut().find(|(name, _)| *name == group)
+                {
+                    permissions.push(permission);
+                }
+            }
+        }
+    }
+    holdings.direct.sort_unstable();
+    for (_, permissions) in &mut holdings.groups {
+        permissions.sort_unstable();
+    }
+    Ok(holdings)
+}
