@@ -72,11 +72,18 @@ pub(crate) fn refuse(parts: &Parts, status: StatusCode) -> Response {
         StatusCode::GONE => ("gone", "this link has expired"),
         _ => ("internal_server_error", "internal server error"),
     };
-    if wants(parts, is_json) {
+    if wants_json(parts) {
         (status, Json(ErrorDetail::new(error, description))).into_response()
     } else {
         (status, description).into_response()
     }
+}
+
+/// Whether the client asks for JSON (`Accept: application/json` or any `+json` type): it then
+/// gets loco's JSON error shape, as the view's refusals do.
+#[must_use]
+pub fn wants_json(parts: &Parts) -> bool {
+    wants(parts, is_json)
 }
 
 /// Whether the `Accept` header names a media type that `matches`.

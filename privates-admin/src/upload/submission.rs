@@ -6,7 +6,7 @@ use privates::{
     storage::{Storage, StorageError},
 };
 
-use super::error::FieldError;
+use super::error::{FieldError, FieldErrorKind};
 
 /// A file stored by this submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,9 +83,20 @@ impl Submission {
     /// Adds a validation message (for the application's own checks of the text fields); the
     /// submission is then invalid, so roll it back.
     pub fn add_error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.add_error_of(FieldErrorKind::Invalid, field, message);
+    }
+
+    /// Adds a validation message of a given kind.
+    pub(crate) fn add_error_of(
+        &mut self,
+        kind: FieldErrorKind,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.errors.push(FieldError {
             field: field.into(),
             message: message.into(),
+            kind,
         });
     }
 
