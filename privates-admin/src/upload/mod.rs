@@ -1,6 +1,10 @@
 //! Receiving `multipart/form-data` change forms: each file part streams into the private
 //! storage (constant memory) under its field's `upload_to`, checked on the way in.
 //!
+//! From an app's own controller (REST, SPA), [`FieldUpload`] does it all for one field of one
+//! row: permission, receiving, a [`compare_and_set`] save, commit or roll back, errors in
+//! loco's JSON shape. What follows is the machinery under it and under the admin's forms.
+//!
 //! For every file part of a private field, in this order:
 //! 1. the browser's file name is made valid (`C:\fakepath\x.pdf` gives `x.pdf`);
 //! 2. the first [`SNIFF_BYTES`] bytes are read and the content type is sniffed

@@ -24,6 +24,12 @@ pub struct NotAColumn {
     pub model: &'static str,
 }
 
+impl From<NotAColumn> for loco_rs::Error {
+    fn from(err: NotAColumn) -> Self {
+        Self::Any(Box::new(err))
+    }
+}
+
 /// The `UPDATE` that writes `submission` to `object`'s row as a compare-and-set: it sets every
 /// field of `fields` to [`Submission::value`] and matches the row by its primary key **and**
 /// by each of those columns' values as `object` holds them (`IS NULL` for an empty
