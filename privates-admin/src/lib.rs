@@ -22,6 +22,11 @@
 //!   app's own ([`CsrfToken`], [`CsrfForm`]): a session-bound token plus `Origin` /
 //!   `Sec-Fetch-Site` checks. [`AdminInitializer`] sets it up from
 //!   `initializers.privates_admin` ([`settings`]).
+//! - [`upload::FieldUpload`] receives one file into one field from the app's own controller
+//!   (REST and SPA apps): permission, the field's limits, a compare-and-set save, errors in
+//!   loco's JSON shape.
+//! - [`task::CopyTemplates`] copies the templates into the app's own template folder, where
+//!   askama finds them for the app's pages (`{% extends "privates/admin/base.html" %}`).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -69,6 +74,7 @@ pub mod facts;
 pub mod markup;
 pub mod pages;
 pub mod settings;
+pub mod task;
 pub mod upload;
 pub mod url;
 pub mod widget;

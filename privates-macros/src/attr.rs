@@ -26,6 +26,7 @@ pub(crate) const STRUCT_KEYS: &[&str] = &[
     "find",
     "entity",
     "admin",
+    "remote",
 ];
 
 /// The keys of a field attribute.
@@ -58,6 +59,9 @@ pub(crate) struct StructAttrs {
     pub(crate) entity: Option<Path>,
     /// `admin` (`::privates_admin`) or `admin = "path"`: generate widget methods.
     pub(crate) admin: Option<Path>,
+    /// `remote = path::to::Model`: the struct is a mirror naming some fields of that model,
+    /// which gets the impls (the model's own file is generated and rewritten by loco).
+    pub(crate) remote: Option<Path>,
 }
 
 /// How the derive implements `FindByPk`.
@@ -178,6 +182,10 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                         Some(syn::parse_quote!(::privates_admin))
                     };
                     set(&mut out.admin, value, "admin", span, errors);
+                }
+                "remote" => {
+                    let value = path(&meta, "remote", "super::_entities::invoices::Model", errors)?;
+                    set(&mut out.remote, value, "remote", span, errors);
                 }
                 "find" => {
                     let value = find(&meta, errors)?;
@@ -432,6 +440,7 @@ fn struct_key_example(key: &str, written: Option<&str>, field: &Ident) -> String
         ("url_prefix", None) => "\"/admin\"".to_owned(),
         ("find", None) => "none".to_owned(),
         ("entity", None) => "Entity".to_owned(),
+        ("remote", None) => "super::_entities::invoices::Model".to_owned(),
         ("crate", None) => "\"my_privates\"".to_owned(),
         _ => "...".to_owned(),
     };

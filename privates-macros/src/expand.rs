@@ -19,7 +19,7 @@ use syn::spanned::Spanned;
 use crate::{
     ast::Input,
     attr::Kind,
-    validate::{self, App, FieldPlan, Plan, UploadToPlan},
+    validate::{self, App, Entity, FieldPlan, Plan, UploadToPlan},
 };
 
 /// The runtime's hidden module for this version: `__private_0_1_0`. `privates` pins this crate
@@ -103,7 +103,7 @@ fn find_by_pk_signature(p: &TokenStream) -> TokenStream {
 /// The generated code of a valid derive.
 pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
     let Plan {
-        ident,
+        target,
         krate,
         model,
         ..
@@ -130,7 +130,7 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         .url_prefix
         .as_ref()
         .map(|prefix| quote!(const URL_PREFIX: &'static ::core::primitive::str = #prefix;));
-    let pk_ident = plan.pk.ident;
+    let pk_value = field_of(plan, "self", plan.pk.ident, plan.pk.ty);
     let pk_ty = plan.pk.ty;
     let pk_type = quote_spanned!(pk_ty.span()=> type Pk = #pk_ty;);
     let handles: Vec<_> = plan.fields.iter().map(|field| &field.handle).collect();
@@ -151,11 +151,12 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
         .entity
         .as_ref()
         .map(|entity| find_by_pk(plan, entity, &p));
+    let mirror = mirror_assertions(plan);
 
     let items = quote! {
         #[automatically_derived]
         #allow
-        impl #p::PrivateMedia for #ident {
+        impl #p::PrivateMedia for #target {
             #pk_type
             const APP: &'static ::core::primitive::str = #app;
             const MODEL: &'static ::core::primitive::str = #model;
@@ -167,7 +168,7 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
             }
 
             fn pk(&self) -> Self::Pk {
-                ::core::clone::Clone::clone(&self.#pk_ident)
+                ::core::clone::Clone::clone(#pk_value)
             }
         }
 
@@ -175,13 +176,63 @@ pub(crate) fn expand(plan: &Plan<'_>) -> TokenStream {
 
         #[automatically_derived]
         #allow
-        impl #ident {
+        impl #target {
             #(#consts)*
             #(#url_fns)*
             #(#widget_fns)*
         }
+
+        #mirror
     };
     in_block(krate, &items)
+}
+
+/// `&object.field`. With `remote`, read as the mirror's type: a field the remote model lacks,
+/// or has with another type, is one error spanned on the mirror's field (a column renamed or
+/// retyped by `cargo loco db entities` is reported there, where it is fixed).
+fn field_of(plan: &Plan<'_>, object: &str, ident: &Ident, ty: &syn::Type) -> TokenStream {
+    if plan.mirrored.is_empty() {
+        let object = Ident::new(object, Span::call_site());
+        return quote!(&#object.#ident);
+    }
+    // Every token of the argument on the mirror's field, so the error is there (a token of
+    // another span would move it to the derive).
+    let object = Ident::new(object, ident.span());
+    quote_spanned!(ident.span()=> __privates_mirrored::<#ty>(&#object.#ident))
+}
+
+/// With `remote`: the reader [`field_of`] calls, and the same check for the mirror's other
+/// fields (those neither the key nor private). Its function also moves every field out of
+/// the mirror and builds one, so the mirror, never used otherwise, is not dead code.
+fn mirror_assertions(plan: &Plan<'_>) -> Option<TokenStream> {
+    if plan.mirrored.is_empty() {
+        return None;
+    }
+    let Plan { ident, target, .. } = plan;
+    let allow = allow_lints();
+    let used: Vec<&Ident> = std::iter::once(plan.pk.ident)
+        .chain(plan.fields.iter().map(|field| field.ident))
+        .collect();
+    let checks = plan
+        .mirrored
+        .iter()
+        .filter(|field| !used.contains(&field.ident))
+        .map(|field| {
+            let value = field_of(plan, "__privates_remote", field.ident, field.ty);
+            quote!(let _ = #value;)
+        });
+    let fields: Vec<_> = plan.mirrored.iter().map(|field| field.ident).collect();
+    Some(quote! {
+        #allow
+        fn __privates_mirrored<T: ?::core::marker::Sized>(field: &T) -> &T {
+            field
+        }
+        #allow
+        fn __privates_mirror(__privates_remote: &#target, __privates_mirror: #ident) -> #ident {
+            #(#checks)*
+            #ident { #(#fields: __privates_mirror.#fields),* }
+        }
+    })
 }
 
 /// `const PDF: Field<Self> = ...;`
@@ -242,11 +293,12 @@ fn field_const(plan: &Plan<'_>, field: &FieldPlan<'_>, p: &TokenStream) -> Token
             content_types: &[#(#content_types),*],
         }));
     }
+    let value = field_of(plan, "__privates_object", ident, field.ty);
     let get = if field.optional {
-        quote!(|__privates_object: &Self| ::core::option::Option::as_deref(&__privates_object.#ident))
+        quote!(|__privates_object: &Self| ::core::option::Option::as_deref(#value))
     } else {
         quote!(|__privates_object: &Self| ::core::option::Option::Some(
-            ::std::string::String::as_str(&__privates_object.#ident)
+            ::std::string::String::as_str(#value)
         ))
     };
     let doc = format!(
@@ -332,8 +384,12 @@ fn widget_fn(plan: &Plan<'_>, field: &FieldPlan<'_>, admin: &TokenStream) -> Tok
 
 /// `impl FindByPk` through `SeaORM`, without `#[async_trait]` (whose output is not hygienic):
 /// the boxed future written out with absolute paths.
-fn find_by_pk(plan: &Plan<'_>, entity: &TokenStream, p: &TokenStream) -> TokenStream {
-    let ident = plan.ident;
+fn find_by_pk(plan: &Plan<'_>, entity: &Entity, p: &TokenStream) -> TokenStream {
+    let ident = &plan.target;
+    let entity = match entity {
+        Entity::Path(path) => path.clone(),
+        Entity::OfRemote => quote!(<#ident as #p::sea_orm::ModelTrait>::Entity),
+    };
     let allow = allow_lints();
     let signature = find_by_pk_signature(p);
     quote! {
@@ -370,7 +426,7 @@ fn find_by_pk(plan: &Plan<'_>, entity: &TokenStream, p: &TokenStream) -> TokenSt
 /// carry them). The bounds the trait needs are behind a binder (`for<'__privates>`), so they
 /// are checked where the stubs are used, never here.
 pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
-    let ident = input.ident;
+    let ident = validate::target(input);
     let vis = input.vis;
     let krate = validate::krate(input);
     let p = runtime_alias();

@@ -102,9 +102,53 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `entity` | `Entity` (or `"super::documents::Entity"`): the SeaORM entity for `find = sea_orm` (implies it) | `Entity`, the sibling type |
 /// | `crate` | `"my_privates"`: the path of the runtime crate, for a renamed dependency | `::privates` |
 /// | `admin` | flag, or `admin = "my_admin"` (a renamed `privates-admin`): also generate `fn pdf_widget(&self) -> privates_admin::FileWidget<'_>` per field, for `{{ doc.pdf_widget() }}` in askama templates | no widget methods (the admin crate stays optional) |
+/// | `remote` | `super::_entities::invoices::Model` (or a string): the struct is a *mirror* of that model, which gets every generated item (see below) | none: the items are for the struct itself |
 ///
 /// Composite primary keys are refused (a route carries one key). With `find = sea_orm`, `pk`
 /// must be the SeaORM primary key.
+///
+/// # A generated entity: a mirror in the file you own
+///
+/// loco rewrites `src/models/_entities/*.rs` on every `cargo loco db entities`, and with it any
+/// attribute written there. Declare the private fields in the user-owned `src/models/invoices.rs`
+/// instead, on a struct that mirrors the entity's key and private fields (serde's remote
+/// derive):
+///
+/// ```ignore
+/// // src/models/invoices.rs (never regenerated)
+/// use privates::PrivateMedia;
+///
+/// pub use super::_entities::invoices::{ActiveModel, Entity, Model};
+///
+/// #[derive(PrivateMedia)]
+/// #[private_media(remote = super::_entities::invoices::Model, app = "billing")]
+/// pub struct InvoiceMedia {
+///     pub id: i32,
+///     #[private_media(file, upload_to = "invoices/%Y/", content_types = ["application/pdf"])]
+///     pub scan: String,
+///     #[private_media(image)]
+///     pub receipt: Option<String>,
+/// }
+///
+/// // The entity's `Model` is the model: `Model::SCAN`, `invoice.scan_url()`,
+/// // `privates::routing::model_routes::<Model>()`.
+/// ```
+///
+/// The mirror takes the same keys and the same checks as a derive on the entity; what
+/// differs:
+///
+/// - everything is generated for the `remote` model (`impl PrivateMedia for Model`, its
+///   `FindByPk` through `<Model as sea_orm::ModelTrait>::Entity` unless `find = none` or
+///   `entity = ...`, the handles and `_url` / `_widget` methods, with the mirror's
+///   visibility); the mirror itself is never built and gets nothing;
+/// - every field of the mirror must be a field of the model with the very same type. That is
+///   checked by the compiler, at the mirror's field: a column renamed by regeneration is
+///   "no field `scan` on type `&Model`" (listing the model's fields) on `scan`, a column made
+///   nullable is "expected `&String`, found `&Option<String>`" on it;
+/// - the key is one of the mirrored fields: the one named `id`, or `pk = ...`;
+/// - the model label defaults to the module the model is in (`invoices`), which loco names
+///   after the table, so moving the attributes from the entity into a mirror keeps every URL
+///   and permission.
 ///
 /// # On a field: `#[private_media(...)]`
 ///

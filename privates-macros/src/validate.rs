@@ -16,6 +16,11 @@ use crate::{
 /// Everything expansion needs, checked.
 pub(crate) struct Plan<'a> {
     pub(crate) ident: &'a Ident,
+    /// The type the impls are for: the struct itself, or the `remote` model it mirrors.
+    pub(crate) target: TokenStream,
+    /// With `remote`: every field of the mirror, each asserted to be a field of the remote
+    /// model with the same type.
+    pub(crate) mirrored: Vec<&'a Field<'a>>,
     pub(crate) vis: &'a syn::Visibility,
     pub(crate) krate: TokenStream,
     pub(crate) app: App,
@@ -25,10 +30,18 @@ pub(crate) struct Plan<'a> {
     pub(crate) url_prefix: Option<String>,
     pub(crate) pk: &'a Field<'a>,
     /// The `SeaORM` entity to derive `FindByPk` through, if it is derived.
-    pub(crate) entity: Option<TokenStream>,
+    pub(crate) entity: Option<Entity>,
     pub(crate) fields: Vec<FieldPlan<'a>>,
     /// The `privates-admin` crate when widget methods are wanted.
     pub(crate) admin: Option<TokenStream>,
+}
+
+/// The `SeaORM` entity `FindByPk` is derived through.
+pub(crate) enum Entity {
+    /// `entity = ...`, or the sibling `Entity`.
+    Path(TokenStream),
+    /// The `remote` model's own: `<Model as ModelTrait>::Entity`.
+    OfRemote,
 }
 
 /// The app label.
@@ -42,6 +55,7 @@ pub(crate) enum App {
 /// One private field, checked.
 pub(crate) struct FieldPlan<'a> {
     pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
     /// The name without `r#`: the route segment and `FieldSpec::name`.
     pub(crate) name: String,
     /// `PDF`.
@@ -65,6 +79,16 @@ pub(crate) enum UploadToPlan {
     Root,
     Pattern(String),
     Function(Path),
+}
+
+/// The type the impls are for: the `remote` model, else the struct itself.
+pub(crate) fn target(input: &Input<'_>) -> TokenStream {
+    let ident = input.ident;
+    input
+        .attrs
+        .remote
+        .as_ref()
+        .map_or_else(|| quote!(#ident), |remote| quote!(#remote))
 }
 
 /// The runtime crate's path: `crate = "..."` or `::privates`.
@@ -95,7 +119,8 @@ pub(crate) fn guess_pk<'i, 'a>(input: &'i Input<'a>) -> Option<&'i Field<'a>> {
 pub(crate) fn derives_find(input: &Input<'_>) -> bool {
     match input.attrs.find {
         Some((find, _)) => find == Find::SeaOrm,
-        None => input.sea_orm || input.attrs.entity.is_some(),
+        // A mirror stands for a model loco generated: a SeaORM model.
+        None => input.sea_orm || input.attrs.entity.is_some() || input.attrs.remote.is_some(),
     }
 }
 
@@ -158,6 +183,12 @@ pub(crate) fn check<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Option<Pla
     let pk = pk?;
     errors.is_empty().then_some(Plan {
         ident: input.ident,
+        target: target(input),
+        mirrored: if input.attrs.remote.is_some() {
+            fields.iter().collect()
+        } else {
+            Vec::new()
+        },
         vis: input.vis,
         krate,
         app,
@@ -263,6 +294,9 @@ fn model_label(input: &Input<'_>, errors: &mut Errors) -> String {
         check_label(&lit.value(), lit.span(), "model", "a model label", errors);
         return lit.value();
     }
+    if let Some(remote) = &input.attrs.remote {
+        return remote_model_label(remote, errors);
+    }
     if let Some(lit) = &input.table_name {
         let value = lit.value();
         if !is_label(&value) {
@@ -291,6 +325,44 @@ fn model_label(input: &Input<'_>, errors: &mut Errors) -> String {
         );
     }
     value
+}
+
+/// The model label of a mirror: the module the remote model is in (loco names an entity's
+/// module after its table, as the label of a derive on the entity defaults to the table name),
+/// so moving the attributes from the entity to a mirror keeps every URL and permission.
+fn remote_model_label(remote: &Path, errors: &mut Errors) -> String {
+    let segments: Vec<&Ident> = remote
+        .segments
+        .iter()
+        .map(|segment| &segment.ident)
+        .collect();
+    let module = match segments.as_slice() {
+        [.., module, _] if *module != "super" && *module != "crate" && *module != "self" => {
+            module.unraw().to_string()
+        }
+        _ => {
+            errors.spanned(
+                remote,
+                "the model label defaults to the module of the `remote` model (`invoices` in \
+                 `super::_entities::invoices::Model`), and this path names none: write the \
+                 path through its module, or name the label with \
+                 `#[private_media(model = \"invoices\")]`",
+            );
+            return String::new();
+        }
+    };
+    if !is_label(&module) {
+        errors.spanned(
+            remote,
+            format!(
+                "the model label defaults to the module of the `remote` model, and `{module}` \
+                 is not a label (lower-case ASCII letters, digits and `_`): name it with \
+                 `#[private_media(model = \"{}\")]`",
+                to_label(&module).unwrap_or_else(|| "invoices".to_owned())
+            ),
+        );
+    }
+    module
 }
 
 /// The default app label, the crate's name, must be a label too (a package named `MyApp`
@@ -370,6 +442,19 @@ fn resolve_pk<'i, 'a>(
     if let Some(id) = fields.iter().find(|field| field.ident == "id") {
         return Some(id);
     }
+    if let Some(remote) = &input.attrs.remote {
+        errors.at(
+            input.ident.span(),
+            format!(
+                "`{}` mirrors `{}` and names no primary key, which download URLs need: list the \
+                 key among the mirrored fields with its type (`id: i32`), and name it with \
+                 `#[private_media(pk = your_field)]` unless it is called `id`",
+                input.ident,
+                quote!(#remote).to_string().replace(' ', "")
+            ),
+        );
+        return None;
+    }
     errors.at(
         input.ident.span(),
         format!(
@@ -388,7 +473,7 @@ fn resolve_find(
     pk: Option<&Field<'_>>,
     fields: &[Field<'_>],
     errors: &mut Errors,
-) -> Option<TokenStream> {
+) -> Option<Entity> {
     if let (Some((Find::None, _)), Some(entity)) = (input.attrs.find, &input.attrs.entity) {
         errors.spanned(
             entity,
@@ -414,19 +499,20 @@ fn resolve_find(
             ),
         );
     }
+    if let Some(path) = &input.attrs.entity {
+        return Some(Entity::Path(quote!(#path)));
+    }
+    if input.attrs.remote.is_some() {
+        return Some(Entity::OfRemote);
+    }
     // The sibling `Entity`, spanned at `find = sea_orm` when that is written: an `Entity` that
     // is not in scope is then reported at the key that asked for it.
-    Some(input.attrs.entity.as_ref().map_or_else(
-        || {
-            let span = match input.attrs.find {
-                Some((Find::SeaOrm, span)) => span,
-                _ => Span::call_site(),
-            };
-            let entity = Ident::new("Entity", span);
-            quote!(#entity)
-        },
-        |path| quote!(#path),
-    ))
+    let span = match input.attrs.find {
+        Some((Find::SeaOrm, span)) => span,
+        _ => Span::call_site(),
+    };
+    let entity = Ident::new("Entity", span);
+    Some(Entity::Path(quote!(#entity)))
 }
 
 /// Checks one private field.
@@ -492,6 +578,7 @@ fn check_field<'a>(
     };
     Some(FieldPlan {
         ident: field.ident,
+        ty: field.ty,
         name,
         handle,
         url_fn,

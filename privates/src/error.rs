@@ -29,8 +29,9 @@ pub enum Error {
     Share(#[from] ShareError),
     /// No [`Privates`](crate::Privates) handle is installed in the app context.
     #[error(
-        "privates is not initialized: return `Box::new(privates::PrivatesInitializer::new(..))` \
-         from `Hooks::initializers`, or call `Privates::install(&ctx)` in a test"
+        "privates: the initializer is not registered (add PrivatesInitializer to \
+         Hooks::initializers: `Box::new(privates::PrivatesInitializer::new(..))`), or call \
+         `Privates::install(&ctx)` in a test"
     )]
     NotInitialized,
 }

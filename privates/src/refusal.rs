@@ -85,6 +85,13 @@ fn answer(json: bool, status: StatusCode) -> Response {
     }
 }
 
+/// Whether the client asks for JSON (`Accept: application/json` or any `+json` type): it then
+/// gets loco's JSON error shape, as the view's refusals do.
+#[must_use]
+pub fn wants_json(parts: &Parts) -> bool {
+    Accepts::of(parts).json
+}
+
 /// What the `Accept` header asks for, read in one pass without allocating.
 #[derive(Clone, Copy, Default)]
 struct Accepts {

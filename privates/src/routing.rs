@@ -1,12 +1,16 @@
 //! Registering privates' routes in a loco app: one way, [`routes`], for the views of a model
 //! (the admin's included), and the router fit for the Django-shaped URLs.
 
-use loco_rs::controller::Routes;
+use axum::{extract::State, response::Response, routing::get};
+use http::{StatusCode, request::Parts};
+use loco_rs::{app::AppContext, controller::Routes};
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::{
     model::{FindByPk, PrivateMedia},
+    refusal,
+    state::Privates,
     view::PrivateMediaView,
 };
 
@@ -27,16 +31,43 @@ pub fn routes<M: PrivateMedia + FindByPk>(
     views: impl IntoIterator<Item = PrivateMediaView<M>>,
 ) -> Routes {
     let mut shared = std::collections::HashSet::new();
+    let mut objects = std::collections::HashSet::new();
     views.into_iter().fold(Routes::new(), |routes, view| {
         let (path, share_path) = (view.path(), view.share_path());
         let (download, share) = view.method_routers();
-        let routes = routes.add(&path, download);
+        let mut routes = routes.add(&path, download);
         // Views of one field under several prefixes share one share route: the first serves.
-        match share {
-            Some(share) if shared.insert(share_path.clone()) => routes.add(&share_path, share),
+        if let Some(share) = share
+            && shared.insert(share_path.clone())
+        {
+            routes = routes.add(&share_path, share);
+        }
+        match object_rest(&path) {
+            Some(rest) if objects.insert(rest.clone()) => routes.add(&rest, get(unmatched)),
             _ => routes,
         }
     })
+}
+
+/// `{prefix}/{app}/{model}/{pk}/{*rest}` for a download route `{prefix}/{app}/{model}/{pk}/{field}/`.
+fn object_rest(path: &str) -> Option<String> {
+    let (object, _field) = path.trim_end_matches('/').rsplit_once('/')?;
+    Some(format!("{object}/{{*rest}}"))
+}
+
+/// Any other path below an object's routes: the download URL with its trailing slash when
+/// [`accept_trailing_slashes`] is not applied, i.e. the initializer is not registered (loco
+/// registers routes without their trailing slash). That misconfiguration answers a 500 whose
+/// log line names the fix, instead of loco's "Welcome" 404; with the initializer, any such path
+/// is a 404.
+async fn unmatched(State(ctx): State<AppContext>, parts: Parts) -> Response {
+    match Privates::from_ctx(&ctx) {
+        Ok(_) => refusal::refuse(&parts, StatusCode::NOT_FOUND),
+        Err(err) => {
+            tracing::error!("{err}");
+            refusal::refuse(&parts, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
 }
 
 /// The [`routes`] of every field of `M` that has a download route (fields marked

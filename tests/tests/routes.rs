@@ -87,6 +87,45 @@ mod passport {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// loco's layout: `_entities` is rewritten by `cargo loco db entities`, so its model carries no
+/// privates attribute; the user-owned module declares the private fields through a mirror.
+mod models {
+    pub mod _entities {
+        pub mod invoices {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = "invoices")]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                pub title: String,
+                pub scan: Option<String>,
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+        }
+    }
+
+    pub mod invoices {
+        use privates::PrivateMedia;
+        use sea_orm::entity::prelude::*;
+
+        pub use super::_entities::invoices::{ActiveModel, Model};
+
+        impl ActiveModelBehavior for ActiveModel {}
+
+        #[derive(PrivateMedia)]
+        #[private_media(remote = super::_entities::invoices::Model, app = "docs")]
+        pub struct InvoiceMedia {
+            pub id: i32,
+            #[private_media(file, attachment)]
+            pub scan: Option<String>,
+        }
+    }
+}
+
 const PDF: &[u8] = b"%PDF-1.7 doc 1";
 const SCAN: &[u8] = b"\x89PNG\r\n\x1a\n scan 1";
 const UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
@@ -121,7 +160,10 @@ impl Authorizer for HeaderUsers {
             "root" => true,
             "clerk" => matches!(
                 permission,
-                "docs.can_change_iddocument" | "finance.view_report" | "travel.can_change_passport"
+                "docs.can_change_iddocument"
+                    | "docs.can_change_invoices"
+                    | "finance.view_report"
+                    | "travel.can_change_passport"
             ),
             "scanner" => permission == "docs.view_scan",
             _ => false,
@@ -147,6 +189,9 @@ impl World {
             "CREATE TABLE report (slug TEXT PRIMARY KEY, file TEXT NOT NULL)",
             "INSERT INTO report VALUES ('q3 2024/é', 'reports/q3.pdf')",
             "CREATE TABLE passport (id TEXT PRIMARY KEY, photo TEXT NOT NULL)",
+            "CREATE TABLE invoices (id INTEGER PRIMARY KEY, title TEXT NOT NULL, scan TEXT NULL)",
+            "INSERT INTO invoices VALUES (5, 'March', 'docs/1.pdf')",
+            "INSERT INTO invoices VALUES (6, 'April', NULL)",
         ] {
             db.execute_unprepared(sql).await.unwrap();
         }
@@ -184,6 +229,7 @@ impl World {
             .handlers
             .into_iter()
             .chain(privates::routing::model_routes::<passport::Model>().handlers)
+            .chain(privates::routing::model_routes::<models::invoices::Model>().handlers)
         {
             routes = routes.add(&handler.uri, handler.method);
         }
@@ -362,6 +408,128 @@ async fn uuid_keys() {
             world.get(&path, Some("clerk")).await.0,
             StatusCode::NOT_FOUND,
             "{pk}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_model_declared_through_a_mirror_downloads_as_a_derived_one() {
+    let world = World::start().await;
+    let invoice = models::invoices::Model {
+        id: 5,
+        title: "March".to_owned(),
+        scan: Some("docs/1.pdf".to_owned()),
+    };
+    // The model label is the entity's module, as the table name would be on the entity.
+    let url = invoice.scan_url().unwrap();
+    assert_eq!(url, "/admin/docs/invoices/5/scan/");
+    let (status, headers, body) = world.get(&url, Some("clerk")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"1.pdf\""
+    );
+    assert_eq!(body, PDF);
+    // Found through the entity SeaORM generated: no row, or an empty column, is a 404.
+    for pk in ["6", "999"] {
+        let path = format!("/admin/docs/invoices/{pk}/scan/");
+        assert_eq!(
+            world.get(&path, Some("clerk")).await.0,
+            StatusCode::NOT_FOUND,
+            "{pk}"
+        );
+    }
+    assert_eq!(
+        world.get(&url, Some("viewer")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(world.get(&url, None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// The log lines written while a test runs on this thread.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn without_the_initializer_a_download_url_is_a_500_whose_log_names_the_fix() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // As loco builds the router without `PrivatesInitializer`: no handle in the context, each
+    // route registered without its trailing slash, no trailing-slash normalisation.
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let base = loco_rs::tests_cfg::app::get_app_context().await;
+    let ctx = AppContext::builder(Environment::Test, db, base.config.clone()).build();
+    let router = privates::routing::model_routes::<id_document::Model>()
+        .handlers
+        .into_iter()
+        .fold(axum::Router::new(), |router, handler| {
+            router.route(handler.uri.trim_end_matches('/'), handler.method)
+        })
+        .with_state(ctx);
+
+    let fix = "privates: the initializer is not registered (add PrivatesInitializer to \
+               Hooks::initializers";
+    for path in [
+        "/admin/docs/iddocument/1/pdf/",
+        "/admin/docs/iddocument/1/pdf",
+    ] {
+        log.0.lock().unwrap().clear();
+        let response = router
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header("x-user", "root")
+                    .header(header::ACCEPT, "application/json")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}"
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            body, r#"{"error":"internal_server_error","description":"internal server error"}"#,
+            "{path}"
+        );
+        let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("ERROR"), "{path}: {logged}");
+        assert!(logged.contains(fix), "{path}: {logged}");
+    }
+}
+
+#[tokio::test]
+async fn with_the_initializer_other_paths_below_an_object_are_404() {
+    let world = World::start().await;
+    for path in [
+        "/admin/docs/iddocument/1/nothing/",
+        "/admin/docs/iddocument/1/pdf/extra/",
+    ] {
+        assert_eq!(
+            world.get(path, Some("root")).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
         );
     }
 }

@@ -19,6 +19,22 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong, for a person.
     pub message: String,
+    /// Which rule refused the field (an API answers 415 for a type, 422 for the rest).
+    pub kind: FieldErrorKind,
+}
+
+/// Which rule a [`FieldError`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldErrorKind {
+    /// The file's type, sniffed from its bytes, is not accepted (or not an image for an
+    /// `image` field).
+    UnsupportedType,
+    /// A required field got no file.
+    Required,
+    /// Anything else: an empty or corrupt file, a name that cannot be stored, a contradiction,
+    /// the application's own check.
+    Invalid,
 }
 
 /// A change form that cannot be received at all. No file of the request is left in the

@@ -1,6 +1,10 @@
 //! Receiving `multipart/form-data` change forms: each file part streams into the private
 //! storage (constant memory) under its field's `upload_to`, checked on the way in.
 //!
+//! From an app's own controller (REST, SPA), [`FieldUpload`] does it all for one field of one
+//! row: permission, receiving, a [`compare_and_set`] save, commit or roll back, errors in
+//! loco's JSON shape. What follows is the machinery under it and under the admin's forms.
+//!
 //! For every file part of a private field, in this order:
 //! 1. the browser's file name is made valid (`C:\fakepath\x.pdf` gives `x.pdf`);
 //! 2. the first [`SNIFF_BYTES`] bytes are read and the content type is sniffed
@@ -70,9 +74,11 @@
 //! }
 //! ```
 
+mod api;
 mod error;
 pub mod image;
 pub mod limits;
+mod save;
 pub mod sniff;
 mod submission;
 
@@ -88,9 +94,11 @@ use privates::{
 use crate::csrf::{CsrfError, TokenCheck};
 
 pub use self::{
-    error::{FieldError, UploadError, human_size},
+    api::{FieldUpload, FieldUploadError, FieldUploadErrorKind, Uploaded},
+    error::{FieldError, FieldErrorKind, UploadError, human_size},
     image::{DecodeBudget, ImageRules},
     limits::{body_limit, body_limit_layer, declared_length, max_size},
+    save::{NotAColumn, compare_and_set},
     submission::{Change, FileChange, StoredFile, Submission},
 };
 use self::{
@@ -383,6 +391,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         self.submission.add_error(field.name(), message);
     }
 
+    fn type_error(&mut self, field: Field<M>, message: impl Into<String>) {
+        self.submission
+            .add_error_of(FieldErrorKind::UnsupportedType, field.name(), message);
+    }
+
     async fn read_text(&mut self, part: &mut Part<'_>) -> Result<String, UploadError> {
         let mut bytes = Vec::new();
         while let Some(chunk) = idle(self.options.idle_timeout, part.chunk()).await?? {
@@ -431,13 +444,13 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         }
         let sniffed = sniff(&head, &valid_name);
         if let Err(message) = check(field.spec, &sniffed, &valid_name) {
-            self.error(field, message);
+            self.type_error(field, message);
             return Ok(());
         }
         let mut image = None;
         if field.spec.kind == FieldKind::Image {
             let Some(format) = format_of(&sniffed.mime) else {
-                self.error(field, "Upload a valid image.");
+                self.type_error(field, "Upload a valid image.");
                 return Ok(());
             };
             let rules = self.options.image;
@@ -619,7 +632,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             let has_error = self.submission.errors.iter().any(|e| e.field == name);
             let filled = stored || (!cleared && previous.is_some());
             if !field.spec.optional && !filled && !has_error {
-                self.error(field, "This field is required.");
+                self.submission.add_error_of(
+                    FieldErrorKind::Required,
+                    name,
+                    "This field is required.",
+                );
             }
             for change in &mut self.submission.changes {
                 if change.field == name {

@@ -6,7 +6,7 @@ use privates::{
     storage::{Storage, StorageError},
 };
 
-use super::error::FieldError;
+use super::error::{FieldError, FieldErrorKind};
 
 /// A file stored by this submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,9 +83,20 @@ impl Submission {
     /// Adds a validation message (for the application's own checks of the text fields); the
     /// submission is then invalid, so roll it back.
     pub fn add_error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.add_error_of(FieldErrorKind::Invalid, field, message);
+    }
+
+    /// Adds a validation message of a given kind.
+    pub(crate) fn add_error_of(
+        &mut self,
+        kind: FieldErrorKind,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.errors.push(FieldError {
             field: field.into(),
             message: message.into(),
+            kind,
         });
     }
 
@@ -134,12 +145,13 @@ impl Submission {
 
     /// Finishes a saved form: deletes the files the row no longer refers to (the previous
     /// files of replaced and cleared fields), unless replaced files are kept. Call it after the
-    /// row was written, and write the row as a compare-and-set on its file columns (`UPDATE
-    /// ... WHERE pk = ? AND <each file column> = <the value the form was read with>`, or a row
-    /// lock held from reading the object to the update): if another save changed a file in
-    /// between, write nothing and [`rollback`](Self::rollback) instead. Otherwise the
-    /// "previous" file deleted here may be the one the other save just stored, and a row
-    /// would name a deleted file (the demo's `save_files` does this). `storage` is where the form was received: the configured
+    /// row was written, and write the row as a compare-and-set on its file columns
+    /// ([`compare_and_set`](super::compare_and_set): `UPDATE ... WHERE pk = ? AND <each file
+    /// column> = <the value the form was read with>`, or a row lock held from reading the
+    /// object to the update): if another save changed a file in between, write nothing and
+    /// [`rollback`](Self::rollback) instead. Otherwise the "previous" file deleted here may be
+    /// the one the other save just stored, and a row would name a deleted file. `storage` is
+    /// where the form was received: the configured
     /// [`Privates::files`](privates::Privates::files). Every deletion is attempted.
     ///
     /// # Errors

@@ -33,18 +33,16 @@ use axum::{
 };
 use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
-use privates::{Field, Privates, share::ShareError};
+use privates::{Field, PrivateMedia, Privates, share::ShareError};
 use privates_admin::{
     CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
     csrf::checked_form,
     pages::{
         ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink, admin_headers,
     },
+    upload::compare_and_set,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, sea_query::Expr};
 
 use super::pages::{error_page, layout, render};
 use super::session;
@@ -598,31 +596,19 @@ pub const CONFLICT: &str = "Another editor changed the files of this document wh
                             saving. Nothing was changed and your upload was discarded: check \
                             the current files below and save again.";
 
-/// Writes a received change form to `doc`'s row as a compare-and-set on the file columns:
-/// one `UPDATE ... WHERE id = ? AND pdf IS ? AND mugshot = ?` with the values `doc` was read
-/// with, atomic in SQLite and PostgreSQL alike. `false` when another save changed a file (or
-/// deleted the row) since `doc` was read: then nothing was written.
+/// Writes a received change form to `doc`'s row as a compare-and-set on the file columns
+/// ([`compare_and_set`]: one `UPDATE ... WHERE id = ? AND pdf IS ? AND mugshot = ?` with the
+/// values `doc` was read with, atomic in SQLite and PostgreSQL alike), the title with it.
+/// `false` when another save changed a file (or deleted the row) since `doc` was read: then
+/// nothing was written.
 async fn save_files(
     ctx: &AppContext,
     doc: &Doc,
     title: String,
     submission: &Submission,
 ) -> Result<bool> {
-    use iddocuments::Column;
-    let pdf = submission.value(&Doc::PDF, Some(doc));
-    let mugshot = submission
-        .value(&Doc::MUGSHOT, Some(doc))
-        .unwrap_or_default();
-    let update = iddocuments::Entity::update_many()
-        .col_expr(Column::Title, Expr::value(title))
-        .col_expr(Column::Pdf, Expr::value(pdf))
-        .col_expr(Column::Mugshot, Expr::value(mugshot))
-        .filter(Column::Id.eq(doc.id))
-        .filter(Column::Mugshot.eq(doc.mugshot.clone()));
-    let update = match &doc.pdf {
-        Some(pdf) => update.filter(Column::Pdf.eq(pdf.clone())),
-        None => update.filter(Column::Pdf.is_null()),
-    };
+    let update = compare_and_set(doc, Doc::fields(), submission)?
+        .col_expr(iddocuments::Column::Title, Expr::value(title));
     Ok(update.exec(&ctx.db).await?.rows_affected == 1)
 }
 
