@@ -69,6 +69,7 @@ pub mod facts;
 pub mod markup;
 pub mod pages;
 pub mod settings;
+pub mod thumbnail;
 pub mod upload;
 pub mod url;
 pub mod widget;

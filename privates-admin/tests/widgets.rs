@@ -38,7 +38,7 @@ const PDF_WIDGET: &str = r#"<p class="file-upload">Currently: <a href="/admin/do
 Change:
 <input type="file" name="pdf" id="id_pdf" accept="application/pdf"></p>"#;
 
-const MUGSHOT_WIDGET: &str = r#"<p class="file-upload"><a href="/admin/docs/iddocument/1/mugshot/" class="privates-thumbnail-link"><img src="/admin/docs/iddocument/1/mugshot/" alt="" class="privates-thumbnail" loading="lazy"></a><br>
+const MUGSHOT_WIDGET: &str = r#"<p class="file-upload"><a href="/admin/docs/iddocument/1/mugshot/" class="privates-thumbnail-link"><img src="/admin/docs/iddocument/1/mugshot/thumbnail/" alt="" class="privates-thumbnail" loading="lazy"></a><br>
 Currently: <a href="/admin/docs/iddocument/1/mugshot/">NAME</a><br>
 Change:
 <input type="file" name="mugshot" id="id_mugshot" accept="image/png,image/jpeg,image/gif,image/webp"></p>"#;
@@ -52,7 +52,7 @@ Change:
 
 const PDF_READONLY: &str = r#"<a href="/admin/docs/iddocument/1/pdf/">NAME</a>"#;
 
-const MUGSHOT_READONLY: &str = r#"<a href="/admin/docs/iddocument/1/mugshot/" class="privates-thumbnail-link"><img src="/admin/docs/iddocument/1/mugshot/" alt="" class="privates-thumbnail" loading="lazy"></a><br><a href="/admin/docs/iddocument/1/mugshot/">NAME</a>"#;
+const MUGSHOT_READONLY: &str = r#"<a href="/admin/docs/iddocument/1/mugshot/" class="privates-thumbnail-link"><img src="/admin/docs/iddocument/1/mugshot/thumbnail/" alt="" class="privates-thumbnail" loading="lazy"></a><br><a href="/admin/docs/iddocument/1/mugshot/">NAME</a>"#;
 
 const HOSTILE: &[&str] = &[
     "\"><script>alert(1)</script>.pdf",

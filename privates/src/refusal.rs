@@ -64,7 +64,7 @@ fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
 }
 
 /// The refusal with `status` (401, 403, 404, 410 or 500), as the client asked for it.
-pub(crate) fn refuse(parts: &Parts, status: StatusCode) -> Response {
+pub fn refuse(parts: &Parts, status: StatusCode) -> Response {
     let (error, description) = match status {
         StatusCode::UNAUTHORIZED => ("unauthorized", "authentication required"),
         StatusCode::FORBIDDEN => ("forbidden", "permission denied"),

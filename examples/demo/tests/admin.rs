@@ -213,7 +213,7 @@ async fn list_shows_the_documents_with_their_protected_links() {
     assert!(
         html.contains(r#"<a href="/admin/docs/iddocument/1/pdf/">docs/sample_passport.pdf</a>"#)
     );
-    assert!(html.contains(r#"<img src="/admin/docs/iddocument/1/mugshot/""#));
+    assert!(html.contains(r#"<img src="/admin/docs/iddocument/1/mugshot/thumbnail/""#));
     assert!(html.contains("clerk@example.com"));
     assert!(!html.contains("/protected/"), "no storage URL leaks");
 }
@@ -415,7 +415,7 @@ async fn add_change_replace_clear_and_download() {
         r#"Currently: <a href="/admin/docs/iddocument/{id}/pdf/">scan.pdf</a>"#
     )));
     assert!(html.contains(&format!(
-        r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+        r#"<img src="/admin/docs/iddocument/{id}/mugshot/thumbnail/""#
     )));
     assert!(html.contains(r#"<input type="checkbox" name="pdf-clear" id="pdf-clear_id">"#));
     assert!(
@@ -670,9 +670,11 @@ async fn hostile_stored_names_are_escaped() {
         );
         // The links are the protected routes, built from the key, never from the name.
         assert!(html.contains(&format!(r#"<a href="/admin/docs/iddocument/{id}/pdf/">"#)));
+        // No file is stored under the hostile name: no thumbnail, the link alone.
         assert!(html.contains(&format!(
-            r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+            r#"<a href="/admin/docs/iddocument/{id}/mugshot/">"#
         )));
+        assert!(!html.contains(&format!("/{id}/mugshot/thumbnail/")), "{path}");
     }
     // The hostile names are no paths into the storage either.
     for field in ["pdf", "mugshot"] {

@@ -22,6 +22,7 @@ mod opened;
 mod s3;
 mod save;
 mod temp;
+mod variant;
 
 pub use any::Storage;
 pub use available::DEFAULT_MAX_NAME_LENGTH;
@@ -35,5 +36,6 @@ pub use s3::{PART_SIZE, S3Storage};
 
 pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};
+pub use variant::Variant;
 
 pub(crate) use name::name_error;

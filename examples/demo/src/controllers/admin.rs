@@ -35,7 +35,7 @@ use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates::{Field, Privates, share::ShareError};
 use privates_admin::{
-    CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
+    AdminState, CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
     csrf::checked_form,
     pages::{
         ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink, admin_headers,
@@ -166,7 +166,7 @@ async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> R
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
         .await?;
-    let facts = admin
+    let facts = with_budget(&ctx, &admin)?
         .facts_of_each(Privates::from_ctx(&ctx)?.files(), &docs)
         .await;
     let rows = docs
@@ -203,6 +203,13 @@ async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> R
     )
 }
 
+/// `admin` sharing the app's image-decoding memory with the uploads, for reading facts (which
+/// makes the thumbnails of images that have none yet).
+fn with_budget(ctx: &AppContext, admin: &ModelAdmin<Doc>) -> Result<ModelAdmin<Doc>> {
+    let state = AdminState::from_ctx(ctx).map_err(|err| Error::Message(err.to_string()))?;
+    Ok(admin.clone().decode_budget(state.decode))
+}
+
 /// What a form shows besides the object: the values typed and the messages.
 #[derive(Default)]
 struct FormState<'a> {
@@ -236,7 +243,11 @@ async fn form_page(
             .unwrap_or_default()
     };
     let facts = match doc {
-        Some(doc) => admin.facts(Privates::from_ctx(ctx)?.files(), doc).await,
+        Some(doc) => {
+            with_budget(ctx, admin)?
+                .facts(Privates::from_ctx(ctx)?.files(), doc)
+                .await
+        }
         None => Facts::default(),
     };
     let file_row = |field: Field<Doc>, help: &str| {
