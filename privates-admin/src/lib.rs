@@ -64,6 +64,7 @@
 //! output is escaped again: call the widget last, or use `|safe` on a widget value only.
 
 pub mod admin;
+pub mod assets;
 pub mod csrf;
 pub mod facts;
 pub mod markup;

@@ -384,7 +384,7 @@ async fn admin_pages_are_not_frameable_nor_cached() {
         let headers = response.headers();
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(
-            headers["content-security-policy"], "frame-ancestors 'none'",
+            headers["content-security-policy"], "frame-ancestors 'none'; script-src 'self'",
             "{path}"
         );
         assert_eq!(headers["cache-control"], "no-store", "{path}");
