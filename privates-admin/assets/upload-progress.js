@@ -139,7 +139,10 @@
         }
       });
       request.upload.addEventListener('load', function () {
-        show(1, 1);
+        whole.set(100);
+        for (var d = 0; d < chosen.length; d += 1) {
+          chosen[d].bar.set(100);
+        }
       });
       request.addEventListener('load', function () {
         sending = null;
