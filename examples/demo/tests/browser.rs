@@ -242,7 +242,7 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     // Create a document: a title, a PDF and a PNG chosen in the file inputs.
     let pdf_path = demo.temp().join("passport-scan.pdf");
     let png_path = demo.temp().join("ada.png");
-    let face = png(120, 90);
+    let face = png(480, 360);
     fs::write(&pdf_path, pdf()).unwrap();
     fs::write(&png_path, &face).unwrap();
     type_into(&browser, "#id_title", "Passport of Ada").await;
@@ -278,10 +278,10 @@ async fn clerk_uploads_sees_downloads_and_clears() {
         text_of(&browser, ".field-pdf .file-type").await,
         "application/pdf"
     );
-    assert_eq!(face.len(), 32_558);
+    assert_eq!(face.len(), 518_863);
     assert_eq!(
         text_of(&browser, ".field-mugshot .file-facts").await,
-        "(32.5 KB, image/png)"
+        "(518.8 KB, image/png)"
     );
     for facts in [".field-pdf .file-facts", ".field-mugshot .file-facts"] {
         assert!(
@@ -289,19 +289,40 @@ async fn clerk_uploads_sees_downloads_and_clears() {
             "{facts} is shown"
         );
     }
+    // The thumbnail is a thumbnail: at most 160 pixels wide, from its own route, and the
+    // page did not download the full image to draw it.
+    let thumbnail_url = format!("{mugshot_url}thumbnail/");
     let width = wait_for_js(
         &browser,
         "(() => { const img = document.querySelector('.field-mugshot img.privates-thumbnail');
                   return img && img.complete ? img.naturalWidth : 0; })()",
     )
     .await;
-    assert_eq!(width, json!(120));
+    assert_eq!(width, json!(160));
     let src = element(&browser, ".field-mugshot img.privates-thumbnail")
         .await
         .attr("src")
         .await
         .unwrap();
-    assert_eq!(src.as_deref(), Some(mugshot_url.as_str()));
+    assert_eq!(src.as_deref(), Some(thumbnail_url.as_str()));
+    let fetched = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|path| path.as_str().unwrap())
+        .collect();
+    assert!(fetched.contains(&thumbnail_url.as_str()), "{fetched:?}");
+    assert!(!fetched.contains(&mugshot_url.as_str()), "{fetched:?}");
+    let (status, thumbnail) = fetch_bytes(&browser, &thumbnail_url).await;
+    assert_eq!(status, 200);
+    assert!(thumbnail.len() < face.len() / 10, "{}", thumbnail.len());
 
     screenshot(&browser, "change_form.png").await;
 
@@ -322,7 +343,7 @@ async fn clerk_uploads_sees_downloads_and_clears() {
         "document.images.length === 1 && document.images[0].complete ? document.images[0].naturalWidth : 0",
     )
     .await;
-    assert_eq!(width, json!(120));
+    assert_eq!(width, json!(480));
     browser.back().await.unwrap();
     wait_for_location(&browser, |l| l.contains("/change/")).await;
 
@@ -370,6 +391,21 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     let (status, _) = fetch_anonymously(&browser, &shared).await;
     assert_eq!(status, 403, "clearing the file ends its share link");
 
+    // The list shows the same thumbnail.
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/"))
+        .await
+        .unwrap();
+    let width = wait_for_js(
+        &browser,
+        &format!(
+            "(() => {{ const img = document.querySelector('#result_list img[src=\"{thumbnail_url}\"]');
+                      return img && img.complete ? img.naturalWidth : 0; }})()"
+        ),
+    )
+    .await;
+    assert_eq!(width, json!(160));
+
     browser.close().await.unwrap();
 }
 
@@ -402,9 +438,14 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
         json!("403")
     );
     screenshot(&browser, "forbidden.png").await;
-    // The thumbnail URL refuses the viewer too.
-    let (status, _) = fetch_bytes(&browser, "/admin/docs/iddocument/1/mugshot/").await;
-    assert_eq!(status, 403);
+    // The image and its thumbnail refuse the viewer too.
+    for url in [
+        "/admin/docs/iddocument/1/mugshot/",
+        "/admin/docs/iddocument/1/mugshot/thumbnail/",
+    ] {
+        let (status, _) = fetch_bytes(&browser, url).await;
+        assert_eq!(status, 403, "{url}");
+    }
 
     // Log out from the header; the admin then sends the browser to the login page with next.
     click(&browser, "#logout-form button").await;
