@@ -487,7 +487,10 @@ impl<M: PrivateMedia> ModelAdmin<M> {
             .iter()
             .filter_map(|(name, _, made)| made.map(|made| (*name, made)))
             .collect();
-        let facts = read.into_iter().map(|(name, facts, _)| (name, facts)).collect();
+        let facts = read
+            .into_iter()
+            .map(|(name, facts, _)| (name, facts))
+            .collect();
         Facts::new(facts).with_thumbnails(thumbnails)
     }
 

@@ -22,6 +22,11 @@
 //!   app's own ([`CsrfToken`], [`CsrfForm`]): a session-bound token plus `Origin` /
 //!   `Sec-Fetch-Site` checks. [`AdminInitializer`] sets it up from
 //!   `initializers.privates_admin` ([`settings`]).
+//! - [`thumbnail`] makes, keeps and serves a small PNG of each stored image (its own route,
+//!   behind the download's checks), which image widgets show; an image that cannot be one
+//!   keeps its link alone.
+//! - [`assets`] serves the change form's upload-progress script (a progress bar per file and
+//!   for the form, with Cancel; the form stays a plain post without JavaScript).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.

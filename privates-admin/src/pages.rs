@@ -39,7 +39,10 @@ use crate::markup::Markup;
 /// admin URL leaked to another site (`Referrer-Policy: same-origin`).
 pub const ADMIN_HEADERS: [(header::HeaderName, &str); 4] = [
     (header::X_FRAME_OPTIONS, "DENY"),
-    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'; script-src 'self'"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'; script-src 'self'",
+    ),
     (header::CACHE_CONTROL, "no-store"),
     (header::REFERRER_POLICY, "same-origin"),
 ];

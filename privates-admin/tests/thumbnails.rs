@@ -157,7 +157,12 @@ async fn the_thumbnail_goes_with_its_original_by_every_deletion_path() {
         mugshot: "mugshots/x.png".into(),
         ..Doc::default()
     };
-    world.privates.file(&doc, Doc::MUGSHOT).delete().await.unwrap();
+    world
+        .privates
+        .file(&doc, Doc::MUGSHOT)
+        .delete()
+        .await
+        .unwrap();
     assert_eq!(
         world
             .files()
@@ -204,7 +209,9 @@ async fn an_image_that_cannot_be_made_smaller_keeps_its_link_and_never_fails_the
             let html = Markup::render(&widget).unwrap().into_string();
             assert!(!html.contains("<img"), "{name}: {html}");
             assert!(
-                html.contains(&format!(r#"<a href="/admin/docs/iddocument/1/mugshot/">{name}</a>"#)),
+                html.contains(&format!(
+                    r#"<a href="/admin/docs/iddocument/1/mugshot/">{name}</a>"#
+                )),
                 "{name}: {html}"
             );
         }

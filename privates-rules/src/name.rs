@@ -260,12 +260,21 @@ mod tests {
 
     #[test]
     fn variants_sit_beside_their_original_and_inherit_its_rules() {
-        assert_eq!(variant("a/b/c.png", "thumbnail"), Ok("a/b/~thumbnail/c.png".to_owned()));
+        assert_eq!(
+            variant("a/b/c.png", "thumbnail"),
+            Ok("a/b/~thumbnail/c.png".to_owned())
+        );
         assert_eq!(variant("../c.png", "thumbnail"), Err(NameRule::DotSegment));
         let long = format!("{}/c.png", "a/".repeat(506).trim_end_matches('/'));
         assert!(check(&long).is_ok());
-        assert!(matches!(variant(&long, "thumbnail"), Err(NameRule::TooLong { .. })));
+        assert!(matches!(
+            variant(&long, "thumbnail"),
+            Err(NameRule::TooLong { .. })
+        ));
         // No saved segment keeps the mark: an upload can never take a variant's name.
-        assert_eq!(crate::filename::valid("~thumbnail").as_deref(), Some("thumbnail"));
+        assert_eq!(
+            crate::filename::valid("~thumbnail").as_deref(),
+            Some("thumbnail")
+        );
     }
 }

@@ -547,7 +547,10 @@ async fn record_progress(browser: &Client) {
 /// The values the bar `id` showed, in order, from [`record_progress`]'s log.
 async fn progress_of(browser: &Client, id: &str) -> Vec<f64> {
     let log = browser
-        .execute("return JSON.parse(sessionStorage.getItem('progress'));", vec![])
+        .execute(
+            "return JSON.parse(sessionStorage.getItem('progress'));",
+            vec![],
+        )
         .await
         .unwrap();
     let mut values: Vec<f64> = log
@@ -590,7 +593,10 @@ async fn a_long_upload_shows_its_progress_and_lands_on_the_saved_page() {
     // The script is the admin's own file, allowed by the page's policy.
     let (status, script) = fetch_bytes(&browser, "/admin/static/privates/upload-progress.js").await;
     assert_eq!(status, 200);
-    assert_eq!(script, privates_admin::assets::UPLOAD_PROGRESS_JS.as_bytes());
+    assert_eq!(
+        script,
+        privates_admin::assets::UPLOAD_PROGRESS_JS.as_bytes()
+    );
 
     // A 12 MiB PDF over a 2 MiB/s uplink: a few seconds of progress (the first 4 MiB or so
     // go at once, into the connection's send buffer).
@@ -621,7 +627,10 @@ async fn a_long_upload_shows_its_progress_and_lands_on_the_saved_page() {
         &progress_of(&browser, "iddocument_form_progress").await,
         "the form's bar",
     );
-    assert_moved_to_100(&progress_of(&browser, "id_pdf_progress").await, "the PDF's bar");
+    assert_moved_to_100(
+        &progress_of(&browser, "id_pdf_progress").await,
+        "the PDF's bar",
+    );
     // The page after the upload shows the file, as stored.
     let id: i32 = location
         .trim_start_matches("/admin/docs/iddocument/")

@@ -445,7 +445,12 @@ impl S3Storage {
 
     /// Gives an opendal error its storage meaning; the message names the operation, the key,
     /// the bucket and, for timeouts, the configured limit.
-    pub(super) fn map_err(&self, operation: &'static str, name: &str, err: opendal::Error) -> StorageError {
+    pub(super) fn map_err(
+        &self,
+        operation: &'static str,
+        name: &str,
+        err: opendal::Error,
+    ) -> StorageError {
         match err.kind() {
             ErrorKind::NotFound => StorageError::NotFound {
                 name: name.to_owned(),

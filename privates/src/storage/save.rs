@@ -199,7 +199,10 @@ pub(super) struct TempFile {
 
 impl TempFile {
     /// Creates a new hidden file in `dir`, never opening an existing one (`O_CREAT|O_EXCL`).
-    pub(super) fn create(dir: Arc<Dir>, file_name: &str) -> Result<(Self, std::fs::File), StorageError> {
+    pub(super) fn create(
+        dir: Arc<Dir>,
+        file_name: &str,
+    ) -> Result<(Self, std::fs::File), StorageError> {
         let mut prefix_end = file_name.len().min(TEMP_PREFIX_BYTES);
         while !file_name.is_char_boundary(prefix_end) {
             prefix_end -= 1;
