@@ -109,7 +109,7 @@ pub async fn ensure(
     limits: &ThumbnailLimits,
 ) -> Result<String, ThumbnailError> {
     let thumbnail = Variant::Thumbnail.name_of(name)?;
-    let original = storage.open(name).await?;
+    // Two metadata reads when it is there already (a page of images asks for each).
     let original_modified = storage.modified(name).await?;
     match storage.modified(&thumbnail).await {
         Ok(made) if made >= original_modified => return Ok(thumbnail),
@@ -117,6 +117,7 @@ pub async fn ensure(
         Err(err) if err.is_not_found() => {}
         Err(err) => return Err(err.into()),
     }
+    let original = storage.open(name).await?;
     let size = original.size();
     if size > limits.max_bytes {
         return Err(ThumbnailError::TooLarge {
@@ -221,6 +222,8 @@ impl<M: PrivateMedia + FindByPk> ThumbnailView<M> {
         pk: &str,
     ) -> Result<Response, Response> {
         let privates = Privates::from_ctx(ctx).map_err(|err| internal(parts, &err))?;
+        // Who asks and whether they hold the permission, before the object is looked up (no
+        // existence leak); the object-level check needs the object, so it comes after.
         if let Some(refusal) = privates
             .require(parts, ctx, &self.permission)
             .await

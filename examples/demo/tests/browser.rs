@@ -725,5 +725,24 @@ async fn a_cancelled_upload_stores_nothing_and_changes_nothing() {
     let location = wait_for_location(&browser, |_| true).await;
     assert_eq!(location, "/admin/docs/iddocument/1/change/");
 
+    // Sent again with a PNG as the PDF: the form comes back with its errors in place of the
+    // page, as a plain post would show it.
+    let wrong = demo.temp().join("not-a.pdf");
+    fs::write(&wrong, png(8, 8)).unwrap();
+    type_into(&browser, "#id_pdf", wrong.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
+    let errors = wait_for_js(
+        &browser,
+        "(() => { const e = document.getElementById('pdf_errors'); return e && e.textContent; })()",
+    )
+    .await;
+    assert!(
+        errors.as_str().unwrap().contains("not accepted"),
+        "{errors}"
+    );
+    assert_eq!(wait_for_location(&browser, |_| true).await, location);
+    let after = demo.doc(1).await;
+    assert_eq!((after.title, after.pdf), (before.title, before.pdf));
+
     browser.close().await.unwrap();
 }
