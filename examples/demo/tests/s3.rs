@@ -142,9 +142,27 @@ async fn the_demo_keeps_its_files_in_s3() {
         bucket.size(&ada_doc.mugshot).await.unwrap(),
         u64::try_from(face.len()).unwrap()
     );
+    // Showing the document makes its image's thumbnail, kept in the bucket beside it.
+    let page = demo
+        .get(
+            Some(&admin),
+            &format!("/admin/docs/iddocument/{ada}/change/"),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
     let before = server.keys().unwrap();
     let ada_key = format!("{PREFIX}{}", ada_doc.mugshot);
     assert!(before.contains(&ada_key), "{ada_key} not in {before:?}");
+    let thumbnail_key = format!(
+        "{PREFIX}{}",
+        privates::storage::Variant::Thumbnail
+            .name_of(&ada_doc.mugshot)
+            .unwrap()
+    );
+    assert!(
+        before.contains(&thumbnail_key),
+        "{thumbnail_key} not in {before:?}"
+    );
     let mut truncated = png(64, 64);
     truncated.truncate(truncated.len() / 2);
     let form = Form::new()
