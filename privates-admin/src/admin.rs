@@ -283,7 +283,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         self.is_downloadable(field) && !self.views.iter().any(|(name, _)| *name == field.name())
     }
 
-    /// Whether `field` has a [thumbnail](crate::thumbnail) route here: an image field
+    /// Whether `field` has a [thumbnail] route here: an image field
     /// [shareable](Self::is_shareable) here (downloadable, served by the generic view: a
     /// custom view decides what its download is, and a thumbnail would bypass it).
     #[must_use]
@@ -457,7 +457,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     /// [`FileSize::Unknown`](crate::FileSize::Unknown) (logged). The type is the one the
     /// download is sent with ([`view_options_for`](Self::view_options_for)).
     ///
-    /// For an image field with a [thumbnail](crate::thumbnail) route, its thumbnail is made
+    /// For an image field with a [thumbnail] route, its thumbnail is made
     /// too unless stored already ([`thumbnail::ensure`], under the
     /// [`decode_budget`](Self::decode_budget)); one that cannot be made is noted in the facts,
     /// and the widget then shows the file's link alone.
@@ -650,7 +650,7 @@ impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
     /// [`model_routes`](privates::routing::model_routes), not beside them.
     ///
     /// Each image field with a thumbnail ([`has_thumbnail`](Self::has_thumbnail)) also gets
-    /// its [thumbnail](crate::thumbnail) route `{prefix}/{app}/{model}/{pk}/{field}/thumbnail/`,
+    /// its [thumbnail] route `{prefix}/{app}/{model}/{pk}/{field}/thumbnail/`,
     /// behind the same checks as its download, in the same order.
     #[must_use]
     pub fn routes(&self) -> Routes {
