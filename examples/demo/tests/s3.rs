@@ -201,6 +201,19 @@ async fn the_demo_keeps_its_files_in_s3() {
     let target = presigned(&response, &server);
     let object = client().get(&target).send().await.unwrap();
     assert_eq!(object.bytes().await.unwrap().to_vec(), face);
+    // Its thumbnail, presigned the same way, is the PNG kept in the bucket (40×30 fits).
+    let response = demo
+        .get(
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{ada}/mugshot/thumbnail/"),
+        )
+        .await;
+    let target = presigned(&response, &server);
+    let object = client().get(&target).send().await.unwrap();
+    assert_eq!(object.headers()[header::CONTENT_TYPE], "image/png");
+    let thumbnail = object.bytes().await.unwrap();
+    assert!(thumbnail.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(&thumbnail[16..24], [0, 0, 0, 40, 0, 0, 0, 30]);
     let refused = demo
         .get(Some(&viewer), "/admin/docs/iddocument/1/pdf/")
         .await;

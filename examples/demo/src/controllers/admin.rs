@@ -4,7 +4,10 @@
 //!
 //! Both the list and the change form show each file's size and type next to its link
 //! ([`ModelAdmin::facts`], read from the configured storage); a file missing from the storage
-//! shows "missing" and the page is still served.
+//! shows "missing" and the page is still served. An image shows its thumbnail (made on first
+//! view under the app's image-decoding memory, `with_budget`), or its link alone when none
+//! can be made. The forms load privates-admin's upload-progress script (its route is in
+//! `app.rs`); without it they are plain posts.
 //!
 //! Every page requires the model's permission (`docs.can_change_iddocument`) through
 //! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
