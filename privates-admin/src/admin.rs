@@ -17,7 +17,7 @@ use futures_util::{StreamExt as _, future::join_all, stream};
 use http::request::Parts;
 use loco_rs::{app::AppContext, controller::Routes};
 use privates::{
-    Decision, Field, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions,
+    Decision, Field, FieldKind, FindByPk, PrivateMedia, PrivateMediaView, Privates, ViewOptions,
     storage::Storage,
 };
 
@@ -25,7 +25,8 @@ use crate::{
     facts::{Facts, FileFacts},
     markup::Markup,
     settings::AdminState,
-    upload::{self, Submission, UploadError, UploadOptions},
+    thumbnail::{self, ThumbnailLimits, ThumbnailView},
+    upload::{self, DecodeBudget, Submission, UploadError, UploadOptions},
     url::{UrlPrefix, download_path, route_path},
     widget::{FileWidget, WidgetMode},
 };
@@ -223,6 +224,16 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         self
     }
 
+    /// Shares `budget` (the app's, [`AdminState::decode`]) among the image decodes of this
+    /// admin's [`facts`](Self::facts), which make the thumbnails of image fields; without it
+    /// each decode is still held to [`ImageRules`](crate::upload::ImageRules)' limits.
+    /// [`receive`](Self::receive) and the thumbnail routes use the app's budget by themselves.
+    #[must_use]
+    pub fn decode_budget(mut self, budget: DecodeBudget) -> Self {
+        self.upload.decode_budget = Some(budget);
+        self
+    }
+
     /// Keeps the previous file of a replaced or cleared field (see
     /// [`UploadOptions::keep_replaced`]).
     #[must_use]
@@ -270,6 +281,24 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     #[must_use]
     pub fn is_shareable(&self, field: Field<M>) -> bool {
         self.is_downloadable(field) && !self.views.iter().any(|(name, _)| *name == field.name())
+    }
+
+    /// Whether `field` has a [thumbnail] route here: an image field
+    /// [shareable](Self::is_shareable) here (downloadable, served by the generic view: a
+    /// custom view decides what its download is, and a thumbnail would bypass it).
+    #[must_use]
+    pub fn has_thumbnail(&self, field: Field<M>) -> bool {
+        field.spec.kind == FieldKind::Image && self.is_shareable(field)
+    }
+
+    /// What the thumbnail of `field` is made under: the upload validation's image rules, the
+    /// field's `max_size`, `budget`.
+    fn thumbnail_limits(&self, field: Field<M>, budget: Option<DecodeBudget>) -> ThumbnailLimits {
+        ThumbnailLimits {
+            image: self.upload.image,
+            max_bytes: upload::max_size(field.spec, &self.upload),
+            budget,
+        }
     }
 
     /// The permission guarding `field`'s downloads.
@@ -427,13 +456,42 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     /// [`FileSize::Missing`](crate::FileSize::Missing), a storage error
     /// [`FileSize::Unknown`](crate::FileSize::Unknown) (logged). The type is the one the
     /// download is sent with ([`view_options_for`](Self::view_options_for)).
+    ///
+    /// For an image field with a [thumbnail] route, its thumbnail is made
+    /// too unless stored already ([`thumbnail::ensure`], under the
+    /// [`decode_budget`](Self::decode_budget)); one that cannot be made is noted in the facts,
+    /// and the widget then shows the file's link alone.
     pub async fn facts(&self, storage: &Storage, object: &M) -> Facts {
         let reads = self.fields.iter().filter_map(|&field| {
             let name = field.stored_name(object)?;
             let options = self.view_options_for(field);
-            Some(async move { (field.name(), FileFacts::read(storage, name, &options).await) })
+            Some(async move {
+                let facts = FileFacts::read(storage, name, &options).await;
+                let thumbnail = if self.has_thumbnail(field) {
+                    let limits = self.thumbnail_limits(field, self.upload.decode_budget.clone());
+                    match thumbnail::ensure(storage, name, &limits).await {
+                        Ok(_) => Some(true),
+                        Err(err) => {
+                            thumbnail::log_failure(M::APP, M::MODEL, field.name(), &err);
+                            Some(false)
+                        }
+                    }
+                } else {
+                    None
+                };
+                (field.name(), facts, thumbnail)
+            })
         });
-        Facts::new(join_all(reads).await)
+        let read = join_all(reads).await;
+        let thumbnails = read
+            .iter()
+            .filter_map(|(name, _, made)| made.map(|made| (*name, made)))
+            .collect();
+        let facts = read
+            .into_iter()
+            .map(|(name, facts, _)| (name, facts))
+            .collect();
+        Facts::new(facts).with_thumbnails(thumbnails)
     }
 
     /// The [`facts`](Self::facts) of each of `objects`, in order, for a change list: at most
@@ -490,12 +548,16 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     ) -> AdminWidget<'a> {
         let mut widget = FileWidget::build(field, object, &self.prefix)
             .downloadable(self.is_downloadable(field))
+            .thumbnail(self.has_thumbnail(field))
             .mode(mode);
         if !input_prefix.is_empty() {
             widget = widget.prefix(input_prefix);
         }
         if let Some(current) = facts.and_then(|facts| facts.get(field.name())) {
             widget = widget.facts(current.clone());
+        }
+        if facts.and_then(|facts| facts.thumbnail(field.name())) == Some(false) {
+            widget = widget.thumbnail(false);
         }
         match self.widgets.iter().find(|(name, _)| *name == field.name()) {
             Some((_, hook)) => AdminWidget::Custom(hook(widget)),
@@ -586,8 +648,33 @@ impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
     /// [`prefix`](Self::prefix), because that is where links are minted). Built by
     /// [`privates::routing::routes`]; register them instead of the model's
     /// [`model_routes`](privates::routing::model_routes), not beside them.
+    ///
+    /// Each image field with a thumbnail ([`has_thumbnail`](Self::has_thumbnail)) also gets
+    /// its [thumbnail] route `{prefix}/{app}/{model}/{pk}/{field}/thumbnail/`,
+    /// behind the same checks as its download, in the same order.
     #[must_use]
     pub fn routes(&self) -> Routes {
+        let mut routes = self.download_routes();
+        for &field in &self.fields {
+            if self.has_thumbnail(field) {
+                let limits = self.thumbnail_limits(field, None);
+                let view = ThumbnailView {
+                    field,
+                    permission: self.permission_for(field),
+                    image: limits.image,
+                    max_bytes: limits.max_bytes,
+                };
+                routes = routes.add(
+                    &format!("{}thumbnail/", self.route_path(field)),
+                    axum::routing::get(view),
+                );
+            }
+        }
+        routes
+    }
+
+    /// The download and share routes (see [`routes`](Self::routes)).
+    fn download_routes(&self) -> Routes {
         privates::routing::routes(self.fields.iter().filter_map(|field| {
             let view = self
                 .download_view(*field)?

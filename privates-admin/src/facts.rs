@@ -124,13 +124,34 @@ impl FileFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     fields: Vec<(&'static str, FileFacts)>,
+    thumbnails: Vec<(&'static str, bool)>,
 }
 
 impl Facts {
     /// Facts from `(field name, facts)` pairs.
     #[must_use]
     pub fn new(fields: Vec<(&'static str, FileFacts)>) -> Self {
-        Self { fields }
+        Self {
+            fields,
+            thumbnails: Vec::new(),
+        }
+    }
+
+    /// Notes, by field name, whether each image's [thumbnail](crate::thumbnail) could be made.
+    #[must_use]
+    pub fn with_thumbnails(mut self, thumbnails: Vec<(&'static str, bool)>) -> Self {
+        self.thumbnails = thumbnails;
+        self
+    }
+
+    /// Whether the thumbnail of the field `name` could be made; `None` when not tried (not an
+    /// image field, no thumbnail route, or no file).
+    #[must_use]
+    pub fn thumbnail(&self, name: &str) -> Option<bool> {
+        self.thumbnails
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, made)| *made)
     }
 
     /// The facts of the field `name`, `None` when it holds no file (or was not read).

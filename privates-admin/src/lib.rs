@@ -27,6 +27,11 @@
 //!   loco's JSON shape.
 //! - [`task::CopyTemplates`] copies the templates into the app's own template folder, where
 //!   askama finds them for the app's pages (`{% extends "privates/admin/base.html" %}`).
+//! - [`thumbnail`] makes, keeps and serves a small PNG of each stored image (its own route,
+//!   behind the download's checks), which image widgets show; an image that cannot be one
+//!   keeps its link alone.
+//! - [`assets`] serves the change form's upload-progress script (a progress bar per file and
+//!   for the form, with Cancel; the form stays a plain post without JavaScript).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -69,12 +74,14 @@
 //! output is escaped again: call the widget last, or use `|safe` on a widget value only.
 
 pub mod admin;
+pub mod assets;
 pub mod csrf;
 pub mod facts;
 pub mod markup;
 pub mod pages;
 pub mod settings;
 pub mod task;
+pub mod thumbnail;
 pub mod upload;
 pub mod url;
 pub mod widget;

@@ -32,12 +32,17 @@ use http::{HeaderMap, HeaderValue, header};
 use crate::markup::Markup;
 
 /// The headers every admin page carries ([`admin_headers`]): not frameable
-/// (`X-Frame-Options: DENY`, `Content-Security-Policy: frame-ancestors 'none'`), never cached
+/// (`X-Frame-Options: DENY`, `Content-Security-Policy: frame-ancestors 'none'`), no script
+/// but the site's own files (`script-src 'self'`: an injected inline script never runs; the
+/// admin's own script is an external file, [`assets`](crate::assets)), never cached
 /// (`Cache-Control: no-store`: the pages show private data and per-form CSRF tokens), and no
 /// admin URL leaked to another site (`Referrer-Policy: same-origin`).
 pub const ADMIN_HEADERS: [(header::HeaderName, &str); 4] = [
     (header::X_FRAME_OPTIONS, "DENY"),
-    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'; script-src 'self'",
+    ),
     (header::CACHE_CONTROL, "no-store"),
     (header::REFERRER_POLICY, "same-origin"),
 ];
@@ -86,6 +91,10 @@ pub struct Page<'a> {
     pub csrf_token: Option<&'a str>,
     /// Messages shown at the top ("The document was saved.").
     pub messages: Vec<String>,
+    /// Where the admin's static files are served ([`assets::routes`](crate::assets::routes)):
+    /// a change form loads its upload-progress script from here.
+    /// [`assets::DEFAULT_URL`](crate::assets::DEFAULT_URL) by default.
+    pub assets_url: &'a str,
 }
 
 impl<'a> Page<'a> {
@@ -100,6 +109,7 @@ impl<'a> Page<'a> {
             logout_url: None,
             csrf_token: None,
             messages: Vec::new(),
+            assets_url: crate::assets::DEFAULT_URL,
         }
     }
 

@@ -108,6 +108,7 @@ pub struct FileWidget<'a> {
     mode: WidgetMode,
     labels: &'a WidgetLabels,
     facts: Option<FileFacts>,
+    thumbnail: bool,
 }
 
 impl<'a> FileWidget<'a> {
@@ -151,6 +152,7 @@ impl<'a> FileWidget<'a> {
             mode: WidgetMode::Edit,
             labels: &ENGLISH,
             facts: None,
+            thumbnail: true,
         }
     }
 
@@ -176,6 +178,27 @@ impl<'a> FileWidget<'a> {
     pub fn downloadable(mut self, downloadable: bool) -> Self {
         self.downloadable = downloadable;
         self
+    }
+
+    /// Whether an image field shows its [thumbnail](crate::thumbnail) (a small image from
+    /// the route `{download URL}thumbnail/`, which [`ModelAdmin::routes`](crate::ModelAdmin::routes)
+    /// registers) above its link: on by default for image fields; `false` shows the link
+    /// alone (what a [`ModelAdmin`](crate::ModelAdmin) does for an image whose thumbnail
+    /// could not be made, and for a field without a thumbnail route).
+    #[must_use]
+    pub fn thumbnail(mut self, shown: bool) -> Self {
+        self.thumbnail = shown;
+        self
+    }
+
+    /// The URL of the thumbnail the widget shows, `None` when it shows none (not an image
+    /// field, nothing stored, no download link, or [`thumbnail`](Self::thumbnail) off).
+    #[must_use]
+    pub fn thumbnail_url(&self) -> Option<String> {
+        let shown = self.thumbnail && self.spec.kind == FieldKind::Image;
+        self.download_url()
+            .filter(|_| shown)
+            .map(|url| format!("{}/thumbnail/", url.trim_end_matches('/')))
     }
 
     /// Prefixes the input's name, for inline use (a child object's field in the parent's
@@ -288,6 +311,7 @@ impl<'a> FileWidget<'a> {
         let current = self.stored.map(|stored| Current {
             name: stored,
             url: self.download_url().unwrap_or_default(),
+            thumbnail: self.thumbnail_url().unwrap_or_default(),
             facts: self.facts.as_ref().map(|facts| FactsView {
                 size: match facts.size {
                     FileSize::Bytes(_) => Cow::Owned(facts.size.to_string()),
@@ -307,7 +331,6 @@ impl<'a> FileWidget<'a> {
             clearable: self.spec.optional,
             required: !self.spec.optional && self.stored.is_none(),
             accept: accept(self.spec),
-            image: self.spec.kind == FieldKind::Image,
             labels: self.labels,
         }
     }
@@ -319,7 +342,9 @@ impl fmt::Display for FileWidget<'_> {
         let downloadable = w.current.as_ref().is_some_and(|c| !c.url.is_empty());
         let rendered = match self.mode {
             WidgetMode::ReadOnly => ReadOnlyFile { w }.render(),
-            WidgetMode::Edit if w.image && downloadable => ClearableImageInput { w }.render(),
+            WidgetMode::Edit if w.current.as_ref().is_some_and(|c| !c.thumbnail.is_empty()) => {
+                ClearableImageInput { w }.render()
+            }
             WidgetMode::Edit if downloadable || w.current.is_none() => {
                 ClearableFileInput { w }.render()
             }
@@ -379,7 +404,6 @@ struct View<'a> {
     clearable: bool,
     required: bool,
     accept: Option<String>,
-    image: bool,
     labels: &'a WidgetLabels,
 }
 
@@ -388,6 +412,8 @@ struct Current<'a> {
     name: &'a str,
     /// Empty when there is no link.
     url: &'a str,
+    /// The thumbnail's URL, empty when none is shown.
+    thumbnail: String,
     /// Its size and type, when read.
     facts: Option<FactsView<'a>>,
 }

@@ -232,6 +232,8 @@ fn download_urls_and_views() {
             "/admin/docs/iddocument/{pk}/pdf/shared/",
             "/b/docs/iddocument/{pk}/mugshot/",
             "/admin/docs/iddocument/{pk}/mugshot/shared/",
+            // The image's thumbnail, beside its download.
+            "/b/docs/iddocument/{pk}/mugshot/thumbnail/",
         ]
     );
 }

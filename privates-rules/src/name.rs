@@ -11,6 +11,36 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// The longest `/`-separated segment accepted, in bytes: Linux's `NAME_MAX`.
 pub const MAX_SEGMENT_BYTES: usize = 255;
 
+/// The mark that opens the folder of a stored file's variants (`~thumbnail`). `~` never
+/// survives [`filename::valid`](crate::filename::valid), which every segment of a saved name
+/// passes (the upload's file name and each folder of its `upload_to`), so no upload can ever be
+/// stored under a variant's name, nor a variant under an upload's.
+pub const VARIANT_MARK: char = '~';
+
+/// The name of the `kind` variant (a thumbnail) of the stored file `name`: beside it, in a
+/// folder named by [`VARIANT_MARK`] and the kind, under the same file name, so a variant is
+/// found from its original alone and never collides with an upload.
+///
+/// ```
+/// use privates_rules::name::variant;
+///
+/// assert_eq!(variant("mugshots/2026/me.jpg", "thumbnail").unwrap(), "mugshots/2026/~thumbnail/me.jpg");
+/// assert_eq!(variant("me.jpg", "thumbnail").unwrap(), "~thumbnail/me.jpg");
+/// ```
+///
+/// # Errors
+/// The rule the variant's name breaks ([`check`]): a name that is invalid itself, or one so
+/// long that its variant's name is too long.
+pub fn variant(name: &str, kind: &str) -> Result<String, NameRule> {
+    check(name)?;
+    let variant = match name.rsplit_once('/') {
+        Some((folder, file)) => format!("{folder}/{VARIANT_MARK}{kind}/{file}"),
+        None => format!("{VARIANT_MARK}{kind}/{name}"),
+    };
+    check(&variant)?;
+    Ok(variant)
+}
+
 /// The rule a stored name broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -189,7 +219,7 @@ const fn hex_value(b: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::{NameRule, check};
+    use super::{NameRule, check, variant};
 
     #[test]
     fn rules() {
@@ -226,5 +256,25 @@ mod tests {
         ] {
             assert_eq!(check(name), Ok(()), "{name:?}");
         }
+    }
+
+    #[test]
+    fn variants_sit_beside_their_original_and_inherit_its_rules() {
+        assert_eq!(
+            variant("a/b/c.png", "thumbnail"),
+            Ok("a/b/~thumbnail/c.png".to_owned())
+        );
+        assert_eq!(variant("../c.png", "thumbnail"), Err(NameRule::DotSegment));
+        let long = format!("{}/c.png", "a/".repeat(506).trim_end_matches('/'));
+        assert!(check(&long).is_ok());
+        assert!(matches!(
+            variant(&long, "thumbnail"),
+            Err(NameRule::TooLong { .. })
+        ));
+        // No saved segment keeps the mark: an upload can never take a variant's name.
+        assert_eq!(
+            crate::filename::valid("~thumbnail").as_deref(),
+            Some("thumbnail")
+        );
     }
 }

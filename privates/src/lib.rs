@@ -57,7 +57,7 @@ pub use model::{Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, UploadLimit
 pub use permissions::Authorizer;
 /// Derives [`PrivateMedia`] (and, for SeaORM models, [`FindByPk`]): see the derive's docs.
 pub use privates_macros::PrivateMedia;
-pub use refusal::{Decision, wants_json};
+pub use refusal::{Decision, refuse, wants_json};
 pub use sendfile::{Backend, Sendfile, SendfileOptions};
 pub use state::Privates;
 pub use upload_to::UploadTo;

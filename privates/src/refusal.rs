@@ -65,7 +65,7 @@ fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
 }
 
 /// The refusal with `status` (401, 403, 404, 410 or 500), as the client asked for it.
-pub(crate) fn refuse(parts: &Parts, status: StatusCode) -> Response {
+pub fn refuse(parts: &Parts, status: StatusCode) -> Response {
     answer(Accepts::of(parts).json, status)
 }
 

@@ -20,7 +20,7 @@ use privates::{
     config::{S3Credentials, S3StorageConfig, StorageConfig},
     routing::model_routes,
     sendfile::Backend,
-    storage::{Checked, S3Storage, StorageError},
+    storage::{Checked, S3Storage, Storage, StorageError, Variant},
 };
 use privates_test_support::S3TestServer;
 use reqwest::{StatusCode, header::HeaderMap};
@@ -812,4 +812,31 @@ async fn a_blank_endpoint_is_aws_and_an_endpoint_is_trimmed() {
         url.starts_with("http://127.0.0.1:9000/privates-test/a.pdf?"),
         "{url}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs s3s-fs (scripts/test installs it)"]
+async fn a_variant_is_replaced_in_place_and_deleted_with_its_original() {
+    let server = s3s_fs().await;
+    let files = Storage::S3(S3Storage::from_config(&s3_config(&server, 5)).unwrap());
+    let name = files
+        .save("mugshots/me.png", once(pattern(1000)))
+        .await
+        .unwrap();
+    let variant = files
+        .save_variant(&name, Variant::Thumbnail, pattern(10).into())
+        .await
+        .unwrap();
+    assert_eq!(variant, "mugshots/~thumbnail/me.png");
+    // Made again, it replaces the old one under the same key.
+    let again = files
+        .save_variant(&name, Variant::Thumbnail, pattern(20).into())
+        .await
+        .unwrap();
+    assert_eq!(again, variant);
+    assert!(std::fs::read(object_path(&server, &variant)).unwrap() == pattern(20));
+    // Deleting the original takes the variant with it.
+    files.delete(&name).await.unwrap();
+    assert!(!files.exists(&name).await.unwrap());
+    assert!(!files.exists(&variant).await.unwrap());
 }

@@ -16,7 +16,7 @@ use futures_util::{Stream, StreamExt, stream};
 use privates::{
     UploadTo,
     storage::{
-        Checked, DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError,
+        Checked, DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError, Variant,
         get_valid_filename, valid_upload_filename, validate_name,
     },
     upload_to::{UploadToError, validate_pattern},
@@ -1190,4 +1190,49 @@ async fn finds_and_removes_only_stale_temp_files() {
     assert!(root.join(".link.pdf~BBBBBBBB.part").is_symlink());
     assert!(root.join(".dir.pdf~CCCCCCCC.part").is_dir());
     assert!(root.join("linked").is_symlink());
+}
+
+#[tokio::test]
+async fn a_variant_sits_beside_its_original_is_replaced_in_place_and_goes_with_it() {
+    let fx = Fixture::new();
+    let files = Storage::Local(fx.storage.clone());
+    fx.write("mugshots/me.png", b"original");
+    let variant = files
+        .save_variant(
+            "mugshots/me.png",
+            Variant::Thumbnail,
+            Bytes::from_static(b"small"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(variant, "mugshots/~thumbnail/me.png");
+    // Made again: replaced under the same name, no temporary file left.
+    files
+        .save_variant(
+            "mugshots/me.png",
+            Variant::Thumbnail,
+            Bytes::from_static(b"smaller"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fx.read(&variant).await, b"smaller");
+    assert_eq!(
+        fx.files(),
+        ["mugshots/me.png", "mugshots/~thumbnail/me.png"]
+    );
+    // An upload can never take the variant's name: the mark does not survive the name rules.
+    let saved = files
+        .save_bytes("mugshots/~thumbnail/me.png", &b"upload"[..])
+        .await
+        .unwrap();
+    assert_eq!(saved, "mugshots/thumbnail/me.png");
+    // A traversal is refused, not repaired.
+    let err = files
+        .save_variant("../me.png", Variant::Thumbnail, Bytes::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::InvalidName { .. }), "{err:?}");
+    // Deleting the original deletes its variant.
+    files.delete("mugshots/me.png").await.unwrap();
+    assert_eq!(fx.files(), ["mugshots/thumbnail/me.png"]);
 }

@@ -113,6 +113,9 @@ impl Hooks for App {
             .add_route(controllers::session::routes())
             .add_route(controllers::admin::routes())
             .add_route(controllers::admin::download_routes())
+            .add_route(privates_admin::assets::routes(
+                privates_admin::assets::DEFAULT_URL,
+            ))
     }
 
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {

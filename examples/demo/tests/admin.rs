@@ -7,6 +7,7 @@
 mod common;
 
 use common::{Demo, client, csrf_for, file, pdf, pdf_of_size, png, session_cookie, shared_link};
+use privates::storage::Variant;
 use reqwest::{StatusCode, header, multipart::Form};
 
 const LIST: &str = "/admin/docs/iddocument/";
@@ -213,7 +214,7 @@ async fn list_shows_the_documents_with_their_protected_links() {
     assert!(
         html.contains(r#"<a href="/admin/docs/iddocument/1/pdf/">docs/sample_passport.pdf</a>"#)
     );
-    assert!(html.contains(r#"<img src="/admin/docs/iddocument/1/mugshot/""#));
+    assert!(html.contains(r#"<img src="/admin/docs/iddocument/1/mugshot/thumbnail/""#));
     assert!(html.contains("clerk@example.com"));
     assert!(!html.contains("/protected/"), "no storage URL leaks");
 }
@@ -415,7 +416,7 @@ async fn add_change_replace_clear_and_download() {
         r#"Currently: <a href="/admin/docs/iddocument/{id}/pdf/">scan.pdf</a>"#
     )));
     assert!(html.contains(&format!(
-        r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+        r#"<img src="/admin/docs/iddocument/{id}/mugshot/thumbnail/""#
     )));
     assert!(html.contains(r#"<input type="checkbox" name="pdf-clear" id="pdf-clear_id">"#));
     assert!(
@@ -488,10 +489,14 @@ async fn add_change_replace_clear_and_download() {
     let list = demo.get(Some(&clerk), LIST).await.text().await.unwrap();
     assert!(list.contains("<td>-</td>"), "an empty field shows -");
 
-    // Only the files the rows name are left.
+    // Only the files the rows name are left, with the thumbnails of their images (the
+    // replaced image's went with it).
+    let thumbnail = |name: &str| Variant::Thumbnail.name_of(name).unwrap();
     let mut expected = vec![
         "docs/sample_passport.pdf".to_owned(),
+        thumbnail(&demo.doc(1).await.mugshot),
         demo.doc(1).await.mugshot,
+        thumbnail(&after.mugshot),
         after.mugshot,
     ];
     expected.sort();
@@ -502,6 +507,9 @@ async fn add_change_replace_clear_and_download() {
 async fn validation_errors_show_the_form_again() {
     let demo = Demo::start();
     let clerk = demo.login("clerk@example.com", "clerk").await;
+    // Showing the seeded document makes its image's thumbnail; from here on nothing is added.
+    demo.get(Some(&clerk), "/admin/docs/iddocument/1/change/")
+        .await;
     let before = demo.files();
 
     // No title, a PNG as the PDF, a PDF as the mugshot: 400, every message, nothing stored.
@@ -603,6 +611,9 @@ async fn validation_errors_show_the_form_again() {
 async fn upload_size_limits() {
     let demo = Demo::start();
     let clerk = demo.login("clerk@example.com", "clerk").await;
+    // Showing the seeded document makes its image's thumbnail; from here on nothing is added.
+    demo.get(Some(&clerk), "/admin/docs/iddocument/1/change/")
+        .await;
     let before = demo.files();
 
     // Over the PDF field's 20 MiB: 413, the form with the message, no file left behind.
@@ -670,9 +681,14 @@ async fn hostile_stored_names_are_escaped() {
         );
         // The links are the protected routes, built from the key, never from the name.
         assert!(html.contains(&format!(r#"<a href="/admin/docs/iddocument/{id}/pdf/">"#)));
+        // No file is stored under the hostile name: no thumbnail, the link alone.
         assert!(html.contains(&format!(
-            r#"<img src="/admin/docs/iddocument/{id}/mugshot/""#
+            r#"<a href="/admin/docs/iddocument/{id}/mugshot/">"#
         )));
+        assert!(
+            !html.contains(&format!("/{id}/mugshot/thumbnail/")),
+            "{path}"
+        );
     }
     // The hostile names are no paths into the storage either.
     for field in ["pdf", "mugshot"] {

@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Demo, NotListening, free_port, pdf, png, wait_for_port};
+use common::{Demo, NotListening, free_port, pdf, pdf_of_size, png, wait_for_port};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
 
@@ -242,7 +242,7 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     // Create a document: a title, a PDF and a PNG chosen in the file inputs.
     let pdf_path = demo.temp().join("passport-scan.pdf");
     let png_path = demo.temp().join("ada.png");
-    let face = png(120, 90);
+    let face = png(480, 360);
     fs::write(&pdf_path, pdf()).unwrap();
     fs::write(&png_path, &face).unwrap();
     type_into(&browser, "#id_title", "Passport of Ada").await;
@@ -278,10 +278,10 @@ async fn clerk_uploads_sees_downloads_and_clears() {
         text_of(&browser, ".field-pdf .file-type").await,
         "application/pdf"
     );
-    assert_eq!(face.len(), 32_558);
+    assert_eq!(face.len(), 518_863);
     assert_eq!(
         text_of(&browser, ".field-mugshot .file-facts").await,
-        "(32.5 KB, image/png)"
+        "(518.8 KB, image/png)"
     );
     for facts in [".field-pdf .file-facts", ".field-mugshot .file-facts"] {
         assert!(
@@ -289,19 +289,40 @@ async fn clerk_uploads_sees_downloads_and_clears() {
             "{facts} is shown"
         );
     }
+    // The thumbnail is a thumbnail: at most 160 pixels wide, from its own route, and the
+    // page did not download the full image to draw it.
+    let thumbnail_url = format!("{mugshot_url}thumbnail/");
     let width = wait_for_js(
         &browser,
         "(() => { const img = document.querySelector('.field-mugshot img.privates-thumbnail');
                   return img && img.complete ? img.naturalWidth : 0; })()",
     )
     .await;
-    assert_eq!(width, json!(120));
+    assert_eq!(width, json!(160));
     let src = element(&browser, ".field-mugshot img.privates-thumbnail")
         .await
         .attr("src")
         .await
         .unwrap();
-    assert_eq!(src.as_deref(), Some(mugshot_url.as_str()));
+    assert_eq!(src.as_deref(), Some(thumbnail_url.as_str()));
+    let fetched = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|path| path.as_str().unwrap())
+        .collect();
+    assert!(fetched.contains(&thumbnail_url.as_str()), "{fetched:?}");
+    assert!(!fetched.contains(&mugshot_url.as_str()), "{fetched:?}");
+    let (status, thumbnail) = fetch_bytes(&browser, &thumbnail_url).await;
+    assert_eq!(status, 200);
+    assert!(thumbnail.len() < face.len() / 10, "{}", thumbnail.len());
 
     screenshot(&browser, "change_form.png").await;
 
@@ -322,7 +343,7 @@ async fn clerk_uploads_sees_downloads_and_clears() {
         "document.images.length === 1 && document.images[0].complete ? document.images[0].naturalWidth : 0",
     )
     .await;
-    assert_eq!(width, json!(120));
+    assert_eq!(width, json!(480));
     browser.back().await.unwrap();
     wait_for_location(&browser, |l| l.contains("/change/")).await;
 
@@ -370,6 +391,21 @@ async fn clerk_uploads_sees_downloads_and_clears() {
     let (status, _) = fetch_anonymously(&browser, &shared).await;
     assert_eq!(status, 403, "clearing the file ends its share link");
 
+    // The list shows the same thumbnail.
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/"))
+        .await
+        .unwrap();
+    let width = wait_for_js(
+        &browser,
+        &format!(
+            "(() => {{ const img = document.querySelector('#result_list img[src=\"{thumbnail_url}\"]');
+                      return img && img.complete ? img.naturalWidth : 0; }})()"
+        ),
+    )
+    .await;
+    assert_eq!(width, json!(160));
+
     browser.close().await.unwrap();
 }
 
@@ -402,9 +438,14 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
         json!("403")
     );
     screenshot(&browser, "forbidden.png").await;
-    // The thumbnail URL refuses the viewer too.
-    let (status, _) = fetch_bytes(&browser, "/admin/docs/iddocument/1/mugshot/").await;
-    assert_eq!(status, 403);
+    // The image and its thumbnail refuse the viewer too.
+    for url in [
+        "/admin/docs/iddocument/1/mugshot/",
+        "/admin/docs/iddocument/1/mugshot/thumbnail/",
+    ] {
+        let (status, _) = fetch_bytes(&browser, url).await;
+        assert_eq!(status, 403, "{url}");
+    }
 
     // Log out from the header; the admin then sends the browser to the login page with next.
     click(&browser, "#logout-form button").await;
@@ -431,6 +472,275 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
     let location = wait_for_location(&browser, |l| l.starts_with("/admin/")).await;
     assert_eq!(location, "/admin/docs/iddocument/1/change/");
     assert_eq!(heading(&browser).await, "Change ID document");
+
+    browser.close().await.unwrap();
+}
+
+/// A TCP proxy in front of the demo that passes what the browser sends on at about
+/// `bytes_per_second` (and the answers at full speed): a slow uplink, so an upload lasts long
+/// enough for its progress to be watched. When the browser drops a connection, the proxy drops
+/// its side to the demo too, so the demo sees the body cut off, as it would from the browser.
+async fn slow_uplink(demo: &Demo, bytes_per_second: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let upstream = format!("127.0.0.1:{}", demo.port);
+    // A small receive window, so the bytes wait in the browser, not in a large loopback
+    // buffer (the browser counts an upload's progress by what the connection took).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(32 * 1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(64).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((browser, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                continue;
+            };
+            let (mut from_browser, mut to_browser) = browser.into_split();
+            let (mut from_server, mut to_server) = server.into_split();
+            tokio::spawn(async move {
+                let chunk = (bytes_per_second / 20).max(1);
+                let mut buffer = vec![0; chunk];
+                loop {
+                    match from_browser.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => {
+                            if to_server.write_all(&buffer[..read]).await.is_err() {
+                                break;
+                            }
+                            let pause = read as f64 / bytes_per_second as f64;
+                            tokio::time::sleep(Duration::from_secs_f64(pause)).await;
+                        }
+                    }
+                }
+                let _ = to_server.shutdown().await;
+            });
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut from_server, &mut to_browser).await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Records every value of every `<progress>` bar of the page, in order, in `sessionStorage`
+/// (which outlives the page the upload leaves): `{bar id: value}` per change.
+async fn record_progress(browser: &Client) {
+    browser
+        .execute(
+            "sessionStorage.setItem('progress', '[]');
+             const record = () => {
+               const bars = {};
+               document.querySelectorAll('progress').forEach(p => { bars[p.id] = p.value; });
+               const log = JSON.parse(sessionStorage.getItem('progress'));
+               log.push(bars);
+               sessionStorage.setItem('progress', JSON.stringify(log));
+             };
+             new MutationObserver(record).observe(document.body,
+               {subtree: true, childList: true, attributes: true, attributeFilter: ['value']});",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// The values the bar `id` showed, in order, from [`record_progress`]'s log.
+async fn progress_of(browser: &Client, id: &str) -> Vec<f64> {
+    let log = browser
+        .execute(
+            "return JSON.parse(sessionStorage.getItem('progress'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut values: Vec<f64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|bars| bars[id].as_f64())
+        .collect();
+    values.dedup();
+    values
+}
+
+/// The bar `values` started at 0, moved through values in between and reached 100, never
+/// going back.
+fn assert_moved_to_100(values: &[f64], what: &str) {
+    assert_eq!(values.first(), Some(&0.0), "{what}: {values:?}");
+    assert_eq!(values.last(), Some(&100.0), "{what}: {values:?}");
+    assert!(
+        values.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{what} never goes back: {values:?}"
+    );
+    let between = values.iter().filter(|&&v| v > 0.0 && v < 100.0).count();
+    assert!(between >= 3, "{what} moved in steps: {values:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs chromium"]
+async fn a_long_upload_shows_its_progress_and_lands_on_the_saved_page() {
+    let demo = Demo::start();
+    let site = slow_uplink(&demo, 2 * 1024 * 1024).await;
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+
+    browser
+        .goto(&format!("{site}/admin/docs/iddocument/add/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+    // The script is the admin's own file, allowed by the page's policy.
+    let (status, script) = fetch_bytes(&browser, "/admin/static/privates/upload-progress.js").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        script,
+        privates_admin::assets::UPLOAD_PROGRESS_JS.as_bytes()
+    );
+
+    // A 12 MiB PDF over a 2 MiB/s uplink: a few seconds of progress (the first 4 MiB or so
+    // go at once, into the connection's send buffer).
+    let big = pdf_of_size(12 * 1024 * 1024);
+    let pdf_path = demo.temp().join("long-report.pdf");
+    fs::write(&pdf_path, &big).unwrap();
+    type_into(&browser, "#id_title", "A long report").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    let face_path = demo.temp().join("face.png");
+    fs::write(&face_path, png(64, 48)).unwrap();
+    type_into(&browser, "#id_mugshot", face_path.to_str().unwrap()).await;
+    record_progress(&browser).await;
+    click(&browser, SUBMIT).await;
+    // While it uploads: the bars, and the Cancel button.
+    let shown = wait_for_js(
+        &browser,
+        "(() => { const p = document.getElementById('iddocument_form_progress');
+                  return p && p.value > 0 && p.value < 100
+                    && !!document.querySelector('#id_pdf_progress')
+                    && !!document.querySelector('.privates-upload-cancel'); })()",
+    )
+    .await;
+    assert_eq!(shown, json!(true));
+    screenshot(&browser, "upload_progress.png").await;
+
+    let location = wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
+    assert_moved_to_100(
+        &progress_of(&browser, "iddocument_form_progress").await,
+        "the form's bar",
+    );
+    assert_moved_to_100(
+        &progress_of(&browser, "id_pdf_progress").await,
+        "the PDF's bar",
+    );
+    // The page after the upload shows the file, as stored.
+    let id: i32 = location
+        .trim_start_matches("/admin/docs/iddocument/")
+        .trim_end_matches("/change/?saved=1")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        text_of(&browser, ".messagelist li").await,
+        "The ID document “A long report” was saved."
+    );
+    let pdf_url = format!("/admin/docs/iddocument/{id}/pdf/");
+    assert_eq!(
+        text_of(&browser, &format!(".field-pdf a[href=\"{pdf_url}\"]")).await,
+        "long-report.pdf"
+    );
+    let doc = demo.doc(id).await;
+    assert_eq!(demo.read(doc.pdf.as_deref().unwrap()), big);
+
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium"]
+async fn a_cancelled_upload_stores_nothing_and_changes_nothing() {
+    let demo = Demo::start();
+    let site = slow_uplink(&demo, 512 * 1024).await;
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+
+    browser
+        .goto(&format!("{site}/admin/docs/iddocument/1/change/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/1/change/")).await;
+    let before = demo.doc(1).await;
+    let stored_before = demo.snapshot();
+
+    let pdf_path = demo.temp().join("never-stored.pdf");
+    fs::write(&pdf_path, pdf_of_size(8 * 1024 * 1024)).unwrap();
+    element(&browser, "#id_title").await.clear().await.unwrap();
+    type_into(&browser, "#id_title", "Changed title").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
+    wait_for_js(
+        &browser,
+        "(() => { const p = document.getElementById('iddocument_form_progress');
+                  return p && p.value >= 10; })()",
+    )
+    .await;
+    // The server is receiving it: part of the file is in a hidden temporary file.
+    let started = Instant::now();
+    while !demo.files().iter().any(|name| name.ends_with(".part")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no temporary file: {:?}",
+            demo.files()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    click(&browser, ".privates-upload-cancel").await;
+    let message = wait_for_js(
+        &browser,
+        "(() => { const m = document.querySelector('.privates-upload-message');
+                  return m && m.textContent; })()",
+    )
+    .await;
+    assert_eq!(message, json!("Upload cancelled. Nothing was saved."));
+    assert!(
+        browser
+            .find_all(Locator::Css("progress"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the bars are gone"
+    );
+    screenshot(&browser, "upload_cancelled.png").await;
+
+    // The server saw the body cut off: the temporary file goes, nothing is stored, the row is
+    // as it was.
+    let started = Instant::now();
+    while demo.snapshot() != stored_before {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the storage kept something: {:?}",
+            demo.files()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(demo.doc(1).await, before);
+    let location = wait_for_location(&browser, |_| true).await;
+    assert_eq!(location, "/admin/docs/iddocument/1/change/");
+
+    // Sent again with a PNG as the PDF: the form comes back with its errors in place of the
+    // page, as a plain post would show it.
+    let wrong = demo.temp().join("not-a.pdf");
+    fs::write(&wrong, png(8, 8)).unwrap();
+    type_into(&browser, "#id_pdf", wrong.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
+    let errors = wait_for_js(
+        &browser,
+        "(() => { const e = document.getElementById('pdf_errors'); return e && e.textContent; })()",
+    )
+    .await;
+    assert!(
+        errors.as_str().unwrap().contains("not accepted"),
+        "{errors}"
+    );
+    assert_eq!(wait_for_location(&browser, |_| true).await, location);
+    assert_eq!(demo.doc(1).await, before);
 
     browser.close().await.unwrap();
 }

@@ -143,9 +143,27 @@ async fn the_demo_keeps_its_files_in_s3() {
         bucket.size(&ada_doc.mugshot).await.unwrap(),
         u64::try_from(face.len()).unwrap()
     );
+    // Showing the document makes its image's thumbnail, kept in the bucket beside it.
+    let page = demo
+        .get(
+            Some(&admin),
+            &format!("/admin/docs/iddocument/{ada}/change/"),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
     let before = server.keys().unwrap();
     let ada_key = format!("{PREFIX}{}", ada_doc.mugshot);
     assert!(before.contains(&ada_key), "{ada_key} not in {before:?}");
+    let thumbnail_key = format!(
+        "{PREFIX}{}",
+        privates::storage::Variant::Thumbnail
+            .name_of(&ada_doc.mugshot)
+            .unwrap()
+    );
+    assert!(
+        before.contains(&thumbnail_key),
+        "{thumbnail_key} not in {before:?}"
+    );
     let mut truncated = png(64, 64);
     truncated.truncate(truncated.len() / 2);
     let form = Form::new()
@@ -184,6 +202,19 @@ async fn the_demo_keeps_its_files_in_s3() {
     let target = presigned(&response, &server);
     let object = client().get(&target).send().await.unwrap();
     assert_eq!(object.bytes().await.unwrap().to_vec(), face);
+    // Its thumbnail, presigned the same way, is the PNG kept in the bucket (40×30 fits).
+    let response = demo
+        .get(
+            Some(&clerk),
+            &format!("/admin/docs/iddocument/{ada}/mugshot/thumbnail/"),
+        )
+        .await;
+    let target = presigned(&response, &server);
+    let object = client().get(&target).send().await.unwrap();
+    assert_eq!(object.headers()[header::CONTENT_TYPE], "image/png");
+    let thumbnail = object.bytes().await.unwrap();
+    assert!(thumbnail.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(&thumbnail[16..24], [0, 0, 0, 40, 0, 0, 0, 30]);
     let refused = demo
         .get(Some(&viewer), "/admin/docs/iddocument/1/pdf/")
         .await;

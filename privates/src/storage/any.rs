@@ -125,15 +125,17 @@ impl Storage {
         self.save(name, futures_util::stream::iter([chunk])).await
     }
 
-    /// Deletes `name`; a missing file is not an error.
+    /// Deletes `name` and then its [variants](super::Variant) (its thumbnail); a missing file
+    /// is not an error.
     ///
     /// # Errors
     /// Those of the backend.
     pub async fn delete(&self, name: &str) -> Result<(), StorageError> {
         match self {
-            Self::Local(storage) => storage.delete(name).await,
-            Self::S3(storage) => storage.delete(name).await,
+            Self::Local(storage) => storage.delete(name).await?,
+            Self::S3(storage) => storage.delete(name).await?,
         }
+        self.delete_variants(name).await
     }
 
     /// Whether something is stored under `name`.

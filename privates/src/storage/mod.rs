@@ -21,6 +21,7 @@ mod opened;
 mod s3;
 mod save;
 mod temp;
+mod variant;
 
 pub use crate::name::{
     InvalidName, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, NameError, get_valid_filename,
@@ -35,3 +36,4 @@ pub use s3::{PART_SIZE, S3Storage};
 
 pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};
+pub use variant::Variant;

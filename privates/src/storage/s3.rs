@@ -44,7 +44,7 @@ const MAX_ATTEMPTS: usize = 100;
 /// timeout rather than a hang. Cloning is cheap.
 #[derive(Clone, Debug)]
 pub struct S3Storage {
-    op: Operator,
+    pub(super) op: Operator,
     bucket: String,
     max_name_length: usize,
     timeout: Duration,
@@ -434,7 +434,12 @@ impl S3Storage {
 
     /// Gives an opendal error its storage meaning; the message names the operation, the key,
     /// the bucket and, for timeouts, the configured limit.
-    fn map_err(&self, operation: &'static str, name: &str, err: opendal::Error) -> StorageError {
+    pub(super) fn map_err(
+        &self,
+        operation: &'static str,
+        name: &str,
+        err: opendal::Error,
+    ) -> StorageError {
         match err.kind() {
             ErrorKind::NotFound => StorageError::NotFound {
                 name: name.to_owned(),

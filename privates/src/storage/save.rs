@@ -133,7 +133,7 @@ fn write_chunks(mut file: std::fs::File, chunks: &[Bytes]) -> io::Result<std::fs
 }
 
 /// Creates `folder` beneath the root if needed and opens it (the root itself for `""`).
-fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, StorageError> {
+pub(super) fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, StorageError> {
     if folder.is_empty() {
         return Ok(Arc::new(
             root.try_clone()
@@ -170,14 +170,17 @@ fn open_folder(root: &Dir, folder: &str, name: &str) -> Result<Arc<Dir>, Storage
 
 /// A temporary file being written; dropping it removes its name (the data survives only if it
 /// was linked under a real name before).
-struct TempFile {
-    dir: Arc<Dir>,
-    name: String,
+pub(super) struct TempFile {
+    pub(super) dir: Arc<Dir>,
+    pub(super) name: String,
 }
 
 impl TempFile {
     /// Creates a new hidden file in `dir`, never opening an existing one (`O_CREAT|O_EXCL`).
-    fn create(dir: Arc<Dir>, file_name: &str) -> Result<(Self, std::fs::File), StorageError> {
+    pub(super) fn create(
+        dir: Arc<Dir>,
+        file_name: &str,
+    ) -> Result<(Self, std::fs::File), StorageError> {
         let mut prefix_end = file_name.len().min(TEMP_PREFIX_BYTES);
         while !file_name.is_char_boundary(prefix_end) {
             prefix_end -= 1;
@@ -260,7 +263,7 @@ fn publish(
 /// Flushes the folder entry of the new name to disk, so a crash right after `save` returns
 /// does not lose a name the caller already recorded. The file is stored either way; a failure
 /// here is only logged.
-fn sync_folder(dir: &Dir) {
+pub(super) fn sync_folder(dir: &Dir) {
     // cap-std holds folders as `O_PATH` descriptors, which `fsync` refuses (EBADF): open the
     // folder itself for reading.
     if let Err(err) = dir.open(".").and_then(|folder| folder.sync_all()) {

@@ -4,7 +4,10 @@
 //!
 //! Both the list and the change form show each file's size and type next to its link
 //! ([`ModelAdmin::facts`], read from the configured storage); a file missing from the storage
-//! shows "missing" and the page is still served.
+//! shows "missing" and the page is still served. An image shows its thumbnail (made on first
+//! view under the app's image-decoding memory, `with_budget`), or its link alone when none
+//! can be made. The forms load privates-admin's upload-progress script (its route is in
+//! `app.rs`); without it they are plain posts.
 //!
 //! Every page requires the model's permission (`docs.can_change_iddocument`) through
 //! [`ModelAdmin::require`]: an anonymous browser is sent to the login page with `?next=`, a
@@ -35,7 +38,7 @@ use http::{StatusCode, header, request::Parts, uri::Authority};
 use loco_rs::{app::AppContext, controller::Routes, prelude::*};
 use privates::{Field, PrivateMedia, Privates, share::ShareError};
 use privates_admin::{
-    CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
+    AdminState, CsrfToken, Facts, Markup, ModelAdmin, Submission, UploadError,
     csrf::checked_form,
     pages::{
         ChangeFormPage, ChangeListPage, FormRow, ListRow, ShareButton, SharedLink, admin_headers,
@@ -160,7 +163,7 @@ async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> R
         .order_by_asc(iddocuments::Column::Id)
         .all(&ctx.db)
         .await?;
-    let facts = admin
+    let facts = with_budget(&ctx, &admin)?
         .facts_of_each(Privates::from_ctx(&ctx)?.files(), &docs)
         .await;
     let rows = docs
@@ -197,6 +200,13 @@ async fn list(State(ctx): State<AppContext>, csrf: CsrfToken, parts: Parts) -> R
     )
 }
 
+/// `admin` sharing the app's image-decoding memory with the uploads, for reading facts (which
+/// makes the thumbnails of images that have none yet).
+fn with_budget(ctx: &AppContext, admin: &ModelAdmin<Doc>) -> Result<ModelAdmin<Doc>> {
+    let state = AdminState::from_ctx(ctx).map_err(|err| Error::Message(err.to_string()))?;
+    Ok(admin.clone().decode_budget(state.decode))
+}
+
 /// What a form shows besides the object: the values typed and the messages.
 #[derive(Default)]
 struct FormState<'a> {
@@ -230,7 +240,11 @@ async fn form_page(
             .unwrap_or_default()
     };
     let facts = match doc {
-        Some(doc) => admin.facts(Privates::from_ctx(ctx)?.files(), doc).await,
+        Some(doc) => {
+            with_budget(ctx, admin)?
+                .facts(Privates::from_ctx(ctx)?.files(), doc)
+                .await
+        }
         None => Facts::default(),
     };
     let file_row = |field: Field<Doc>, help: &str| {
