@@ -90,7 +90,7 @@ async fn copies_keeps_existing_files_and_overwrites_only_with_force() {
     std::fs::write(&base, "the app's own base").unwrap();
     std::fs::remove_file(&csrf).unwrap();
     let copied = CopyTemplates::copy(&dir, false).unwrap();
-    assert_eq!(copied.copied, [csrf.clone()]);
+    assert_eq!(copied.copied, std::slice::from_ref(&csrf));
     assert_eq!(copied.skipped.len(), TEMPLATES.len() - 1);
     assert!(copied.skipped.contains(&base));
     assert_eq!(
