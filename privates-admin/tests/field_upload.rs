@@ -464,3 +464,60 @@ async fn a_cookie_authenticated_upload_needs_the_csrf_token() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(world.row(1).await.scan.as_deref(), Some("scans/a.pdf"));
 }
+
+#[tokio::test]
+async fn a_save_that_lost_the_race_is_409_and_keeps_the_winner_s_file() {
+    let world = World::start().await;
+    // The body arrives in two halves; between them another request changes the field.
+    let (send, receive) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let body = futures_util::stream::unfold(receive, |mut receive| async move {
+        receive.recv().await.map(|chunk| (chunk, receive))
+    });
+    let pdf = pdf_bytes(30_000);
+    send.send(Ok(pdf[..20_000].to_vec())).await.unwrap();
+    let file = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body))
+        .file_name("late.pdf")
+        .mime_str("application/pdf")
+        .unwrap();
+    let request = world
+        .client
+        .post(format!("{}/api/invoices/1/scan", world.base))
+        .header("authorization", "Bearer a-token")
+        .header("x-user", "clerk")
+        .header("accept", "application/json")
+        .multipart(Form::new().part("scan", file))
+        .send();
+    let upload = tokio::spawn(request);
+    // The upload's temporary file exists once the row was read and the bytes stream in.
+    let started = std::time::Instant::now();
+    while !world.files().iter().any(|name| name.contains(".part")) {
+        assert!(started.elapsed().as_secs() < 10, "{:?}", world.files());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    world.write("scans/winner.pdf", &pdf_bytes(200));
+    world
+        .ctx
+        .db
+        .execute_unprepared("UPDATE invoices SET scan = 'scans/winner.pdf' WHERE id = 1")
+        .await
+        .unwrap();
+    send.send(Ok(pdf[20_000..].to_vec())).await.unwrap();
+    drop(send);
+
+    let response = upload.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        json_of(&response.text().await.unwrap()),
+        json!({
+            "error": "conflict",
+            "description": "`scan` was changed by another request meanwhile; nothing was saved",
+        })
+    );
+    // The winner's row and file stand; the loser's file is gone, and the file the loser read
+    // as "previous" was not deleted by it.
+    assert_eq!(world.row(1).await.scan.as_deref(), Some("scans/winner.pdf"));
+    assert_eq!(
+        world.files(),
+        ["photos/old.png", "scans/old.pdf", "scans/winner.pdf"]
+    );
+}

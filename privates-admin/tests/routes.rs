@@ -230,6 +230,8 @@ fn download_urls_and_views() {
             "/b/docs/iddocument/{pk}/pdf/",
             // Share links live under the model's URL prefix, where they are minted.
             "/admin/docs/iddocument/{pk}/pdf/shared/",
+            // Any other path below an object: a 404, or a 500 naming the missing initializer.
+            "/b/docs/iddocument/{pk}/{*rest}",
             "/b/docs/iddocument/{pk}/mugshot/",
             "/admin/docs/iddocument/{pk}/mugshot/shared/",
             // The image's thumbnail, beside its download.

@@ -25,7 +25,8 @@ fn renamed_dependency() {
         uris,
         [
             "/admin/billing/invoice/{pk}/pdf/",
-            "/admin/billing/invoice/{pk}/pdf/shared/"
+            "/admin/billing/invoice/{pk}/pdf/shared/",
+            "/admin/billing/invoice/{pk}/{*rest}",
         ]
     );
 }

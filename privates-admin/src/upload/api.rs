@@ -1,26 +1,7 @@
 //! Uploads from an app's own controllers (REST and SPA apps, no admin pages): one file into
 //! one private field of one row, answered in loco's JSON error shape.
 //!
-//! [`FieldUpload::receive`] runs the whole sequence, each step before the next:
-//! 1. who asks, and do they hold the permission (the model's, `{app}.can_change_{model}`,
-//!    unless [`FieldUpload::permission`] names another): 401 / 403, before the body is read;
-//! 2. a request authenticated by cookie (no `Authorization` header) must pass the admin's
-//!    CSRF check ([`crate::csrf`]: origin, and the `X-CSRFToken` header); a bearer token
-//!    cannot be forged cross-site and needs none;
-//! 3. the row (404 for an unknown or malformed key);
-//! 4. the body: a declared `Content-Length` above [`FieldUpload::body_limit`] is 413 before a
-//!    byte is read; the multipart part named like the field streams into the storage under the
-//!    field's limits ([`receive`](super::receive): `max_size` (413), content type sniffed from
-//!    the bytes (415), image decoding under its memory budget (422), idle timeout (408));
-//! 5. the column is set by [`compare_and_set`]: the row changes only if the field still holds
-//!    what it held when the row was read (409 otherwise). Saved: the replaced file is deleted
-//!    ([`Submission::commit`](super::Submission::commit)). Not saved (conflict, database
-//!    error): the new file is deleted ([`Submission::rollback`](super::Submission::rollback)),
-//!    so no stored file is left under a real name.
-//!
-//! The route needs a body limit above loco's default 2 MB (`server.middlewares.limit`): wrap
-//! it with [`FieldUpload::route`], which sets the field's own (its `max_size` plus room for
-//! the multipart framing) for that route only.
+//! See [`FieldUpload`].
 
 use std::borrow::Cow;
 
@@ -44,12 +25,53 @@ use crate::settings::AdminState;
 
 /// An upload into one private field of `M`, from the app's own controller.
 ///
-/// ```ignore
-/// use axum::{extract::{Path, Request, State}, Json};
-/// use loco_rs::prelude::*;
+/// [`receive`](Self::receive) runs the whole sequence, each step before the next:
+/// 1. who asks, and do they hold the permission (the model's, `{app}.can_change_{model}`,
+///    unless [`permission`](Self::permission) names another): 401 / 403, before the body is read;
+/// 2. a request authenticated by cookie (no `Authorization` header) must pass the admin's
+///    CSRF check ([`crate::csrf`]: origin, and the `X-CSRFToken` header); a bearer token
+///    cannot be forged cross-site and needs none;
+/// 3. the row (404 for an unknown or malformed key);
+/// 4. the body: a declared `Content-Length` above [`body_limit`](Self::body_limit) is 413 before a
+///    byte is read; the multipart part named like the field streams into the storage under the
+///    field's limits ([`receive`](super::receive): `max_size` (413), content type sniffed from
+///    the bytes (415), image decoding under its memory budget (422), idle timeout (408));
+/// 5. the column is set by [`compare_and_set`]: the row changes only if the field still holds
+///    what it held when the row was read (409 otherwise). Saved: the replaced file is deleted
+///    ([`Submission::commit`](super::Submission::commit)). Not saved (conflict, database
+///    error): the new file is deleted ([`Submission::rollback`](super::Submission::rollback)),
+///    so no stored file is left under a real name.
+///
+/// The route needs a body limit above loco's default 2 MB (`server.middlewares.limit`): wrap
+/// it with [`route`](Self::route), which sets the field's own (its `max_size` plus room for
+/// the multipart framing) for that route only.
+///
+/// ```no_run
+/// # mod invoices {
+/// #     use privates::PrivateMedia;
+/// #     use sea_orm::entity::prelude::*;
+/// #     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, PrivateMedia)]
+/// #     #[sea_orm(table_name = "invoices")]
+/// #     #[private_media(app = "billing")]
+/// #     pub struct Model {
+/// #         #[sea_orm(primary_key)]
+/// #         pub id: i32,
+/// #         #[private_media(file, content_types = ["application/pdf"])]
+/// #         pub scan: Option<String>,
+/// #     }
+/// #     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+/// #     pub enum Relation {}
+/// #     impl ActiveModelBehavior for ActiveModel {}
+/// # }
+/// use axum::{
+///     Json,
+///     extract::{Path, Request, State},
+///     routing::post,
+/// };
+/// use loco_rs::{app::AppContext, controller::Routes};
 /// use privates_admin::upload::{FieldUpload, FieldUploadError};
 ///
-/// use crate::models::invoices::Model as Invoice;
+/// use invoices::Model as Invoice;
 ///
 /// fn scan_upload() -> FieldUpload<Invoice> {
 ///     FieldUpload::new(Invoice::SCAN)
@@ -151,7 +173,7 @@ where
     }
 
     /// Receives the file of the row whose key is `pk` (as it appeared in the path) and saves
-    /// it: see the [module docs](self) for the steps and their statuses.
+    /// it: see [`FieldUpload`] for the steps and their statuses.
     ///
     /// # Errors
     /// [`FieldUploadError`], which answers with its status in loco's JSON error shape (or as

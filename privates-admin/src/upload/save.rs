@@ -44,13 +44,51 @@ impl From<NotAColumn> for loco_rs::Error {
 ///
 /// [`FieldUpload`](super::FieldUpload) and the demo's change form both save this way.
 ///
-/// ```ignore
-/// let update = compare_and_set(&doc, Doc::fields(), &submission)?
-///     .col_expr(iddocuments::Column::Title, Expr::value(title));
-/// if update.exec(&ctx.db).await?.rows_affected == 1 {
-///     submission.commit(privates.files()).await?;
-/// } else {
-///     submission.rollback(privates.files()).await?;
+/// ```no_run
+/// # mod documents {
+/// #     use privates::PrivateMedia;
+/// #     use sea_orm::entity::prelude::*;
+/// #     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, PrivateMedia)]
+/// #     #[sea_orm(table_name = "documents")]
+/// #     #[private_media(app = "docs")]
+/// #     pub struct Model {
+/// #         #[sea_orm(primary_key)]
+/// #         pub id: i32,
+/// #         pub title: String,
+/// #         #[private_media(file)]
+/// #         pub pdf: Option<String>,
+/// #     }
+/// #     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+/// #     pub enum Relation {}
+/// #     impl ActiveModelBehavior for ActiveModel {}
+/// # }
+/// use loco_rs::app::AppContext;
+/// use privates::{PrivateMedia, Privates};
+/// use privates_admin::upload::{Submission, compare_and_set};
+/// use sea_orm::sea_query::Expr;
+///
+/// async fn save(
+///     ctx: &AppContext,
+///     doc: &documents::Model,
+///     title: String,
+///     submission: Submission,
+/// ) -> loco_rs::Result<bool> {
+///     let files = Privates::from_ctx(ctx)?.files().clone();
+///     let update = compare_and_set(doc, documents::Model::fields(), &submission)?
+///         .col_expr(documents::Column::Title, Expr::value(title));
+///     let saved = match update.exec(&ctx.db).await {
+///         Ok(result) => result.rows_affected == 1,
+///         Err(err) => {
+///             submission.rollback(&files).await.map_err(privates::Error::from)?;
+///             return Err(err.into());
+///         }
+///     };
+///     if saved {
+///         submission.commit(&files).await.map_err(privates::Error::from)?;
+///     } else {
+///         submission.rollback(&files).await.map_err(privates::Error::from)?;
+///     }
+///     Ok(saved)
 /// }
 /// ```
 ///
