@@ -22,6 +22,9 @@
 //!   app's own ([`CsrfToken`], [`CsrfForm`]): a session-bound token plus `Origin` /
 //!   `Sec-Fetch-Site` checks. [`AdminInitializer`] sets it up from
 //!   `initializers.privates_admin` ([`settings`]).
+//! - [`users`] (feature `users`, on by default) is the page to see and change a user's
+//!   groups, grants and superuser status in privates-auth's store, guarded by
+//!   `auth.change_user` ([`users::UserAdmin`]).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -71,6 +74,8 @@ pub mod pages;
 pub mod settings;
 pub mod upload;
 pub mod url;
+#[cfg(feature = "users")]
+pub mod users;
 pub mod widget;
 
 pub use admin::{AdminWidget, ModelAdmin, WidgetHook};
