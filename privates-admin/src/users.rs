@@ -164,7 +164,12 @@ impl UserAdmin {
     }
 
     /// The layout of a page titled `title` for the user whose email is `email`.
-    fn layout<'a>(&'a self, title: &'a str, email: Option<&'a str>, csrf: &'a CsrfToken) -> Page<'a> {
+    fn layout<'a>(
+        &'a self,
+        title: &'a str,
+        email: Option<&'a str>,
+        csrf: &'a CsrfToken,
+    ) -> Page<'a> {
         let mut page = Page::new(title).csrf_token(csrf.as_str());
         page.site_title = &self.site_title;
         page.home_url = &self.home_url;
@@ -573,8 +578,16 @@ async fn change_save(
         Ok(wanted) => wanted,
         Err(error) => {
             let state = again(stored(ctx, &user).await?, error);
-            return form_page(admin, ctx, StatusCode::BAD_REQUEST, &viewer, &user, state, csrf)
-                .await;
+            return form_page(
+                admin,
+                ctx,
+                StatusCode::BAD_REQUEST,
+                &viewer,
+                &user,
+                state,
+                csrf,
+            )
+            .await;
         }
     };
     // Only a registered model's permission may be granted; one the user holds already may
@@ -590,7 +603,16 @@ async fn change_save(
              here."
         );
         let state = again(stored(ctx, &user).await?, error);
-        return form_page(admin, ctx, StatusCode::BAD_REQUEST, &viewer, &user, state, csrf).await;
+        return form_page(
+            admin,
+            ctx,
+            StatusCode::BAD_REQUEST,
+            &viewer,
+            &user,
+            state,
+            csrf,
+        )
+        .await;
     }
     match store::update_user(&ctx.db, user.id, &wanted).await {
         Ok(_) => {
@@ -600,7 +622,16 @@ async fn change_save(
         Err(err) => match form_error(&err) {
             Some(error) => {
                 let state = again(wanted, error);
-                form_page(admin, ctx, StatusCode::BAD_REQUEST, &viewer, &user, state, csrf).await
+                form_page(
+                    admin,
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    &viewer,
+                    &user,
+                    state,
+                    csrf,
+                )
+                .await
             }
             None => Err(err.into()),
         },

@@ -10,8 +10,7 @@ use std::{collections::BTreeSet, fmt};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
-    TransactionTrait,
-    TryInsertResult,
+    TransactionTrait, TryInsertResult,
     sea_query::{Expr, ExprTrait, Order, Query},
 };
 use uuid::Uuid;
@@ -356,12 +355,6 @@ pub async fn update_user(
     }
 
     let mut changed = false;
-    if superusers.contains(&user) != wanted.superuser {
-        if !wanted.superuser && superusers == [user] {
-            return Err(Error::LastSuperuser(user));
-        }
-        changed |= set_superuser(&txn, user, wanted.superuser).await?;
-    }
     for group in wanted.groups.difference(&groups_now) {
         changed |= add_member(&txn, *group, user).await?;
     }
@@ -373,6 +366,14 @@ pub async fn update_user(
     }
     for permission in direct_now.difference(&wanted.direct) {
         changed |= revoke_from_user(&txn, user, permission).await?;
+    }
+    // Last, so that a refusal here also undoes the changes above (the transaction is rolled
+    // back when dropped).
+    if superusers.contains(&user) != wanted.superuser {
+        if !wanted.superuser && superusers == [user] {
+            return Err(Error::LastSuperuser(user));
+        }
+        changed |= set_superuser(&txn, user, wanted.superuser).await?;
     }
     txn.commit().await?;
     Ok(changed)

@@ -180,7 +180,12 @@ async fn sessions_share_links_and_revocations_cross_instances() {
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
     let after = one.get(Some(&admin), "/admin/docs/iddocument/1/pdf/").await;
     assert_eq!(after.status(), StatusCode::FOUND, "to the login page");
-    assert!(after.headers()[header::LOCATION].to_str().unwrap().starts_with("/login"));
+    assert!(
+        after.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -83,7 +83,12 @@ async fn assert_saved(demo: &Demo, cookie: &str, id: i32, response: reqwest::Res
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}\n{}", demo.log_text());
     let location = location.unwrap();
     assert_eq!(location, format!("{}?saved=1", change_path(id)));
-    let page = demo.get(Some(cookie), &location).await.text().await.unwrap();
+    let page = demo
+        .get(Some(cookie), &location)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("were saved."), "{page}");
 }
 
@@ -134,7 +139,10 @@ async fn the_list_and_the_page_show_what_the_store_holds() {
     assert!(admin_row.contains(">yes<"), "{admin_row}");
     let viewer_row = row(viewer);
     assert!(viewer_row.contains(&format!(r#"href="{}""#, change_path(viewer))));
-    assert!(viewer_row.contains(">no<") && viewer_row.contains("clerks"), "{viewer_row}");
+    assert!(
+        viewer_row.contains(">no<") && viewer_row.contains("clerks"),
+        "{viewer_row}"
+    );
 
     let response = demo.get(Some(&admin), &change_path(viewer)).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -151,15 +159,24 @@ async fn the_list_and_the_page_show_what_the_store_holds() {
     assert!(ticked(&page, "permissions", "legacy.export_all"));
     assert!(page.contains("used by no registered model"));
     // Held in effect: through the group, and directly.
-    assert!(page.contains("<td>docs.view_mugshot</td><td>group “clerks”</td>"), "{page}");
-    assert!(page.contains("<td>legacy.export_all</td><td>directly</td>"), "{page}");
+    assert!(
+        page.contains("<td>docs.view_mugshot</td><td>group “clerks”</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>legacy.export_all</td><td>directly</td>"),
+        "{page}"
+    );
     // The group's name is text, not markup.
     assert!(page.contains("&#60;b&#62;evil&#60;/b&#62;"), "{page}");
     assert!(!page.contains("<b>evil</b>"));
 
     // A superuser's page says so; an unknown or malformed id is a 404 page.
     let page = demo
-        .get(Some(&admin), &change_path(user_id(&demo, "admin@example.com").await))
+        .get(
+            Some(&admin),
+            &change_path(user_id(&demo, "admin@example.com").await),
+        )
         .await
         .text()
         .await
@@ -212,10 +229,19 @@ async fn a_saved_form_changes_the_very_next_download() {
     let response = save(&demo, &admin, viewer_id, &[]).await;
     assert_saved(&demo, &admin, viewer_id, response).await;
     assert_eq!(download(&demo, doc, &viewer).await, StatusCode::FORBIDDEN);
-    assert_eq!(holdings(&demo, "viewer@example.com").await, Holdings::default());
+    assert_eq!(
+        holdings(&demo, "viewer@example.com").await,
+        Holdings::default()
+    );
 
     // Through a group.
-    let response = save(&demo, &admin, viewer_id, &[("groups", &editors.to_string())]).await;
+    let response = save(
+        &demo,
+        &admin,
+        viewer_id,
+        &[("groups", &editors.to_string())],
+    )
+    .await;
     assert_saved(&demo, &admin, viewer_id, response).await;
     assert_eq!(download(&demo, doc, &viewer).await, StatusCode::OK);
     let page = demo
@@ -247,12 +273,21 @@ async fn a_saved_form_changes_the_very_next_download() {
     .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let page = response.text().await.unwrap();
-    assert!(page.contains("`docs.can_chnage_iddocument` is not a permission"), "{page}");
+    assert!(
+        page.contains("`docs.can_chnage_iddocument` is not a permission"),
+        "{page}"
+    );
     assert!(holdings(&demo, "viewer@example.com").await.superuser);
     // A group that does not exist: refused, nothing applied.
     let response = save(&demo, &admin, viewer_id, &[("groups", "987")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("no group with id `987`"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("no group with id `987`")
+    );
     assert!(holdings(&demo, "viewer@example.com").await.superuser);
 }
 
@@ -266,11 +301,23 @@ async fn a_missing_or_forged_csrf_token_changes_nothing() {
 
     let response = post(&demo, &admin, viewer_id, &[grant]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("CSRF token missing."));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("CSRF token missing.")
+    );
 
     let response = post(&demo, &admin, viewer_id, &[("csrf_token", "forged"), grant]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("CSRF token incorrect."));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("CSRF token incorrect.")
+    );
 
     // Another session's token (the viewer's own page).
     let viewer = demo.login("viewer@example.com", "viewer").await;
@@ -289,11 +336,17 @@ async fn a_missing_or_forged_csrf_token_changes_nothing() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
-    assert_eq!(holdings(&demo, "viewer@example.com").await, Holdings::default());
+    assert_eq!(
+        holdings(&demo, "viewer@example.com").await,
+        Holdings::default()
+    );
     // The same token in a same-site form is accepted: the refusals were the CSRF check's.
     let response = post(&demo, &admin, viewer_id, &[("csrf_token", &token), grant]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(holdings(&demo, "viewer@example.com").await.direct, [CHANGE_DOCS]);
+    assert_eq!(
+        holdings(&demo, "viewer@example.com").await.direct,
+        [CHANGE_DOCS]
+    );
 }
 
 #[tokio::test]
@@ -324,7 +377,10 @@ async fn only_holders_of_auth_change_user_see_or_change_users() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
         assert_admin_headers(&response);
         let page = response.text().await.unwrap();
-        assert!(page.contains("You do not have permission to change users."), "{page}");
+        assert!(
+            page.contains("You do not have permission to change users."),
+            "{page}"
+        );
         assert!(page.contains("clerk@example.com"), "{page}");
     }
     // Taking the admin's superuser status, with a valid token of the clerk's: refused.
@@ -378,7 +434,10 @@ async fn the_last_superuser_keeps_the_status() {
     let response = save(&demo, &admin, admin_id, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(!holdings(&demo, "admin@example.com").await.superuser);
-    assert_eq!(demo.get(Some(&admin), LIST).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        demo.get(Some(&admin), LIST).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // Now the viewer is the last one.
     let viewer = demo.login("viewer@example.com", "viewer").await;
