@@ -24,7 +24,6 @@
 //! use loco_rs::controller::AppRoutes;
 //! use privates_admin::users::UserAdmin;
 //! use privates_auth::KnownPermissions;
-//! # #[derive(Debug)] struct Doc;
 //! # fn known() -> KnownPermissions { KnownPermissions::new() }
 //!
 //! fn routes() -> AppRoutes {
