@@ -1,15 +1,15 @@
-//! Who there is: loco's users with what each holds at a glance, and the groups, as an admin
-//! page lists them. Read-only; [`store`](crate::store) changes them.
+//! Who there is: loco's users with what each holds at a glance, and the groups with their
+//! permissions, as an admin page lists them. Read-only; [`store`](crate::store) changes them.
 
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ConnectionTrait, EntityTrait, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait, Order, Query},
 };
 
 use crate::{
-    entities::{group_members, groups, superusers},
+    entities::{group_members, group_permissions, groups, superusers},
     error::Error,
     users::Users,
 };
@@ -52,6 +52,73 @@ pub async fn groups(db: &impl ConnectionTrait) -> Result<Vec<groups::Model>, Err
         .order_by_asc(groups::Column::Name)
         .all(db)
         .await?)
+}
+
+/// A group as a list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSummary {
+    /// The group's id.
+    pub id: i32,
+    /// The group's name.
+    pub name: String,
+    /// The permissions granted to it, sorted.
+    pub permissions: Vec<String>,
+    /// How many users are in it.
+    pub members: usize,
+}
+
+/// Every group with its permissions and its number of members, sorted by name.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn group_summaries(db: &impl ConnectionTrait) -> Result<Vec<GroupSummary>, Error> {
+    group_summaries_of(db, None).await
+}
+
+/// The group `id`, `None` when there is no such group.
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn group(db: &impl ConnectionTrait, id: i32) -> Result<Option<GroupSummary>, Error> {
+    Ok(group_summaries_of(db, Some(id)).await?.into_iter().next())
+}
+
+/// The groups (all, or the one `only` names) in three queries: groups, grants, members.
+async fn group_summaries_of(
+    db: &impl ConnectionTrait,
+    only: Option<i32>,
+) -> Result<Vec<GroupSummary>, Error> {
+    let mut select = groups::Entity::find().order_by_asc(groups::Column::Name);
+    let mut grants =
+        group_permissions::Entity::find().order_by_asc(group_permissions::Column::Permission);
+    let mut members = group_members::Entity::find();
+    if let Some(id) = only {
+        select = select.filter(groups::Column::Id.eq(id));
+        grants = grants.filter(group_permissions::Column::GroupId.eq(id));
+        members = members.filter(group_members::Column::GroupId.eq(id));
+    }
+    let mut permissions_of: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for grant in grants.all(db).await? {
+        permissions_of
+            .entry(grant.group_id)
+            .or_default()
+            .push(grant.permission);
+    }
+    let mut members_of: BTreeMap<i32, usize> = BTreeMap::new();
+    for member in members.all(db).await? {
+        *members_of.entry(member.group_id).or_default() += 1;
+    }
+    Ok(select
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|group| GroupSummary {
+            permissions: permissions_of.remove(&group.id).unwrap_or_default(),
+            members: members_of.get(&group.id).copied().unwrap_or(0),
+            id: group.id,
+            name: group.name,
+        })
+        .collect())
 }
 
 /// The users (all, or the one `only` names) in two queries: the users with their superuser

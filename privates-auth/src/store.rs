@@ -379,6 +379,41 @@ pub async fn update_user(
     Ok(changed)
 }
 
+/// Makes the group's permissions exactly `wanted`, in one transaction; `false` when it held
+/// exactly those already.
+///
+/// # Errors
+/// [`Error::UnknownGroupId`], [`Error::MalformedPermission`], [`Error::Database`].
+pub async fn update_group(
+    db: &impl TransactionTrait,
+    group: i32,
+    wanted: &BTreeSet<String>,
+) -> Result<bool, Error> {
+    for permission in wanted {
+        check_permission_syntax(permission)?;
+    }
+    let txn = db.begin().await?;
+    if groups::Entity::find_by_id(group).one(&txn).await?.is_none() {
+        return Err(Error::UnknownGroupId(group));
+    }
+    let now: BTreeSet<String> = group_permissions::Entity::find()
+        .filter(group_permissions::Column::GroupId.eq(group))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.permission)
+        .collect();
+    let mut changed = false;
+    for permission in wanted.difference(&now) {
+        changed |= grant_to_group(&txn, group, permission).await?;
+    }
+    for permission in now.difference(wanted) {
+        changed |= revoke_from_group(&txn, group, permission).await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
 /// What a user holds, and where from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Holdings {

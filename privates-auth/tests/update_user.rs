@@ -162,3 +162,59 @@ async fn two_superusers_stepping_down_at_once_leave_one(db: Db) {
         }
     }
 }
+
+on_sqlite_and_postgres!(a_groups_permissions_are_set_whole);
+async fn a_groups_permissions_are_set_whole(db: Db) {
+    let conn = &db.conn;
+    let ann = db.user("ann@example.com").await;
+    let clerks = store::create_group(conn, "clerks").await.unwrap();
+    store::create_group(conn, "auditors").await.unwrap();
+    store::add_member(conn, clerks, ann.id).await.unwrap();
+    let set = |permissions: &[&str]| -> std::collections::BTreeSet<String> {
+        permissions.iter().map(|p| (*p).to_owned()).collect()
+    };
+
+    assert!(
+        store::update_group(conn, clerks, &set(&["docs.b", "docs.a"]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::update_group(conn, clerks, &set(&["docs.a", "docs.b"]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::update_group(conn, clerks, &set(&["docs.b"]))
+            .await
+            .unwrap()
+    );
+    let summaries = directory::group_summaries(conn).await.unwrap();
+    let shown: Vec<(&str, usize, Vec<String>)> = summaries
+        .iter()
+        .map(|g| (g.name.as_str(), g.members, g.permissions.clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("auditors", 0, vec![]),
+            ("clerks", 1, vec!["docs.b".to_owned()])
+        ]
+    );
+    assert_eq!(
+        directory::group(conn, clerks).await.unwrap().unwrap().name,
+        "clerks"
+    );
+    assert_eq!(directory::group(conn, -1).await.unwrap(), None);
+
+    let err = store::update_group(conn, clerks, &set(&["docs.c", "bad"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::MalformedPermission(_)), "{err}");
+    let err = store::update_group(conn, -1, &set(&[])).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownGroupId(-1)), "{err}");
+    assert_eq!(
+        store::holdings(conn, ann.id).await.unwrap().groups,
+        [("clerks".to_owned(), vec!["docs.b".to_owned()])]
+    );
+}

@@ -445,3 +445,159 @@ async fn the_last_superuser_keeps_the_status() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(holdings(&demo, "viewer@example.com").await.superuser);
 }
+
+/// POSTs the urlencoded `fields` to `path` as `cookie`, with a valid CSRF token.
+async fn post_to(
+    demo: &Demo,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = demo.csrf_token(cookie).await;
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    client()
+        .post(demo.url(path))
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT, "text/html")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The id of the group `name`, `None` when there is none.
+async fn group_named(demo: &Demo, name: &str) -> Option<i32> {
+    let db = demo.connect().await;
+    let id = store::group_id(&db, name).await.ok();
+    db.close().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn groups_are_added_granted_and_deleted_through_their_pages() {
+    let demo = Demo::start();
+    demo.put_file("groups.pdf", &pdf());
+    let doc = demo.insert_doc("groups", Some("groups.pdf"), "").await;
+    let viewer_id = user_id(&demo, "viewer@example.com").await;
+    let admin = demo.login("admin@example.com", "admin").await;
+    let clerk = demo.login("clerk@example.com", "clerk").await;
+    let viewer = demo.login("viewer@example.com", "viewer").await;
+
+    // Added through the form; the users list links to the groups.
+    let users = demo.get(Some(&admin), LIST).await.text().await.unwrap();
+    assert!(users.contains(r#"<a href="/admin/auth/group/">Groups</a>"#));
+    let response = post_to(
+        &demo,
+        &admin,
+        "/admin/auth/group/add/",
+        &[("name", " editors ")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let editors = group_named(&demo, "editors")
+        .await
+        .expect("the group was added");
+    let group_path = format!("/admin/auth/group/{editors}/change/");
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        format!("{group_path}?saved=1").as_str()
+    );
+    for (name, message) in [("editors", "exists already"), ("  ", "not empty")] {
+        let response = post_to(&demo, &admin, "/admin/auth/group/add/", &[("name", name)]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name:?}");
+        assert!(response.text().await.unwrap().contains(message), "{name:?}");
+    }
+    let response = client()
+        .post(demo.url("/admin/auth/group/add/"))
+        .header(header::COOKIE, &admin)
+        .form(&[("name", "sneaky")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(group_named(&demo, "sneaky").await, None);
+
+    // Granted to the group: its member may download, until it is taken back.
+    let page = demo
+        .get(Some(&admin), &group_path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!ticked(&page, "permissions", CHANGE_DOCS));
+    let response = post_to(&demo, &admin, &group_path, &[("permissions", CHANGE_DOCS)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = save(
+        &demo,
+        &admin,
+        viewer_id,
+        &[("groups", &editors.to_string())],
+    )
+    .await;
+    assert_saved(&demo, &admin, viewer_id, response).await;
+    assert_eq!(download(&demo, doc, &viewer).await, StatusCode::OK);
+    let list = demo
+        .get(Some(&admin), "/admin/auth/group/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let start = list.find(&format!(r#"<tr id="group-{editors}">"#)).unwrap();
+    let row = &list[start..start + list[start..].find("</tr>").unwrap()];
+    assert!(row.contains(">1<") && row.contains(CHANGE_DOCS), "{row}");
+    let response = post_to(&demo, &admin, &group_path, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(download(&demo, doc, &viewer).await, StatusCode::FORBIDDEN);
+    let response = post_to(&demo, &admin, &group_path, &[("permissions", "docs.typo")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("`docs.typo` is not a permission")
+    );
+
+    // The clerk may neither see nor delete it; a forged delete neither.
+    let delete_path = format!("/admin/auth/group/{editors}/delete/");
+    assert_eq!(
+        demo.get(Some(&clerk), "/admin/auth/group/").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_to(&demo, &clerk, &delete_path, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let response = client()
+        .post(demo.url(&delete_path))
+        .header(header::COOKIE, &admin)
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(group_named(&demo, "editors").await, Some(editors));
+
+    // Deleted, with its memberships.
+    let response = post_to(&demo, &admin, &delete_path, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(group_named(&demo, "editors").await, None);
+    assert!(
+        holdings(&demo, "viewer@example.com")
+            .await
+            .groups
+            .is_empty()
+    );
+    let list = demo
+        .get(Some(&admin), "/admin/auth/group/?deleted=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("The group was deleted.") && list.contains("No groups yet."));
+    assert_eq!(
+        demo.get(Some(&admin), &group_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

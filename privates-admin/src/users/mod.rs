@@ -1,12 +1,17 @@
 //! The users page: see and change a user's groups, direct grants and superuser status in
 //! privates-auth's store, as Django's admin user change page does (its "Permissions"
-//! fieldset). Needs the `users` feature (on by default).
+//! fieldset); and the groups pages, to add, delete and grant to groups. Needs the `users`
+//! feature (on by default).
 //!
 //! | route | shows / does |
 //! |---|---|
 //! | `GET {prefix}/user/` | every user (loco's `users`: email) with their superuser status and groups |
 //! | `GET {prefix}/user/{id}/change/` | superuser status, every group as a checkbox, every known permission as a checkbox (plus any the user holds that no registered model uses, to remove it), and the permissions held in effect, with where each comes from |
 //! | `POST {prefix}/user/{id}/change/` | makes the user hold exactly what the form says, in one transaction ([`store::update_user`]) |
+//! | `GET {prefix}/group/` | every group with its members' count and permissions, and a form to add one |
+//! | `POST {prefix}/group/add/` | creates the group `name` |
+//! | `GET/POST {prefix}/group/{id}/change/` | the group's permissions as checkboxes; saved in one transaction ([`store::update_group`]) |
+//! | `POST {prefix}/group/{id}/delete/` | deletes the group, its grants and memberships |
 //!
 //! `{prefix}` is `/admin/auth` unless [`UserAdmin::prefix`] says otherwise. Every route
 //! requires [`CHANGE_USER`] (`auth.change_user`) through the app's authorizer
@@ -117,20 +122,33 @@ impl UserAdmin {
         format!("{}/user/", self.prefix)
     }
 
+    /// The list of groups: `{prefix}/group/`.
+    #[must_use]
+    pub fn groups_url(&self) -> String {
+        format!("{}/group/", self.prefix)
+    }
+
+    /// The page of group `id`: `{prefix}/group/{id}/change/`.
+    #[must_use]
+    pub fn group_url(&self, id: i32) -> String {
+        format!("{}/group/{id}/change/", self.prefix)
+    }
+
     /// The change page of user `id`: `{prefix}/user/{id}/change/`.
     #[must_use]
     pub fn change_url(&self, id: i32) -> String {
         format!("{}/user/{id}/change/", self.prefix)
     }
 
-    /// The list and the change page (GET and POST), with [`admin_headers`]. Register them
-    /// with `AppRoutes::add_route`.
+    /// The users and groups pages (see the [module docs](self)), with [`admin_headers`].
+    /// Register them with `AppRoutes::add_route`.
     #[must_use]
     pub fn routes(&self) -> Routes {
         let admin = Arc::new(self.clone());
         let list_admin = Arc::clone(&admin);
         let form_admin = Arc::clone(&admin);
-        let save_admin = admin;
+        let save_admin = Arc::clone(&admin);
+        let admin_for_groups = admin;
         Routes::new()
             .add(
                 &self.list_url(),
@@ -159,7 +177,43 @@ impl UserAdmin {
                     },
                 ),
             )
+            .merge(groups::routes(&admin_for_groups))
             .layer(map_response(admin_headers))
+    }
+
+    /// A checkbox for every known permission, every one in `held` and every one in `ticked`
+    /// (a refused form's), sorted; ticked as `ticked` says.
+    fn permission_choices(&self, held: &[String], ticked: &BTreeSet<String>) -> Vec<Choice> {
+        let offered: BTreeSet<&str> = self
+            .known
+            .iter()
+            .map(|permission| -> &str { permission })
+            .chain(held.iter().map(String::as_str))
+            .chain(ticked.iter().map(String::as_str))
+            .collect();
+        offered
+            .into_iter()
+            .map(|permission| Choice {
+                value: permission.to_owned(),
+                label: permission.to_owned(),
+                checked: ticked.contains(permission),
+                note: (!self.known.contains(permission)).then_some(UNUSED_NOTE),
+            })
+            .collect()
+    }
+
+    /// The first permission of `wanted` that may not be granted here, with the message: only
+    /// a registered model's may be, or one held already (`held`), which may stay.
+    fn refused_permission(&self, wanted: &BTreeSet<String>, held: &[String]) -> Option<String> {
+        wanted
+            .iter()
+            .find(|p| !self.known.contains(p) && !held.contains(p))
+            .map(|unknown| {
+                format!(
+                    "`{unknown}` is not a permission of any registered model: it cannot be \
+                     granted here."
+                )
+            })
     }
 
     /// The layout of a page titled `title` for the user whose email is `email`.
@@ -275,6 +329,8 @@ pub struct UserRow {
 pub struct UserListPage<'a> {
     /// The layout.
     pub page: Page<'a>,
+    /// The list of groups.
+    pub groups_url: &'a str,
     /// The users, by email.
     pub users: Vec<UserRow>,
 }
@@ -348,10 +404,12 @@ async fn list(
             groups: user.groups,
         })
         .collect();
+    let groups_url = admin.groups_url();
     render(
         StatusCode::OK,
         &UserListPage {
             page: admin.layout("Select user to change", Some(&email), csrf),
+            groups_url: &groups_url,
             users,
         },
     )
@@ -412,22 +470,7 @@ async fn form_page(
             note: None,
         })
         .collect();
-    let offered: BTreeSet<&str> = admin
-        .known
-        .iter()
-        .map(|permission| -> &str { permission })
-        .chain(holdings.direct.iter().map(String::as_str))
-        .chain(state.wanted.direct.iter().map(String::as_str))
-        .collect();
-    let permissions = offered
-        .into_iter()
-        .map(|permission| Choice {
-            value: permission.to_owned(),
-            label: permission.to_owned(),
-            checked: state.wanted.direct.contains(permission),
-            note: (!admin.known.contains(permission)).then_some(UNUSED_NOTE),
-        })
-        .collect();
+    let permissions = admin.permission_choices(&holdings.direct, &state.wanted.direct);
     let mut sources: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for permission in &holdings.direct {
         sources
@@ -515,11 +558,16 @@ async fn change_form(
     form_page(admin, ctx, StatusCode::OK, &viewer, &user, state, csrf).await
 }
 
+/// The fields of a urlencoded form, in order, a key as often as it was sent (a checkbox
+/// list's).
+fn fields(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    serde_urlencoded::from_bytes(body).map_err(|err| format!("The form could not be read: {err}."))
+}
+
 /// Reads the posted form: `superuser=on`, `groups=<id>` and `permissions=<perm>`, each as
 /// often as ticked. A group id that is not a number is an error naming it.
 fn parse_form(body: &[u8]) -> Result<UserHoldings, String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|err| format!("The form could not be read: {err}."))?;
+    let pairs = fields(body)?;
     let mut wanted = UserHoldings::default();
     for (key, value) in pairs {
         match key.as_str() {
@@ -592,15 +640,7 @@ async fn change_save(
     // Only a registered model's permission may be granted; one the user holds already may
     // stay (and be removed).
     let holdings = store::holdings(&ctx.db, user.id).await?;
-    if let Some(unknown) = wanted
-        .direct
-        .iter()
-        .find(|p| !admin.known.contains(p) && !holdings.direct.contains(p))
-    {
-        let error = format!(
-            "`{unknown}` is not a permission of any registered model: it cannot be granted \
-             here."
-        );
+    if let Some(error) = admin.refused_permission(&wanted.direct, &holdings.direct) {
         let state = again(stored(ctx, &user).await?, error);
         return form_page(
             admin,
@@ -636,6 +676,9 @@ async fn change_save(
         },
     }
 }
+
+// After the macros, which it uses.
+pub mod groups;
 
 #[cfg(test)]
 mod tests {
