@@ -365,6 +365,8 @@ pub struct UserChangePage<'a> {
     pub page: Page<'a>,
     /// The list of users.
     pub list_url: &'a str,
+    /// The list of groups.
+    pub groups_url: &'a str,
     /// Where the form posts.
     pub action: &'a str,
     /// The user's email.
@@ -503,6 +505,7 @@ async fn form_page(
         &UserChangePage {
             page,
             list_url: &list_url,
+            groups_url: &admin.groups_url(),
             action: &action,
             email: &user.email,
             errors: state.errors,
