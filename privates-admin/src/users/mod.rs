@@ -16,14 +16,14 @@
 //! `{prefix}` is `/admin/auth` unless [`UserAdmin::prefix`] says otherwise. Every route
 //! requires [`CHANGE_USER`] (`auth.change_user`) through the app's authorizer
 //! ([`Privates::require`]): an anonymous browser is sent to the login page, other anonymous
-//! clients get 401, a user without it the 403 page. The form is CSRF-checked
-//! ([`checked_form`]) before anything is read, the pages carry [`admin_headers`], and every
-//! value is HTML-escaped.
+//! clients get 401, a user without it the 403 page. Each form is CSRF-checked
+//! ([`checked_form`]) before it is read, the pages carry [`admin_headers`], and every value
+//! is HTML-escaped.
 //!
 //! Taking the superuser status from the last superuser is refused with a form error
 //! ([`privates_auth::Error::LastSuperuser`]), so nobody locks everyone out (Django does not
 //! check this). A permission can be granted only if a registered model uses it (the
-//! [`KnownPermissions`] given) or the user holds it already.
+//! [`KnownPermissions`] given) or the user (or group) holds it already.
 //!
 //! ```no_run
 //! use loco_rs::controller::AppRoutes;
