@@ -32,6 +32,9 @@
 //!   keeps its link alone.
 //! - [`assets`] serves the change form's upload-progress script (a progress bar per file and
 //!   for the form, with Cancel; the form stays a plain post without JavaScript).
+//! - [`users`] (feature `users`, on by default) is the page to see and change a user's
+//!   groups, grants and superuser status in privates-auth's store, guarded by
+//!   `auth.change_user` ([`users::UserAdmin`]).
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -84,6 +87,8 @@ pub mod task;
 pub mod thumbnail;
 pub mod upload;
 pub mod url;
+#[cfg(feature = "users")]
+pub mod users;
 pub mod widget;
 
 pub use admin::{AdminWidget, ModelAdmin, WidgetHook};

@@ -47,6 +47,16 @@ pub enum Error {
         /// What is expected instead.
         expected: &'static str,
     },
+    /// The change would take the superuser status from the last superuser, and nobody would
+    /// hold every permission any more (the `privates_superuser_add` task can still make one).
+    #[error(
+        "user {0} is the last superuser: make another user a superuser first, or nobody will \
+         hold every permission"
+    )]
+    LastSuperuser(i32),
+    /// A group id that names no group.
+    #[error("no group with id `{0}`")]
+    UnknownGroupId(i32),
     /// loco's JWT is not configured (`auth.jwt`), or signing a token failed.
     #[error("cannot mint a session token: {0}")]
     Token(String),

@@ -6,20 +6,35 @@ use std::collections::BTreeSet;
 
 use privates::{PrivateMedia, Privates};
 
-/// The permission strings of a set of models, sorted and each once.
+/// The store's own permission: who may see and change what users hold (their groups, grants
+/// and superuser status), Django's `auth.change_user`. privates-admin's users page requires
+/// it; every [`KnownPermissions`] lists it, so the grant task accepts it.
+pub const CHANGE_USER: &str = "auth.change_user";
+
+/// The permission strings of a set of models, sorted and each once, with the store's own
+/// [`CHANGE_USER`].
 ///
 /// ```
-/// # use privates_auth::KnownPermissions;
+/// # use privates_auth::{CHANGE_USER, KnownPermissions};
 /// let known = KnownPermissions::new().with(["docs.view_report"]);
 /// assert!(known.contains("docs.view_report"));
+/// assert_eq!(known.iter().collect::<Vec<_>>(), [CHANGE_USER, "docs.view_report"]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownPermissions {
     permissions: BTreeSet<&'static str>,
 }
 
+impl Default for KnownPermissions {
+    fn default() -> Self {
+        Self {
+            permissions: BTreeSet::from([CHANGE_USER]),
+        }
+    }
+}
+
 impl KnownPermissions {
-    /// No permissions.
+    /// The store's own permission, [`CHANGE_USER`], and no model's.
     #[must_use]
     pub fn new() -> Self {
         Self::default()

@@ -12,12 +12,15 @@
 //!   per request reads the user, whether they are a superuser and every permission they hold,
 //!   directly or through a group. Nothing is cached, so a revoke takes effect on the next
 //!   request. [`StoreUser`] is also an axum extractor for the app's own handlers.
+//! - [`directory`] lists the users with what each holds at a glance, and the groups, for an
+//!   admin page (privates-admin's users page, guarded by [`CHANGE_USER`]).
 //! - [`session`] mints tokens that end when the user logs out everywhere.
 //! - [`store`] changes what users hold (grants, groups, members, superusers) and reports it;
 //!   [`tasks`] are the same operations as `cargo loco task` commands, refusing permissions
 //!   that no registered model uses ([`KnownPermissions`]).
 
 pub mod authorizer;
+pub mod directory;
 pub mod entities;
 pub mod error;
 pub mod jwt;
@@ -32,5 +35,5 @@ mod users;
 
 pub use authorizer::{StoreAuthorizer, StoreUser};
 pub use error::Error;
-pub use known::KnownPermissions;
-pub use store::UserRef;
+pub use known::{CHANGE_USER, KnownPermissions};
+pub use store::{UserHoldings, UserRef};

@@ -5,11 +5,12 @@
 //! (the functions return whether something changed). Changes take effect on the next request
 //! ([`StoreAuthorizer`](crate::StoreAuthorizer) caches nothing).
 
-use std::fmt;
+use std::{collections::BTreeSet, fmt};
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
+    TransactionTrait, TryInsertResult,
     sea_query::{Expr, ExprTrait, Order, Query},
 };
 use uuid::Uuid;
@@ -286,6 +287,131 @@ pub async fn set_superuser(
     }
     let deleted = superusers::Entity::delete_by_id(user_id).exec(db).await?;
     Ok(deleted.rows_affected > 0)
+}
+
+/// Everything a user holds of their own, as a change form sets it (Django's user change
+/// page): whether they are a superuser, the groups they are in and the permissions granted to
+/// them directly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserHoldings {
+    /// Holds every permission.
+    pub superuser: bool,
+    /// The ids of the user's groups.
+    pub groups: BTreeSet<i32>,
+    /// The permissions granted to the user directly.
+    pub direct: BTreeSet<String>,
+}
+
+/// Makes what the user holds exactly `wanted`, in one transaction: all of it or, on an error,
+/// nothing. `false` when they held exactly that already.
+///
+/// Refuses to take the superuser status from the last superuser ([`Error::LastSuperuser`]):
+/// the superusers' rows are locked first (`FOR UPDATE` on PostgreSQL; SQLite lets one writer
+/// at a time), so two such changes at once cannot both pass and leave nobody.
+///
+/// # Errors
+/// [`Error::UnknownUser`], [`Error::UnknownGroupId`], [`Error::MalformedPermission`],
+/// [`Error::LastSuperuser`], [`Error::Database`].
+pub async fn update_user(
+    db: &impl TransactionTrait,
+    user: i32,
+    wanted: &UserHoldings,
+) -> Result<bool, Error> {
+    for permission in &wanted.direct {
+        check_permission_syntax(permission)?;
+    }
+    let txn = db.begin().await?;
+    user_id(&txn, &UserRef::Id(user)).await?;
+    let superusers: Vec<i32> = superusers::Entity::find()
+        .lock_exclusive()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.user_id)
+        .collect();
+    let groups_now: BTreeSet<i32> = group_members::Entity::find()
+        .filter(group_members::Column::UserId.eq(user))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.group_id)
+        .collect();
+    let direct_now: BTreeSet<String> = user_permissions::Entity::find()
+        .filter(user_permissions::Column::UserId.eq(user))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.permission)
+        .collect();
+    let existing: BTreeSet<i32> = groups::Entity::find()
+        .filter(groups::Column::Id.is_in(wanted.groups.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|group| group.id)
+        .collect();
+    if let Some(unknown) = wanted.groups.difference(&existing).next() {
+        return Err(Error::UnknownGroupId(*unknown));
+    }
+
+    let mut changed = false;
+    for group in wanted.groups.difference(&groups_now) {
+        changed |= add_member(&txn, *group, user).await?;
+    }
+    for group in groups_now.difference(&wanted.groups) {
+        changed |= remove_member(&txn, *group, user).await?;
+    }
+    for permission in wanted.direct.difference(&direct_now) {
+        changed |= grant_to_user(&txn, user, permission).await?;
+    }
+    for permission in direct_now.difference(&wanted.direct) {
+        changed |= revoke_from_user(&txn, user, permission).await?;
+    }
+    // Last, so that a refusal here also undoes the changes above (the transaction is rolled
+    // back when dropped).
+    if superusers.contains(&user) != wanted.superuser {
+        if !wanted.superuser && superusers == [user] {
+            return Err(Error::LastSuperuser(user));
+        }
+        changed |= set_superuser(&txn, user, wanted.superuser).await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// Makes the group's permissions exactly `wanted`, in one transaction; `false` when it held
+/// exactly those already.
+///
+/// # Errors
+/// [`Error::UnknownGroupId`], [`Error::MalformedPermission`], [`Error::Database`].
+pub async fn update_group(
+    db: &impl TransactionTrait,
+    group: i32,
+    wanted: &BTreeSet<String>,
+) -> Result<bool, Error> {
+    for permission in wanted {
+        check_permission_syntax(permission)?;
+    }
+    let txn = db.begin().await?;
+    if groups::Entity::find_by_id(group).one(&txn).await?.is_none() {
+        return Err(Error::UnknownGroupId(group));
+    }
+    let now: BTreeSet<String> = group_permissions::Entity::find()
+        .filter(group_permissions::Column::GroupId.eq(group))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.permission)
+        .collect();
+    let mut changed = false;
+    for permission in wanted.difference(&now) {
+        changed |= grant_to_group(&txn, group, permission).await?;
+    }
+    for permission in now.difference(wanted) {
+        changed |= revoke_from_group(&txn, group, permission).await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
 }
 
 /// What a user holds, and where from.

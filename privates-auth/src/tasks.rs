@@ -10,7 +10,7 @@
 //!
 //! | command | does |
 //! |---|---|
-//! | `privates_permissions` | lists every permission of the registered models |
+//! | `privates_permissions` | lists every permission of the registered models, and [`CHANGE_USER`](crate::CHANGE_USER) |
 //! | `privates_grant perm:<p> user:<who>` / `group:<name>` | grants (`force:true` for a permission no model has) |
 //! | `privates_revoke perm:<p> user:<who>` / `group:<name>` | revokes |
 //! | `privates_group_create group:<name>` | creates a group |
@@ -104,7 +104,10 @@ impl Operation {
 
     const fn detail(self) -> &'static str {
         match self {
-            Self::List => "List every permission of the registered models",
+            Self::List => {
+                "List every permission a grant may name: the registered models' and \
+                 auth.change_user"
+            }
             Self::Grant => {
                 "Grant a permission: perm:<app.codename> user:<email|pid> or group:<name> \
                  [force:true]"

@@ -345,7 +345,8 @@ async fn the_list_task_prints_every_registered_permission_and_all_tasks_register
     let listed = run(&world, Operation::List, &[]).await.unwrap();
     assert_eq!(
         listed,
-        "docs.can_change_doc\ndocs.view_scan\ntravel.can_change_passport\n"
+        // privates-auth's own (the users page's), then the models'.
+        "auth.change_user\ndocs.can_change_doc\ndocs.view_scan\ntravel.can_change_passport\n"
     );
     let mut tasks = Tasks::default();
     privates_auth::tasks::register(&mut tasks, &known());

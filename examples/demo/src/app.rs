@@ -66,6 +66,13 @@ pub fn refuse_default_keys(config: &Config, environment: &Environment) -> Result
     Ok(())
 }
 
+/// The permissions a grant may name (the tasks, the users page): the ID documents' and
+/// privates-auth's own `auth.change_user`.
+#[must_use]
+pub fn known_permissions() -> privates_auth::KnownPermissions {
+    privates_auth::KnownPermissions::new().model::<iddocuments::Model>()
+}
+
 /// The demo app.
 pub struct App;
 
@@ -116,6 +123,7 @@ impl Hooks for App {
             .add_route(privates_admin::assets::routes(
                 privates_admin::assets::DEFAULT_URL,
             ))
+            .add_route(controllers::users::routes())
     }
 
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
@@ -126,10 +134,7 @@ impl Hooks for App {
         tasks.register(privates::task::PrivatesCheck);
         tasks.register(privates::task::PrivatesCleanTemp::default());
         // privates_permissions, privates_grant, privates_group_create, privates_user_show...
-        privates_auth::tasks::register(
-            tasks,
-            &privates_auth::KnownPermissions::new().model::<iddocuments::Model>(),
-        );
+        privates_auth::tasks::register(tasks, &known_permissions());
     }
 
     async fn truncate(_ctx: &AppContext) -> Result<()> {

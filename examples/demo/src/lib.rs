@@ -5,9 +5,11 @@
 //! - `GET /admin/docs/iddocument/` (the list, with the widgets' protected links),
 //!   `GET/POST /admin/docs/iddocument/add/`, `GET/POST /admin/docs/iddocument/{pk}/change/`
 //!   (multipart: `title`, `pdf`, `mugshot`, `pdf-clear`);
+//! - `GET /admin/auth/user/`, `GET/POST /admin/auth/user/{id}/change/`: each user's
+//!   superuser status, groups and direct grants (requires `auth.change_user`);
 //! - downloads at `/admin/docs/iddocument/{pk}/pdf/` and `/{pk}/mugshot/`.
 //!
-//! Every admin page and download requires `docs.can_change_iddocument`, held in privates-auth's
+//! Every document page and download requires `docs.can_change_iddocument`, held in privates-auth's
 //! permission store (grants, groups, superusers; `cargo loco task privates_grant ...`). The storage's own URL
 //! (`/protected/...`) is not served by the app: only a web server in front of it (nginx,
 //! Apache, lighttpd) maps it, after the app said yes.

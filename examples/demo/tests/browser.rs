@@ -744,3 +744,59 @@ async fn a_cancelled_upload_stores_nothing_and_changes_nothing() {
 
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs chromium"]
+async fn admin_ticks_a_permission_on_the_users_page() {
+    let demo = Demo::start();
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+    let viewer = demo.user("viewer@example.com").await;
+
+    browser.goto(&demo.url("/admin/auth/user/")).await.unwrap();
+    wait_for_location(&browser, |l| l.starts_with("/login")).await;
+    log_in(&browser, "admin@example.com", "admin").await;
+    wait_for_location(&browser, |l| l == "/admin/auth/user/").await;
+    assert_eq!(heading(&browser).await, "Select user to change");
+    click(&browser, &format!("#user-{} a", viewer.id)).await;
+    let change = format!("/admin/auth/user/{}/change/", viewer.id);
+    wait_for_location(&browser, |l| l == change).await;
+
+    let checkbox = "input[name=permissions][value='docs.can_change_iddocument']";
+    assert_eq!(
+        element(&browser, checkbox)
+            .await
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("false")
+    );
+    click(&browser, checkbox).await;
+    click(&browser, "#user_form button[type=submit]").await;
+    wait_for_location(&browser, |l| l.ends_with("?saved=1")).await;
+    assert_eq!(
+        text_of(&browser, ".messagelist li").await,
+        "The permissions of “viewer@example.com” were saved."
+    );
+    assert_eq!(
+        element(&browser, checkbox)
+            .await
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        text_of(&browser, "#effective tbody tr").await,
+        "docs.can_change_iddocument directly"
+    );
+    screenshot(&browser, "user_change.png").await;
+    assert_eq!(
+        demo.permissions_of("viewer@example.com").await,
+        ["docs.can_change_iddocument"]
+    );
+
+    browser.close().await.unwrap();
+}

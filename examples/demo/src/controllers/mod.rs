@@ -10,3 +10,4 @@
 pub mod admin;
 pub mod pages;
 pub mod session;
+pub mod users;
