@@ -32,6 +32,22 @@ use loco_rs::{
 /// Every template of this crate: its name under a template folder, and its text.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "privates/admin/auth/group_change.html",
+        include_str!("../templates/privates/admin/auth/group_change.html"),
+    ),
+    (
+        "privates/admin/auth/group_list.html",
+        include_str!("../templates/privates/admin/auth/group_list.html"),
+    ),
+    (
+        "privates/admin/auth/user_change.html",
+        include_str!("../templates/privates/admin/auth/user_change.html"),
+    ),
+    (
+        "privates/admin/auth/user_list.html",
+        include_str!("../templates/privates/admin/auth/user_list.html"),
+    ),
+    (
         "privates/admin/base.html",
         include_str!("../templates/privates/admin/base.html"),
     ),
