@@ -528,3 +528,46 @@ async fn a_uuid_keyed_contract_downloads_and_a_malformed_uuid_is_404() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn login_refuses_a_wrong_password_and_register_a_taken_email() {
+    let app = Running::start().await;
+    app.user("clerk@example.com", &[]).await;
+    for (path, body, expected, error) in [
+        (
+            "/api/auth/login",
+            json!({ "email": "clerk@example.com", "password": "wrong password" }),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "/api/auth/login",
+            json!({ "email": "nobody@example.com", "password": PASSWORD }),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "/api/auth/register",
+            json!({ "email": "clerk@example.com", "password": PASSWORD }),
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
+            "/api/auth/register",
+            json!({ "email": "new@example.com", "password": "short" }),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ] {
+        let response = app
+            .request(reqwest::Method::POST, path, Session::Anonymous)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{path} {body}");
+        assert!(response.headers().get(header::SET_COOKIE).is_none());
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"], error, "{path} {body}: {answer}");
+    }
+}
