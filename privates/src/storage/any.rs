@@ -91,7 +91,7 @@ impl Storage {
     /// meanwhile.
     ///
     /// # Errors
-    /// Those of [`save`](Self::save) but [`StorageError::NameTaken`].
+    /// Those of [`save`](Self::save).
     pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,

@@ -7,6 +7,7 @@
 //! `Content-Disposition` and `Content-Type` the browser must get), and no per-call timeouts.
 
 use std::{
+    convert::Infallible,
     error::Error,
     io::{self, Seek},
     sync::Arc,
@@ -125,49 +126,27 @@ impl S3Storage {
     }
 
     /// Saves `stream` under `name` or, when that key is taken, a free variant of it
-    /// (`name_XXXXXXX.ext`), and returns the stored name. The bytes go straight to S3 in
-    /// [`PART_SIZE`] parts (a multipart upload beyond one part): memory stays constant.
+    /// (`name_XXXXXXX.ext`), and returns the stored name. The stream is spooled to an
+    /// anonymous temporary file, then uploaded in [`PART_SIZE`] parts: memory stays constant.
     ///
     /// No overwrite: each candidate is checked with `HEAD`, then written with
     /// `If-None-Match: *`, which S3 (and most compatible servers) refuse when the key appeared
-    /// in between. The stream cannot be replayed, so losing that race fails the save with
-    /// [`StorageError::NameTaken`] (nothing is overwritten);
-    /// [`Storage::save_checked`](super::Storage::save_checked) spools to disk first and
-    /// retries instead. On a server that ignores `If-None-Match` the
-    /// window between the `HEAD` and the end of the upload is unprotected.
+    /// in between; the upload is then retried under the next free name. On a server that
+    /// ignores `If-None-Match` the window between the `HEAD` and the end of the upload is
+    /// unprotected.
     ///
     /// # Errors
     /// [`StorageError::InvalidName`], [`StorageError::NoAvailableName`],
-    /// [`StorageError::Stream`], [`StorageError::NameTaken`], [`StorageError::ObjectStore`].
+    /// [`StorageError::Stream`], [`StorageError::Io`], [`StorageError::ObjectStore`].
     pub async fn save<S, E>(&self, name: &str, stream: S) -> Result<String, StorageError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        let (mut candidates, first) = self.candidates(name)?;
-        let key = self.free_key(&mut candidates, first).await?;
-        let mut writer = self.writer(&key).await?;
-        let mut stream = std::pin::pin!(stream);
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    let _ = writer.abort().await;
-                    return Err(StorageError::Stream(err.into()));
-                }
-            };
-            if let Err(err) = writer.write(chunk).await {
-                let _ = writer.abort().await;
-                return Err(self.map_err("upload", &key, err));
-            }
-        }
-        match writer.close().await {
-            Ok(_) => Ok(key),
-            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
-                Err(StorageError::NameTaken { name: key })
-            }
-            Err(err) => Err(self.map_err("upload", &key, err)),
-        }
+        let chunks = std::pin::pin!(stream.map(|chunk| chunk.map_err(Into::into)));
+        self.save_checked(name, chunks, Box::new(|_| Ok::<(), Infallible>(())))
+            .await
+            .map(Checked::into_stored)
     }
 
     /// [`Storage::save_checked`](super::Storage::save_checked) on S3: the stream is spooled to
@@ -219,10 +198,8 @@ impl S3Storage {
                 None => candidates.next_file_name()?,
             };
             let key = self.free_key(&mut candidates, file_name).await?;
-            match self.upload_file(&key, &mut spool).await {
-                Ok(()) => return Ok(Checked::Stored(key)),
-                Err(StorageError::NameTaken { .. }) => {}
-                Err(err) => return Err(err),
+            if self.upload_file(&key, &mut spool).await? {
+                return Ok(Checked::Stored(key));
             }
         }
         Err(StorageError::NoAvailableName {
@@ -394,8 +371,13 @@ impl S3Storage {
         writer.await.map_err(|err| self.map_err("upload", key, err))
     }
 
-    /// Uploads the whole spooled `file` (from its start) under `key`.
-    async fn upload_file(&self, key: &str, file: &mut tokio::fs::File) -> Result<(), StorageError> {
+    /// Uploads the whole spooled `file` (from its start) under `key`; `false` when another
+    /// upload took `key` meanwhile (nothing was overwritten).
+    async fn upload_file(
+        &self,
+        key: &str,
+        file: &mut tokio::fs::File,
+    ) -> Result<bool, StorageError> {
         use tokio::io::{AsyncReadExt, AsyncSeekExt};
         file.rewind()
             .await
@@ -422,12 +404,8 @@ impl S3Storage {
             }
         }
         match writer.close().await {
-            Ok(_) => Ok(()),
-            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
-                Err(StorageError::NameTaken {
-                    name: key.to_owned(),
-                })
-            }
+            Ok(_) => Ok(true),
+            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => Ok(false),
             Err(err) => Err(self.map_err("upload", key, err)),
         }
     }
