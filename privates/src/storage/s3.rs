@@ -9,7 +9,7 @@
 use std::{
     convert::Infallible,
     error::Error,
-    io::{self, Seek},
+    io,
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -34,20 +34,20 @@ use crate::{
 /// holds at most one part in memory, whatever the file size.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 
-/// How many names a save tries before giving up (each taken name costs one `HEAD`).
+/// How many names a save tries before giving up (each taken name costs a `HEAD`).
 const MAX_ATTEMPTS: usize = 100;
 
 /// An S3 bucket (and key prefix) holding the private files.
 ///
 /// Names follow the local storage's rules ([`validate_name`], Django's `get_valid_filename`,
-/// a random suffix for a taken name). Every call is bounded by `storage.timeout`, reads and
-/// writes chunk by chunk, so an unreachable server gives [`StorageError::ObjectStore`] with a
-/// timeout rather than a hang. Cloning is cheap.
+/// a random suffix for a taken name, at most [`DEFAULT_MAX_NAME_LENGTH`] characters). Every
+/// call is bounded by `storage.timeout`, reads and writes chunk by chunk, so an unreachable
+/// server gives [`StorageError::ObjectStore`] with a timeout rather than a hang. Cloning is
+/// cheap.
 #[derive(Clone, Debug)]
 pub struct S3Storage {
     pub(super) op: Operator,
     bucket: String,
-    max_name_length: usize,
     timeout: Duration,
 }
 
@@ -100,23 +100,8 @@ impl S3Storage {
         Ok(Self {
             op,
             bucket: settings.bucket.clone(),
-            max_name_length: DEFAULT_MAX_NAME_LENGTH,
             timeout,
         })
-    }
-
-    /// Sets the limit on whole stored names, in characters (default
-    /// [`DEFAULT_MAX_NAME_LENGTH`]).
-    #[must_use]
-    pub fn with_max_name_length(mut self, max_name_length: usize) -> Self {
-        self.max_name_length = max_name_length;
-        self
-    }
-
-    /// The limit on whole stored names, in characters.
-    #[must_use]
-    pub fn max_name_length(&self) -> usize {
-        self.max_name_length
     }
 
     /// The bucket.
@@ -157,7 +142,10 @@ impl S3Storage {
         mut chunks: Chunks<'_>,
         check: FileCheck<R>,
     ) -> Result<Checked<R>, StorageError> {
-        let (mut candidates, first) = self.candidates(name)?;
+        let valid = make_valid_name(name)?;
+        let (folder, file_name) = valid.rsplit_once('/').unwrap_or(("", &valid));
+        let mut candidates = Candidates::new(folder, file_name, DEFAULT_MAX_NAME_LENGTH);
+        let first = candidates.next_file_name()?;
         let io_error = |err| StorageError::io(name, err);
         let spool = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
@@ -173,38 +161,34 @@ impl S3Storage {
         tokio::io::AsyncWriteExt::flush(&mut file)
             .await
             .map_err(io_error)?;
-        let mut spool = file.into_std().await;
-        let spooled = name.to_owned();
-        let spool = tokio::task::spawn_blocking(move || {
-            let io_error = |err| StorageError::io(&spooled, err);
-            if let Err(refusal) = run_check(&spool, check).map_err(io_error)? {
-                return Ok(Err(refusal));
-            }
-            spool.rewind().map_err(io_error)?;
-            Ok::<_, StorageError>(Ok(spool))
+        let spool = file.into_std().await;
+        let (spool, verdict) = tokio::task::spawn_blocking(move || {
+            let verdict = run_check(&spool, check);
+            (spool, verdict)
         })
         .await
-        .map_err(|err| io_error(io::Error::other(err)))??;
-        let spool = match spool {
-            Ok(spool) => spool,
-            Err(refusal) => return Ok(Checked::Refused(refusal)),
-        };
-
+        .map_err(|err| io_error(io::Error::other(err)))?;
+        if let Err(refusal) = verdict.map_err(io_error)? {
+            return Ok(Checked::Refused(refusal));
+        }
         let mut spool = tokio::fs::File::from_std(spool);
-        let mut next = Some(first);
+        let mut file_name = first;
         for _ in 0..MAX_ATTEMPTS {
-            let file_name = match next.take() {
-                Some(first) => first,
-                None => candidates.next_file_name()?,
+            let key = candidates.full_name(&file_name);
+            // A `HEAD` first: a taken name costs no upload.
+            let free = match self.op.stat(&key).await {
+                Err(err) if err.kind() == ErrorKind::NotFound => true,
+                Err(err) => return Err(self.map_err("HEAD", &key, err)),
+                Ok(_) => false,
             };
-            let key = self.free_key(&mut candidates, file_name).await?;
-            if self.upload_file(&key, &mut spool).await? {
+            if free && self.upload_file(&key, &mut spool).await? {
                 return Ok(Checked::Stored(key));
             }
+            file_name = candidates.next_file_name()?;
         }
         Err(StorageError::NoAvailableName {
-            name: name.to_owned(),
-            max_length: self.max_name_length,
+            name: candidates.full_name(&file_name),
+            max_length: DEFAULT_MAX_NAME_LENGTH,
         })
     }
 
@@ -327,35 +311,6 @@ impl S3Storage {
             .await
             .map_err(|err| self.map_err("presign", name, err))?;
         Ok(request.uri().clone())
-    }
-
-    fn candidates(&self, name: &str) -> Result<(Candidates, String), StorageError> {
-        let name = make_valid_name(name)?;
-        let (folder, file_name) = name.rsplit_once('/').unwrap_or(("", &name));
-        let mut candidates = Candidates::new(folder, file_name, self.max_name_length);
-        let first = candidates.next_file_name()?;
-        Ok((candidates, first))
-    }
-
-    /// The first candidate from `first` on whose key is free (by `HEAD`).
-    async fn free_key(
-        &self,
-        candidates: &mut Candidates,
-        first: String,
-    ) -> Result<String, StorageError> {
-        let mut file_name = first;
-        for _ in 0..MAX_ATTEMPTS {
-            let key = candidates.full_name(&file_name);
-            match self.op.stat(&key).await {
-                Err(err) if err.kind() == ErrorKind::NotFound => return Ok(key),
-                Err(err) => return Err(self.map_err("HEAD", &key, err)),
-                Ok(_) => file_name = candidates.next_file_name()?,
-            }
-        }
-        Err(StorageError::NoAvailableName {
-            name: candidates.full_name(&file_name),
-            max_length: self.max_name_length,
-        })
     }
 
     async fn writer(&self, key: &str) -> Result<opendal::Writer, StorageError> {
