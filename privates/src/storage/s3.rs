@@ -217,31 +217,6 @@ impl S3Storage {
         })
     }
 
-    /// Bytes `start..start + len` of `object`, as a stream of chunks (a ranged `GET`, read
-    /// chunk by chunk). The read is conditional on the object's ETag when it has one, so a
-    /// file replaced meanwhile fails rather than mixing two versions.
-    ///
-    /// # Errors
-    /// [`StorageError::NotFound`] (deleted meanwhile), [`StorageError::ObjectStore`].
-    pub async fn read(
-        &self,
-        object: &OpenedObject,
-        start: u64,
-        len: u64,
-    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static, StorageError> {
-        let mut reader = self.op.reader_with(&object.name).chunk(PART_SIZE);
-        if let Some(etag) = &object.etag {
-            reader = reader.if_match(etag);
-        }
-        let reader = reader
-            .await
-            .map_err(|err| self.map_err("GET", &object.name, err))?;
-        reader
-            .into_bytes_stream(start..start + len)
-            .await
-            .map_err(|err| self.map_err("GET", &object.name, err))
-    }
-
     /// Deletes `name`; a missing object is not an error.
     ///
     /// # Errors
@@ -428,6 +403,19 @@ impl ObjectSource for S3Storage {
         start: u64,
         len: u64,
     ) -> Result<futures_util::stream::BoxStream<'static, io::Result<Bytes>>, StorageError> {
-        Ok(S3Storage::read(self, object, start, len).await?.boxed())
+        // A ranged `GET`, conditional on the ETag: a file replaced meanwhile fails rather than
+        // mixing two versions.
+        let mut reader = self.op.reader_with(&object.name).chunk(PART_SIZE);
+        if let Some(etag) = &object.etag {
+            reader = reader.if_match(etag);
+        }
+        let reader = reader
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))?;
+        let stream = reader
+            .into_bytes_stream(start..start + len)
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))?;
+        Ok(stream.boxed())
     }
 }
