@@ -27,8 +27,9 @@ impl InvalidName {
     }
 }
 
-/// The naming rule a stored name broke: `privates-rules`' [`NameRule`], which the derive
-/// applies to `upload_to` at compile time.
+/// The naming rule a stored name broke: `privates-rules`'
+/// [`NameRule`](privates_rules::name::NameRule), which the derive applies to `upload_to` at
+/// compile time.
 pub use privates_rules::name::NameRule as NameError;
 
 /// Displays an untrusted name escaped (as a Rust string literal) and shortened, so that a

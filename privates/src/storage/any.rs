@@ -55,15 +55,6 @@ impl Storage {
         }
     }
 
-    /// The S3 storage, if that is the backend.
-    #[must_use]
-    pub fn as_s3(&self) -> Option<&S3Storage> {
-        match self {
-            Self::S3(storage) => Some(storage),
-            Self::Local(_) => None,
-        }
-    }
-
     /// See [`LocalStorage::save`] and [`S3Storage::save`].
     ///
     /// # Errors
