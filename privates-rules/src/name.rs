@@ -97,16 +97,23 @@ impl fmt::Display for NameRule {
             Self::BidiControl => {
                 f.write_str("the name contains a bidirectional formatting character")
             }
-            Self::Absolute => f.write_str("the name is absolute"),
-            Self::Backslash => f.write_str("the name contains a backslash"),
+            Self::Absolute => {
+                f.write_str("the name is absolute; stored names are relative to the storage root")
+            }
+            Self::Backslash => {
+                f.write_str("the name contains a backslash; use `/` between folders")
+            }
             Self::PercentEncoded => f.write_str(
                 "the name contains a percent-encoded separator, dot, percent sign or control byte",
             ),
-            Self::EmptySegment => f.write_str("the name has an empty segment"),
-            Self::DotSegment => f.write_str("the name has a `.` or `..` segment"),
-            Self::NoValidFilename => {
-                f.write_str("a segment keeps no character once made a valid file name")
+            Self::EmptySegment => {
+                f.write_str("the name has an empty segment (`//` or a trailing `/`)")
             }
+            Self::DotSegment => f.write_str("the name has a `.` or `..` segment"),
+            Self::NoValidFilename => f.write_str(
+                "no valid file name can be derived from it (only `-`, `_`, `.`, letters and \
+                 digits are kept)",
+            ),
         }
     }
 }

@@ -318,13 +318,12 @@ fn finding(
     message: impl Into<String>,
     hint: impl Into<String>,
 ) -> CheckMessage {
-    let (message, hint) = (message.into(), hint.into());
     CheckMessage {
         id,
         level,
         key,
-        message,
-        hint,
+        message: message.into(),
+        hint: hint.into(),
     }
 }
 

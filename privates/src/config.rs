@@ -255,36 +255,12 @@ impl StorageConfig {
         })
     }
 
-    /// An S3 storage of `bucket` in `region` (credentials from the environment).
-    #[must_use]
-    pub fn s3(bucket: impl Into<String>, region: impl Into<String>) -> Self {
-        Self::S3(S3StorageConfig::new(bucket, region))
-    }
-
     /// The local storage's settings, if that is the backend.
     #[must_use]
     pub fn as_local(&self) -> Option<&LocalStorageConfig> {
         match self {
             Self::Local(local) => Some(local),
             Self::S3(_) => None,
-        }
-    }
-
-    /// The local storage's settings, if that is the backend.
-    #[must_use]
-    pub fn as_local_mut(&mut self) -> Option<&mut LocalStorageConfig> {
-        match self {
-            Self::Local(local) => Some(local),
-            Self::S3(_) => None,
-        }
-    }
-
-    /// The S3 storage's settings, if that is the backend.
-    #[must_use]
-    pub fn as_s3_mut(&mut self) -> Option<&mut S3StorageConfig> {
-        match self {
-            Self::S3(s3) => Some(s3),
-            Self::Local(_) => None,
         }
     }
 }

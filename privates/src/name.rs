@@ -8,8 +8,6 @@
 
 use std::fmt;
 
-use privates_rules::name::NameRule;
-
 /// A name that breaks one of the naming rules; nothing was touched on disk.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid stored name {}: {reason}", Shown(.name))]
@@ -29,64 +27,10 @@ impl InvalidName {
     }
 }
 
-/// The naming rule a stored name broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum NameError {
-    /// The name is empty.
-    #[error("the name is empty")]
-    Empty,
-    /// The name is longer than the limit, in bytes.
-    #[error("the name is {len} bytes long, the limit is {max}")]
-    TooLong {
-        /// The name's length in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// One `/`-separated segment is longer than the file system allows, in bytes.
-    #[error("a segment of the name is {len} bytes long, the limit is {max}")]
-    SegmentTooLong {
-        /// The segment's length in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The name contains a NUL byte.
-    #[error("the name contains a NUL byte")]
-    Nul,
-    /// The name contains a control character (newline, tab, escape, DEL, C1 controls).
-    #[error("the name contains a control character")]
-    ControlChar,
-    /// The name contains a bidirectional formatting character (such as RIGHT-TO-LEFT
-    /// OVERRIDE), which can disguise an extension.
-    #[error("the name contains a bidirectional formatting character")]
-    BidiControl,
-    /// The name is absolute (`/x`, `\\server\x`, `C:x`); stored names are relative to the
-    /// storage root.
-    #[error("the name is absolute; stored names are relative to the storage root")]
-    Absolute,
-    /// The name contains a backslash; the separator of stored names is `/`.
-    #[error("the name contains a backslash; use `/` between folders")]
-    Backslash,
-    /// The name contains a percent-encoded separator, dot, percent sign, NUL or control
-    /// character (`%2f`, `%5c`, `%2e`, `%25`, `%00`): a later decoding step could turn it into
-    /// a traversal.
-    #[error("the name contains a percent-encoded separator, dot, percent sign or control byte")]
-    PercentEncoded,
-    /// The name has an empty segment (`a//b`, a trailing `/`).
-    #[error("the name has an empty segment (`//` or a trailing `/`)")]
-    EmptySegment,
-    /// The name has a `.` or `..` segment.
-    #[error("the name has a `.` or `..` segment")]
-    DotSegment,
-    /// Nothing valid is left once the characters Django's `get_valid_filename` removes are
-    /// gone (`"???"`, `"$.$.$"`).
-    #[error(
-        "no valid file name can be derived from it (only `-`, `_`, `.`, letters and digits are kept)"
-    )]
-    NoValidFilename,
-}
+/// The naming rule a stored name broke: `privates-rules`'
+/// [`NameRule`](privates_rules::name::NameRule), which the derive applies to `upload_to` at
+/// compile time.
+pub use privates_rules::name::NameRule as NameError;
 
 /// Displays an untrusted name escaped (as a Rust string literal) and shortened, so that a
 /// hostile name can neither inject lines into a log nor flood it.
@@ -102,12 +46,7 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
-/// The longest stored name accepted, in bytes (well under Linux's `PATH_MAX` of 4096 once the
-/// location is prepended).
-pub const MAX_NAME_BYTES: usize = privates_rules::name::MAX_NAME_BYTES;
-
-/// The longest `/`-separated segment accepted, in bytes: Linux's `NAME_MAX`.
-pub const MAX_SEGMENT_BYTES: usize = privates_rules::name::MAX_SEGMENT_BYTES;
+pub use privates_rules::name::{MAX_NAME_BYTES, MAX_SEGMENT_BYTES};
 
 /// Checks a stored name that comes from an untrusted place (a database column, a URL) and
 /// returns it unchanged when it follows every rule:
@@ -137,33 +76,8 @@ pub const MAX_SEGMENT_BYTES: usize = privates_rules::name::MAX_SEGMENT_BYTES;
 /// [`InvalidName`] with the [`NameError`] rule that was broken.
 pub fn validate_name(name: &str) -> Result<&str, InvalidName> {
     // The shared rules, which the derive runs on `upload_to` at compile time.
-    privates_rules::name::check(name).map_err(|rule| InvalidName::new(name, name_error(rule)))?;
+    privates_rules::name::check(name).map_err(|rule| InvalidName::new(name, rule))?;
     Ok(name)
-}
-
-/// A rule of `privates_rules` as this crate's [`NameError`].
-pub(crate) fn name_error(rule: NameRule) -> NameError {
-    match rule {
-        NameRule::Empty => NameError::Empty,
-        NameRule::TooLong { len } => NameError::TooLong {
-            len,
-            max: MAX_NAME_BYTES,
-        },
-        NameRule::SegmentTooLong { len } => NameError::SegmentTooLong {
-            len,
-            max: MAX_SEGMENT_BYTES,
-        },
-        NameRule::Nul => NameError::Nul,
-        NameRule::ControlChar => NameError::ControlChar,
-        NameRule::BidiControl => NameError::BidiControl,
-        NameRule::Absolute => NameError::Absolute,
-        NameRule::Backslash => NameError::Backslash,
-        NameRule::PercentEncoded => NameError::PercentEncoded,
-        NameRule::EmptySegment => NameError::EmptySegment,
-        NameRule::DotSegment => NameError::DotSegment,
-        // `NoValidFilename` and any rule added later.
-        _ => NameError::NoValidFilename,
-    }
 }
 
 /// Django's `django.utils.text.get_valid_filename`: strip surrounding whitespace, turn spaces

@@ -130,18 +130,13 @@ pub(crate) trait DynAuthorizer: Send + Sync {
         ctx: &'a AppContext,
     ) -> BoxFuture<'a, loco_rs::Result<Option<AnyUser>>>;
 
-    fn has_permission<'a>(
+    /// [`Authorizer::has_permission`] without `object`, else
+    /// [`Authorizer::has_object_permission`].
+    fn permits<'a>(
         &'a self,
         user: &'a AnyUser,
         permission: &'a str,
-        ctx: &'a AppContext,
-    ) -> BoxFuture<'a, loco_rs::Result<bool>>;
-
-    fn has_object_permission<'a>(
-        &'a self,
-        user: &'a AnyUser,
-        permission: &'a str,
-        object: ObjectRef<'a>,
+        object: Option<ObjectRef<'a>>,
         ctx: &'a AppContext,
     ) -> BoxFuture<'a, loco_rs::Result<bool>>;
 }
@@ -158,35 +153,25 @@ impl<A: Authorizer> DynAuthorizer for A {
         })
     }
 
-    fn has_permission<'a>(
+    fn permits<'a>(
         &'a self,
         user: &'a AnyUser,
         permission: &'a str,
+        object: Option<ObjectRef<'a>>,
         ctx: &'a AppContext,
     ) -> BoxFuture<'a, loco_rs::Result<bool>> {
         Box::pin(async move {
             // The user always comes from this authorizer's `authenticate`; a user of another
             // type would be a bug, and the safe answer to a bug is "no".
-            match user.downcast_ref::<A::User>() {
-                Some(user) => Authorizer::has_permission(self, user, permission, ctx).await,
-                None => Ok(false),
-            }
-        })
-    }
-
-    fn has_object_permission<'a>(
-        &'a self,
-        user: &'a AnyUser,
-        permission: &'a str,
-        object: ObjectRef<'a>,
-        ctx: &'a AppContext,
-    ) -> BoxFuture<'a, loco_rs::Result<bool>> {
-        Box::pin(async move {
-            match user.downcast_ref::<A::User>() {
-                Some(user) => {
-                    Authorizer::has_object_permission(self, user, permission, object, ctx).await
+            let Some(user) = user.downcast_ref::<A::User>() else {
+                return Ok(false);
+            };
+            match object {
+                None => self.has_permission(user, permission, ctx).await,
+                Some(object) => {
+                    self.has_object_permission(user, permission, object, ctx)
+                        .await
                 }
-                None => Ok(false),
             }
         })
     }

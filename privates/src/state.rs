@@ -215,10 +215,6 @@ impl Privates {
         &self.inner.sendfile
     }
 
-    pub(crate) fn authorizer(&self) -> &dyn DynAuthorizer {
-        self.inner.authorizer.as_ref()
-    }
-
     /// Authenticates the request and checks one permission, as the download view's first two
     /// steps do; for an app's own pages (an admin list, a change form). Turn a refusal into
     /// the same 401 / login redirect / 403 as the view with [`Decision::refusal`].
@@ -281,8 +277,9 @@ impl Privates {
             field: field.name(),
             object,
         };
-        self.authorizer()
-            .has_object_permission(user, permission, object, ctx)
+        self.inner
+            .authorizer
+            .permits(user, permission, Some(object), ctx)
             .await
     }
 
@@ -294,17 +291,15 @@ impl Privates {
         ctx: &AppContext,
         permission: &str,
     ) -> loco_rs::Result<Result<AnyUser, Decision>> {
-        let authorizer = self.authorizer();
+        let authorizer = &self.inner.authorizer;
         let Some(user) = authorizer.authenticate(parts, ctx).await? else {
             return Ok(Err(Decision::Anonymous));
         };
-        Ok(
-            if authorizer.has_permission(&user, permission, ctx).await? {
-                Ok(user)
-            } else {
-                Err(Decision::Forbidden)
-            },
-        )
+        Ok(if authorizer.permits(&user, permission, None, ctx).await? {
+            Ok(user)
+        } else {
+            Err(Decision::Forbidden)
+        })
     }
 
     /// [`Privates::decide`], answered: `Ok(None)` when allowed, else the refusal response.

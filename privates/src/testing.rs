@@ -59,19 +59,16 @@ impl TempPrivateRoot {
     /// Points `config`'s storage location and sendfile root at this folder, keeping every other
     /// setting (backend, URLs).
     pub fn apply(&self, config: &mut PrivatesConfig) {
-        let base_url = match &mut config.storage {
-            Some(StorageConfig::Local(storage)) => {
+        let storage = config
+            .storage
+            .get_or_insert_with(|| StorageConfig::local(self.path()));
+        let base_url = match storage {
+            StorageConfig::Local(storage) => {
                 storage.location = self.path().to_path_buf();
                 storage.base_url.clone()
             }
             // An S3 storage keeps its bucket; the root serves nothing then.
-            Some(StorageConfig::S3(_)) => return,
-            None => {
-                let storage = StorageConfig::local(self.path());
-                let base_url = storage.as_local().map(|local| local.base_url.clone());
-                config.storage = Some(storage);
-                base_url.unwrap_or_default()
-            }
+            StorageConfig::S3(_) => return,
         };
         config.sendfile.root = Some(self.path().to_path_buf());
         if config.sendfile.url.is_none() {

@@ -5,7 +5,7 @@ use std::fmt::{Display, Write as _};
 use chrono::{DateTime, Local, TimeZone, format::StrftimeItems};
 use privates_rules::upload_to::PatternError;
 
-use crate::name::{InvalidName, NameError, name_error, valid_upload_filename, validate_name};
+use crate::name::{InvalidName, NameError, valid_upload_filename, validate_name};
 
 /// The folder (or full name) a new upload of a field is stored under.
 #[derive(Clone, Copy, Debug, Default)]
@@ -118,7 +118,7 @@ pub fn validate_pattern(pattern: &str) -> Result<(), UploadToError> {
         PatternError::Folder { expanded, rule } => UploadToError::UnsafeFolder {
             pattern: pattern.to_owned(),
             expanded,
-            reason: name_error(rule),
+            reason: rule,
         },
         _ => UploadToError::InvalidSpecifier {
             pattern: pattern.to_owned(),

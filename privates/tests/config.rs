@@ -170,7 +170,9 @@ fn each_check_fires_on_its_condition_only() {
     .unwrap();
     assert_eq!(ids(&c, None), ["privates.W001"]);
     let mut c = ok.clone();
-    c.storage.as_mut().unwrap().as_local_mut().unwrap().base_url = "private-media".to_string();
+    if let Some(StorageConfig::Local(local)) = &mut c.storage {
+        local.base_url = "private-media".to_string();
+    }
     assert_eq!(ids(&c, None), ["privates.E103", "privates.W003"]);
     let mut c = ok.clone();
     c.login_url = Some("https://evil.example/login".to_string());

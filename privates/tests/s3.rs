@@ -138,7 +138,7 @@ async fn saves_stream_in_parts_and_never_overwrite() {
     let server = s3s_fs().await;
     let world = world(&server, Backend::Stream, 60).await;
     let files = world.privates.files();
-    assert!(files.as_s3().is_some());
+    assert!(matches!(files, Storage::S3(_)));
 
     // 12 MiB in 64 KiB chunks: two parts of a multipart upload.
     let big = pattern(12 * 1024 * 1024);

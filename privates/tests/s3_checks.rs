@@ -14,7 +14,7 @@ use loco_rs::app::Initializer;
 use privates::{
     PrivatesConfig, PrivatesInitializer,
     checks::{self, CheckMessage, Environment, Level},
-    config::{S3Credentials, S3StorageConfig, ShareConfig},
+    config::{S3Credentials, S3StorageConfig, ShareConfig, StorageConfig},
     sendfile::Backend,
 };
 
@@ -38,7 +38,10 @@ fn s3_ok(backend: &str) -> PrivatesConfig {
 }
 
 fn storage(config: &mut PrivatesConfig) -> &mut S3StorageConfig {
-    config.storage.as_mut().unwrap().as_s3_mut().unwrap()
+    let Some(StorageConfig::S3(s3)) = &mut config.storage else {
+        panic!("an s3 storage")
+    };
+    s3
 }
 
 fn ids(config: &PrivatesConfig) -> Vec<&'static str> {

@@ -16,8 +16,9 @@ use futures_util::{Stream, StreamExt, stream};
 use privates::{
     UploadTo,
     storage::{
-        Checked, DEFAULT_MAX_NAME_LENGTH, LocalStorage, NameError, Storage, StorageError, Variant,
-        get_valid_filename, valid_upload_filename, validate_name,
+        Checked, DEFAULT_MAX_NAME_LENGTH, LocalStorage, MAX_NAME_BYTES, MAX_SEGMENT_BYTES,
+        NameError, Storage, StorageError, Variant, get_valid_filename, valid_upload_filename,
+        validate_name,
     },
     upload_to::{UploadToError, validate_pattern},
 };
@@ -173,18 +174,14 @@ fn hostile_names() -> Vec<(String, NameError)> {
     .into_iter()
     .map(|(name, reason)| (name.to_owned(), reason))
     .collect();
-    names.push((
-        "x".repeat(1025),
-        TooLong {
-            len: 1025,
-            max: 1024,
-        },
-    ));
+    // The limits the length rules apply.
+    assert_eq!((MAX_NAME_BYTES, MAX_SEGMENT_BYTES), (1024, 255));
+    names.push(("x".repeat(1025), TooLong { len: 1025 }));
     names.push((
         format!("a/{}", "x".repeat(256)),
-        SegmentTooLong { len: 256, max: 255 },
+        SegmentTooLong { len: 256 },
     ));
-    names.push(("é".repeat(128), SegmentTooLong { len: 256, max: 255 }));
+    names.push(("é".repeat(128), SegmentTooLong { len: 256 }));
     names
 }
 

@@ -37,9 +37,7 @@ impl Validators {
             modified,
         }
     }
-}
 
-impl Validators {
     /// The validators of an object-store object: its ETag (S3 ETags are strong: they change
     /// with every write) and its last modification.
     pub(crate) fn from_object(etag: Option<&str>, modified: Option<SystemTime>) -> Self {

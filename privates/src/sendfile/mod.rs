@@ -209,15 +209,7 @@ impl Sendfile {
     ) -> Result<Response, SendfileError> {
         match (&self.delivery, opened) {
             (Delivery::Local { root, how }, Opened::File(file)) => {
-                // The storage opened the name beneath its location; where that lies beneath
-                // the sendfile root was worked out at boot.
-                let Some(within) = &root.location_within else {
-                    return Err(SendfileError::OutsideRoot {
-                        path: file.path,
-                        root: root.path.clone(),
-                    });
-                };
-                let relative = within.join(&file.name);
+                let relative = stored_beneath_root(root, &file.name, &file.path)?;
                 Self::serve_file(method, headers, how, root, file, &relative, options).await
             }
             (Delivery::Object(how), Opened::Object(object)) => {
@@ -300,13 +292,27 @@ impl Sendfile {
         let Delivery::Local { root, how } = &self.delivery else {
             return Ok(None);
         };
-        let Some(within) = &root.location_within else {
-            return Err(SendfileError::OutsideRoot {
-                path: name.into(),
-                root: root.path.clone(),
-            });
-        };
-        offload_header(how, root, &within.join(name))
+        offload_header(
+            how,
+            root,
+            &stored_beneath_root(root, name, Path::new(name))?,
+        )
+    }
+}
+
+/// Where the stored name `name` (at `path`) lies beneath the sendfile root: the storage opens
+/// names beneath its location, and where that lies beneath the root was worked out at boot.
+fn stored_beneath_root(
+    root: &SendfileRoot,
+    name: &str,
+    path: &Path,
+) -> Result<PathBuf, SendfileError> {
+    match &root.location_within {
+        Some(within) => Ok(within.join(name)),
+        None => Err(SendfileError::OutsideRoot {
+            path: path.to_path_buf(),
+            root: root.path.clone(),
+        }),
     }
 }
 

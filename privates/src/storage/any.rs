@@ -55,15 +55,6 @@ impl Storage {
         }
     }
 
-    /// The S3 storage, if that is the backend.
-    #[must_use]
-    pub fn as_s3(&self) -> Option<&S3Storage> {
-        match self {
-            Self::S3(storage) => Some(storage),
-            Self::Local(_) => None,
-        }
-    }
-
     /// See [`LocalStorage::save`] and [`S3Storage::save`].
     ///
     /// # Errors
@@ -91,7 +82,7 @@ impl Storage {
     /// meanwhile.
     ///
     /// # Errors
-    /// Those of [`save`](Self::save) but [`StorageError::NameTaken`].
+    /// Those of [`save`](Self::save).
     pub async fn save_checked<S, E, C, R>(
         &self,
         name: &str,

@@ -119,13 +119,6 @@ pub enum StorageError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// Another upload took the key between the check and the end of this upload; nothing was
-    /// overwritten and nothing stored (see [`S3Storage::save`](super::S3Storage::save)).
-    #[error("another upload took the name {} meanwhile; nothing was stored, try again", Shown(.name))]
-    NameTaken {
-        /// The key that was taken.
-        name: String,
-    },
     /// The operation needs the other storage backend (a file path of an S3 object).
     #[error("{operation} is not available with the `{backend}` storage backend")]
     Unsupported {

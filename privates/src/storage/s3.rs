@@ -7,8 +7,9 @@
 //! `Content-Disposition` and `Content-Type` the browser must get), and no per-call timeouts.
 
 use std::{
+    convert::Infallible,
     error::Error,
-    io::{self, Seek},
+    io,
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -33,20 +34,20 @@ use crate::{
 /// holds at most one part in memory, whatever the file size.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 
-/// How many names a save tries before giving up (each taken name costs one `HEAD`).
+/// How many names a save tries before giving up (each taken name costs a `HEAD`).
 const MAX_ATTEMPTS: usize = 100;
 
 /// An S3 bucket (and key prefix) holding the private files.
 ///
 /// Names follow the local storage's rules ([`validate_name`], Django's `get_valid_filename`,
-/// a random suffix for a taken name). Every call is bounded by `storage.timeout`, reads and
-/// writes chunk by chunk, so an unreachable server gives [`StorageError::ObjectStore`] with a
-/// timeout rather than a hang. Cloning is cheap.
+/// a random suffix for a taken name, at most [`DEFAULT_MAX_NAME_LENGTH`] characters). Every
+/// call is bounded by `storage.timeout`, reads and writes chunk by chunk, so an unreachable
+/// server gives [`StorageError::ObjectStore`] with a timeout rather than a hang. Cloning is
+/// cheap.
 #[derive(Clone, Debug)]
 pub struct S3Storage {
     pub(super) op: Operator,
     bucket: String,
-    max_name_length: usize,
     timeout: Duration,
 }
 
@@ -99,23 +100,8 @@ impl S3Storage {
         Ok(Self {
             op,
             bucket: settings.bucket.clone(),
-            max_name_length: DEFAULT_MAX_NAME_LENGTH,
             timeout,
         })
-    }
-
-    /// Sets the limit on whole stored names, in characters (default
-    /// [`DEFAULT_MAX_NAME_LENGTH`]).
-    #[must_use]
-    pub fn with_max_name_length(mut self, max_name_length: usize) -> Self {
-        self.max_name_length = max_name_length;
-        self
-    }
-
-    /// The limit on whole stored names, in characters.
-    #[must_use]
-    pub fn max_name_length(&self) -> usize {
-        self.max_name_length
     }
 
     /// The bucket.
@@ -125,49 +111,27 @@ impl S3Storage {
     }
 
     /// Saves `stream` under `name` or, when that key is taken, a free variant of it
-    /// (`name_XXXXXXX.ext`), and returns the stored name. The bytes go straight to S3 in
-    /// [`PART_SIZE`] parts (a multipart upload beyond one part): memory stays constant.
+    /// (`name_XXXXXXX.ext`), and returns the stored name. The stream is spooled to an
+    /// anonymous temporary file, then uploaded in [`PART_SIZE`] parts: memory stays constant.
     ///
     /// No overwrite: each candidate is checked with `HEAD`, then written with
     /// `If-None-Match: *`, which S3 (and most compatible servers) refuse when the key appeared
-    /// in between. The stream cannot be replayed, so losing that race fails the save with
-    /// [`StorageError::NameTaken`] (nothing is overwritten);
-    /// [`Storage::save_checked`](super::Storage::save_checked) spools to disk first and
-    /// retries instead. On a server that ignores `If-None-Match` the
-    /// window between the `HEAD` and the end of the upload is unprotected.
+    /// in between; the upload is then retried under the next free name. On a server that
+    /// ignores `If-None-Match` the window between the `HEAD` and the end of the upload is
+    /// unprotected.
     ///
     /// # Errors
     /// [`StorageError::InvalidName`], [`StorageError::NoAvailableName`],
-    /// [`StorageError::Stream`], [`StorageError::NameTaken`], [`StorageError::ObjectStore`].
+    /// [`StorageError::Stream`], [`StorageError::Io`], [`StorageError::ObjectStore`].
     pub async fn save<S, E>(&self, name: &str, stream: S) -> Result<String, StorageError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        let (mut candidates, first) = self.candidates(name)?;
-        let key = self.free_key(&mut candidates, first).await?;
-        let mut writer = self.writer(&key).await?;
-        let mut stream = std::pin::pin!(stream);
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    let _ = writer.abort().await;
-                    return Err(StorageError::Stream(err.into()));
-                }
-            };
-            if let Err(err) = writer.write(chunk).await {
-                let _ = writer.abort().await;
-                return Err(self.map_err("upload", &key, err));
-            }
-        }
-        match writer.close().await {
-            Ok(_) => Ok(key),
-            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
-                Err(StorageError::NameTaken { name: key })
-            }
-            Err(err) => Err(self.map_err("upload", &key, err)),
-        }
+        let chunks = std::pin::pin!(stream.map(|chunk| chunk.map_err(Into::into)));
+        self.save_checked(name, chunks, Box::new(|_| Ok::<(), Infallible>(())))
+            .await
+            .map(Checked::into_stored)
     }
 
     /// [`Storage::save_checked`](super::Storage::save_checked) on S3: the stream is spooled to
@@ -178,7 +142,10 @@ impl S3Storage {
         mut chunks: Chunks<'_>,
         check: FileCheck<R>,
     ) -> Result<Checked<R>, StorageError> {
-        let (mut candidates, first) = self.candidates(name)?;
+        let valid = make_valid_name(name)?;
+        let (folder, file_name) = valid.rsplit_once('/').unwrap_or(("", &valid));
+        let mut candidates = Candidates::new(folder, file_name, DEFAULT_MAX_NAME_LENGTH);
+        let first = candidates.next_file_name()?;
         let io_error = |err| StorageError::io(name, err);
         let spool = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
@@ -194,40 +161,34 @@ impl S3Storage {
         tokio::io::AsyncWriteExt::flush(&mut file)
             .await
             .map_err(io_error)?;
-        let mut spool = file.into_std().await;
-        let spooled = name.to_owned();
-        let spool = tokio::task::spawn_blocking(move || {
-            let io_error = |err| StorageError::io(&spooled, err);
-            if let Err(refusal) = run_check(&spool, check).map_err(io_error)? {
-                return Ok(Err(refusal));
-            }
-            spool.rewind().map_err(io_error)?;
-            Ok::<_, StorageError>(Ok(spool))
+        let spool = file.into_std().await;
+        let (spool, verdict) = tokio::task::spawn_blocking(move || {
+            let verdict = run_check(&spool, check);
+            (spool, verdict)
         })
         .await
-        .map_err(|err| io_error(io::Error::other(err)))??;
-        let spool = match spool {
-            Ok(spool) => spool,
-            Err(refusal) => return Ok(Checked::Refused(refusal)),
-        };
-
+        .map_err(|err| io_error(io::Error::other(err)))?;
+        if let Err(refusal) = verdict.map_err(io_error)? {
+            return Ok(Checked::Refused(refusal));
+        }
         let mut spool = tokio::fs::File::from_std(spool);
-        let mut next = Some(first);
+        let mut file_name = first;
         for _ in 0..MAX_ATTEMPTS {
-            let file_name = match next.take() {
-                Some(first) => first,
-                None => candidates.next_file_name()?,
+            let key = candidates.full_name(&file_name);
+            // A `HEAD` first: a taken name costs no upload.
+            let free = match self.op.stat(&key).await {
+                Err(err) if err.kind() == ErrorKind::NotFound => true,
+                Err(err) => return Err(self.map_err("HEAD", &key, err)),
+                Ok(_) => false,
             };
-            let key = self.free_key(&mut candidates, file_name).await?;
-            match self.upload_file(&key, &mut spool).await {
-                Ok(()) => return Ok(Checked::Stored(key)),
-                Err(StorageError::NameTaken { .. }) => {}
-                Err(err) => return Err(err),
+            if free && self.upload_file(&key, &mut spool).await? {
+                return Ok(Checked::Stored(key));
             }
+            file_name = candidates.next_file_name()?;
         }
         Err(StorageError::NoAvailableName {
-            name: name.to_owned(),
-            max_length: self.max_name_length,
+            name: candidates.full_name(&file_name),
+            max_length: DEFAULT_MAX_NAME_LENGTH,
         })
     }
 
@@ -254,31 +215,6 @@ impl S3Storage {
             last_modified: meta.last_modified().map(SystemTime::from),
             source: Arc::new(self.clone()),
         })
-    }
-
-    /// Bytes `start..start + len` of `object`, as a stream of chunks (a ranged `GET`, read
-    /// chunk by chunk). The read is conditional on the object's ETag when it has one, so a
-    /// file replaced meanwhile fails rather than mixing two versions.
-    ///
-    /// # Errors
-    /// [`StorageError::NotFound`] (deleted meanwhile), [`StorageError::ObjectStore`].
-    pub async fn read(
-        &self,
-        object: &OpenedObject,
-        start: u64,
-        len: u64,
-    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static, StorageError> {
-        let mut reader = self.op.reader_with(&object.name).chunk(PART_SIZE);
-        if let Some(etag) = &object.etag {
-            reader = reader.if_match(etag);
-        }
-        let reader = reader
-            .await
-            .map_err(|err| self.map_err("GET", &object.name, err))?;
-        reader
-            .into_bytes_stream(start..start + len)
-            .await
-            .map_err(|err| self.map_err("GET", &object.name, err))
     }
 
     /// Deletes `name`; a missing object is not an error.
@@ -352,35 +288,6 @@ impl S3Storage {
         Ok(request.uri().clone())
     }
 
-    fn candidates(&self, name: &str) -> Result<(Candidates, String), StorageError> {
-        let name = make_valid_name(name)?;
-        let (folder, file_name) = name.rsplit_once('/').unwrap_or(("", &name));
-        let mut candidates = Candidates::new(folder, file_name, self.max_name_length);
-        let first = candidates.next_file_name()?;
-        Ok((candidates, first))
-    }
-
-    /// The first candidate from `first` on whose key is free (by `HEAD`).
-    async fn free_key(
-        &self,
-        candidates: &mut Candidates,
-        first: String,
-    ) -> Result<String, StorageError> {
-        let mut file_name = first;
-        for _ in 0..MAX_ATTEMPTS {
-            let key = candidates.full_name(&file_name);
-            match self.op.stat(&key).await {
-                Err(err) if err.kind() == ErrorKind::NotFound => return Ok(key),
-                Err(err) => return Err(self.map_err("HEAD", &key, err)),
-                Ok(_) => file_name = candidates.next_file_name()?,
-            }
-        }
-        Err(StorageError::NoAvailableName {
-            name: candidates.full_name(&file_name),
-            max_length: self.max_name_length,
-        })
-    }
-
     async fn writer(&self, key: &str) -> Result<opendal::Writer, StorageError> {
         let content_type = mime_guess::from_path(key).first_or_octet_stream();
         let mut writer = self
@@ -394,8 +301,13 @@ impl S3Storage {
         writer.await.map_err(|err| self.map_err("upload", key, err))
     }
 
-    /// Uploads the whole spooled `file` (from its start) under `key`.
-    async fn upload_file(&self, key: &str, file: &mut tokio::fs::File) -> Result<(), StorageError> {
+    /// Uploads the whole spooled `file` (from its start) under `key`; `false` when another
+    /// upload took `key` meanwhile (nothing was overwritten).
+    async fn upload_file(
+        &self,
+        key: &str,
+        file: &mut tokio::fs::File,
+    ) -> Result<bool, StorageError> {
         use tokio::io::{AsyncReadExt, AsyncSeekExt};
         file.rewind()
             .await
@@ -422,12 +334,8 @@ impl S3Storage {
             }
         }
         match writer.close().await {
-            Ok(_) => Ok(()),
-            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => {
-                Err(StorageError::NameTaken {
-                    name: key.to_owned(),
-                })
-            }
+            Ok(_) => Ok(true),
+            Err(err) if err.kind() == ErrorKind::ConditionNotMatch => Ok(false),
             Err(err) => Err(self.map_err("upload", key, err)),
         }
     }
@@ -495,6 +403,19 @@ impl ObjectSource for S3Storage {
         start: u64,
         len: u64,
     ) -> Result<futures_util::stream::BoxStream<'static, io::Result<Bytes>>, StorageError> {
-        Ok(S3Storage::read(self, object, start, len).await?.boxed())
+        // A ranged `GET`, conditional on the ETag: a file replaced meanwhile fails rather than
+        // mixing two versions.
+        let mut reader = self.op.reader_with(&object.name).chunk(PART_SIZE);
+        if let Some(etag) = &object.etag {
+            reader = reader.if_match(etag);
+        }
+        let reader = reader
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))?;
+        let stream = reader
+            .into_bytes_stream(start..start + len)
+            .await
+            .map_err(|err| self.map_err("GET", &object.name, err))?;
+        Ok(stream.boxed())
     }
 }

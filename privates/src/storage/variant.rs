@@ -13,7 +13,7 @@ use super::{
     local::join_error,
     save::{TempFile, open_folder, sync_folder},
 };
-use crate::name::{InvalidName, name_error, validate_name};
+use crate::name::{InvalidName, validate_name};
 
 /// A kind of derived file. Every kind is removed with its original; adding one here is all
 /// it takes for [`Storage::delete`] to remove it too.
@@ -50,7 +50,7 @@ impl Variant {
     /// long.
     pub fn name_of(self, name: &str) -> Result<String, StorageError> {
         privates_rules::name::variant(name, self.kind())
-            .map_err(|rule| InvalidName::new(name, name_error(rule)).into())
+            .map_err(|rule| InvalidName::new(name, rule).into())
     }
 }
 
