@@ -400,6 +400,20 @@ async fn anonymous_is_401_and_without_permission_403_before_the_body_is_read() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body, "permission denied");
+    // The model's permission, but not this row (the authorizer's object-level check).
+    let (status, body) = world
+        .post(
+            "/api/invoices/1/scan",
+            Some("clerk-1"),
+            true,
+            scan_form(pdf_bytes(100), "a.pdf"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(&body),
+        json!({ "error": "forbidden", "description": "permission denied" })
+    );
     // An unknown row is a 404 once the permission is held.
     let (status, _) = world
         .post(

@@ -75,20 +75,17 @@ pub async fn user_id(db: &impl ConnectionTrait, who: &UserRef) -> Result<i32, Er
     }
 }
 
-/// A permission must look like `app_label.codename`: two non-empty parts, no spaces.
+/// A permission must look like `app_label.codename`: the rule the derive enforces on every
+/// model's and field's permission (`privates_rules::label::is_permission`), so a grant can
+/// only name a permission some model could ask for.
 ///
 /// # Errors
 /// [`Error::MalformedPermission`].
 pub fn check_permission_syntax(permission: &str) -> Result<(), Error> {
-    match permission.split_once('.') {
-        Some((app, codename))
-            if !app.is_empty()
-                && !codename.is_empty()
-                && !permission.chars().any(char::is_whitespace) =>
-        {
-            Ok(())
-        }
-        _ => Err(Error::MalformedPermission(permission.to_owned())),
+    if privates_rules::label::is_permission(permission) {
+        Ok(())
+    } else {
+        Err(Error::MalformedPermission(permission.to_owned()))
     }
 }
 

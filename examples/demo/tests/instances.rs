@@ -252,8 +252,19 @@ async fn simultaneous_uploads_and_the_cleanup_across_instances() {
         "the upload's temporary file: {:?}",
         one.files()
     );
+    // A control: the temporary file of a save that died an hour ago, which the same run
+    // must remove (so the run did look at the shared folder).
+    let stale = shared.path().join("docs/.dead.pdf~Ab3dE5gH.part");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::File::create(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
     let cleaned = task(&two, &["privates_clean_temp", "age:1s"]);
     assert!(in_flight.elapsed() > Duration::from_secs(1));
+    assert!(cleaned.contains("removed 1 temporary file(s)"), "{cleaned}");
+    assert!(cleaned.contains("kept 1 younger"), "{cleaned}");
+    assert!(!stale.exists(), "{cleaned}");
     assert_eq!(
         temp_files().len(),
         1,

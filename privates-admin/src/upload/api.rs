@@ -218,6 +218,15 @@ where
         let object = M::find_by_pk(ctx, &pk)
             .await?
             .ok_or(FieldUploadErrorKind::NotFound)?;
+        // The authorizer's object-level check, as for a download of this row's file: a user
+        // who may not reach the row may not replace its file either.
+        if privates
+            .decide_download(&parts, ctx, &self.permission, &object, &self.field)
+            .await?
+            != Decision::Allowed
+        {
+            return Err(FieldUploadErrorKind::Forbidden);
+        }
 
         let limit = u64::try_from(self.body_limit()).unwrap_or(u64::MAX);
         if let Some(declared) = declared_length(&parts.headers).filter(|&d| d > limit) {
