@@ -1,34 +1,4 @@
-//! Configuration checks, with the ids of django-privates' system checks.
-//!
-//! | id | level | condition |
-//! |---|---|---|
-//! | `privates.E001` | error | no private storage is configured (`storage.location`) |
-//! | `privates.W001` | warning | the storage location is the public media folder |
-//! | `privates.E002` | error | `sendfile.root` is set but empty (unset, it is the storage location) |
-//! | `privates.W002` | warning | the sendfile root differs from the storage location |
-//! | `privates.E003` | error | the nginx backend with an empty `sendfile.url` (unset, it is the storage `base_url`) |
-//! | `privates.W003` | warning | the sendfile URL differs from the storage `base_url` |
-//! | `privates.E101` | error | the storage location overlaps loco's static-assets folder |
-//! | `privates.E102` | error | `base_url` overlaps the static-assets URI |
-//! | `privates.E103` | error | `base_url`, `sendfile.url` or `login_url` is not an absolute URL path |
-//! | `privates.E201` | error | `storage.backend: s3` without `storage.bucket` |
-//! | `privates.E202` | error | `storage.backend: s3` without `storage.region` |
-//! | `privates.E203` | error | `storage.backend: s3` without credentials (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` in the environment) |
-//! | `privates.E204` | error | a local-file sendfile backend (development, nginx, apache, lighttpd) over S3 |
-//! | `privates.E205` | error | an object-store sendfile backend (redirect, stream) over local storage |
-//! | `privates.E206` | error | `sendfile.expires` is 0 or over 604800 s (SigV4's limit) |
-//! | `privates.E207` | error | `share.key` is not base64/hex or shorter than 32 bytes |
-//! | `privates.E208` | error | `share.key` is loco's JWT secret (`auth.jwt.secret`) |
-//! | `privates.E209` | error | `storage.endpoint` is set but not an `http://` or `https://` URL |
-//! | `privates.E210` | error | `storage.timeout` is 0 with the s3 storage (every call would time out) |
-//! | `privates.E211` | error | `share.max_ttl` is 0 (no link could be minted) |
-//! | `privates.E301` | error | a registered model's `upload_to` pattern breaks the naming rules ([`PrivatesInitializer::model`](crate::PrivatesInitializer::model)) |
-//!
-//! One function judges the configuration: [`validate`], given the block and the
-//! [`Environment`] it runs in (loco's static assets and JWT secret, the S3 credentials, read
-//! once). Boot ([`PrivatesInitializer`](crate::PrivatesInitializer): errors stop the boot,
-//! warnings are logged), `cargo loco doctor` and the `privates_check` task all call it; what
-//! passes comes back as the [`Settings`] the constructors trust.
+#![doc = include_str!("../docs/checks.md")]
 
 use std::{
     fmt,

@@ -1,48 +1,4 @@
-//! The settings under `initializers.privates` in the loco config YAML.
-//!
-//! ```yaml
-//! initializers:
-//!   privates:
-//!     storage:
-//!       location: storage/private     # STORAGES["privates"]["OPTIONS"]["location"]
-//!       base_url: /private-media/     # STORAGES["privates"]["OPTIONS"]["base_url"]
-//!     sendfile:
-//!       backend: nginx                # SENDFILE_BACKEND
-//!       root: storage/private         # SENDFILE_ROOT
-//!       url: /private-media/          # SENDFILE_URL
-//!     login_url: /login
-//! ```
-//!
-//! On an object store (S3 or any S3-compatible service), with share links enabled:
-//!
-//! ```yaml
-//! initializers:
-//!   privates:
-//!     storage:
-//!       backend: s3
-//!       bucket: myapp-private
-//!       region: eu-west-1
-//!       endpoint: https://s3.eu-west-1.amazonaws.com   # optional: MinIO, R2, Garage, ...
-//!       prefix: private/                               # optional: keys live under it
-//!       timeout: 30                                    # seconds per S3 call (default 30)
-//!     sendfile:
-//!       backend: redirect     # or `stream`
-//!       expires: 60           # seconds a presigned URL stays valid (redirect only)
-//!     share:
-//!       key: <%= get_env(name="PRIVATES_SHARE_KEY") %>  # base64 or hex, >= 32 bytes
-//! ```
-//!
-//! The S3 credentials come from the environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`, read once by
-//! [`Environment`](crate::checks::Environment)) or from code ([`S3StorageConfig::credentials`]),
-//! never from the YAML.
-//!
-//! Unknown keys are errors that name the key, so a typo never silently falls back to a default;
-//! so is a key of the other storage backend (`bucket` on a local storage).
-//!
-//! These types are the file's shape, which can still hold combinations that make no sense
-//! (an `nginx` backend over S3): the [`checks`](crate::checks) judge them, with Django's ids,
-//! and turn them into the [`Settings`](crate::settings::Settings) every constructor trusts.
+#![doc = include_str!("../docs/config.md")]
 
 use std::{fmt, path::PathBuf};
 
@@ -441,24 +397,6 @@ fn default_login_url() -> Option<String> {
     Some("/login".to_string())
 }
 
-/// Levenshtein distance, for block names only (short ASCII keys).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 fn default_base_url() -> String {
     "/private-media/".to_string()
 }
@@ -481,7 +419,7 @@ impl PrivatesConfig {
         // A misspelled block name would otherwise read as "no storage configured".
         match initializers
             .keys()
-            .find(|key| edit_distance(key, INITIALIZER_KEY) <= 2)
+            .find(|key| strsim::levenshtein(key, INITIALIZER_KEY) <= 2)
         {
             Some(near) => Err(ConfigError::Invalid {
                 key: format!("initializers.{near}"),

@@ -1,25 +1,4 @@
-//! A `Hooks::serve` for apps that face the internet: loco's (`axum::serve`, graceful shutdown)
-//! plus what `axum::serve` cannot set.
-//!
-//! - **A header-read timeout.** `axum::serve` gives hyper no timer, so a client that opens a
-//!   connection and never finishes its request headers (slowloris) holds it for ever. Here a
-//!   connection whose headers are not complete within
-//!   [`ServeOptions::header_read_timeout`] is closed. Bodies are not covered: privates-admin
-//!   ends uploads that go silent on its own.
-//! - **`TCP_NODELAY`** on accepted sockets. A body written after its headers otherwise waits
-//!   for the proxy's delayed ACK (Nagle's algorithm): the development backend streamed 4 KiB
-//!   files at a quarter of the rate it reaches with the option on.
-//!
-//! ```no_run
-//! use loco_rs::{app::{AppContext, Hooks}, boot::ServeParams, Result};
-//! use privates::server::ServeOptions;
-//!
-//! // The body of `Hooks::serve` in `impl Hooks for App` (`Self` there for `App` here):
-//! async fn serve<App: Hooks>(app: axum::Router, ctx: &AppContext, params: &ServeParams)
-//!     -> Result<()> {
-//!     privates::server::serve::<App>(app, ctx, params, ServeOptions::default()).await
-//! }
-//! ```
+#![doc = include_str!("../docs/server.md")]
 
 use std::{future::Future, time::Duration};
 

@@ -142,23 +142,3 @@ pub(crate) enum ObjectDelivery {
     /// The app streams the object.
     Stream,
 }
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::SendfileRoot;
-
-    #[test]
-    fn where_the_location_lies_beneath_the_root() {
-        let same = SendfileRoot::new(Path::new("/srv/root"), Path::new("/srv/root"));
-        assert_eq!(same.location_within.as_deref(), Some(Path::new("")));
-        let nested = SendfileRoot::new(Path::new("/srv"), Path::new("/srv/root/docs"));
-        assert_eq!(
-            nested.location_within.as_deref(),
-            Some(Path::new("root/docs"))
-        );
-        let apart = SendfileRoot::new(Path::new("/srv/a"), Path::new("/srv/b"));
-        assert_eq!(apart.location_within, None);
-    }
-}

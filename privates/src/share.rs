@@ -1,39 +1,4 @@
-//! Signed, expiring share links: a URL to one field of one object that works without logging in
-//! until it expires.
-//!
-//! Minting is an API call ([`Privates::share_url`](crate::Privates::share_url)) the app makes
-//! **after its own permission check** (typically: the user may download the file, so they may
-//! share it); privates does not check who mints. The link is
-//!
-//! ```text
-//! {URL_PREFIX}/{app}/{model}/{pk}/{field}/shared/?expires=<unix seconds>&v=<file>&sig=<base64url>
-//! ```
-//!
-//! where `sig` is HMAC-SHA256, keyed with `share.key`, over the app and model labels, the
-//! primary key, the field, the **stored name**, the **version of the very file** stored under
-//! it (`v`, a fingerprint of [`Opened::version`](crate::storage::Opened::version): inode, size
-//! and modification time of a local file, the ETag of an object) and the expiry (each
-//! length-prefixed, after a format tag). The signature and the expiry are checked before the
-//! storage is touched, so a forged link costs no file open or S3 call; only then is the file
-//! opened and its fingerprint compared. So:
-//!
-//! - changing any part of the URL (the key, the field, the expiry) gives `403 Forbidden`; the
-//!   signature is compared in constant time;
-//! - a link whose signature is valid but whose expiry has passed gives `410 Gone`;
-//! - replacing (or clearing) the file stops every link to the old file (`403`), even when a
-//!   later upload gets the same stored name again: the link names the file, not the name; so
-//!   does deleting the object (`403`, so a forged link cannot probe which objects exist);
-//! - an expiry further ahead than `share.max_ttl` (plus a minute for clocks that disagree) is
-//!   refused (`403`), whatever its signature: a link minted under a longer limit does not
-//!   outlive a shortened one;
-//! - without `share.key` in the config share links are disabled: minting fails with
-//!   [`ShareError::Disabled`] and the routes answer `404`.
-//!
-//! The key is never the JWT secret: it is a separate setting, and the checks refuse a
-//! `share.key` equal to loco's `auth.jwt.secret` (`privates.E208`). Rotating it invalidates
-//! every link minted with it. A permitted download of a shared link goes through the same
-//! sendfile path (backend, headers, ranges) as the permission-checked view, with
-//! `Referrer-Policy: no-referrer` so the signed URL does not leak from an inline document.
+#![doc = include_str!("../docs/share.md")]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -265,7 +230,7 @@ impl ShareKey {
             expires,
             version,
             sig,
-        }) = query.and_then(parse_query)
+        }) = query.and_then(|query| serde_urlencoded::from_str(query).ok())
         else {
             return Err(Verdict::Forbidden);
         };
@@ -280,14 +245,14 @@ impl ShareKey {
                 pk: &pk,
                 field: field.name(),
                 name,
-                version,
+                version: &version,
                 expires,
             },
-            sig,
+            &sig,
             now,
         );
         match verdict {
-            Verdict::Valid => Ok(LinkedFile(version.to_owned())),
+            Verdict::Valid => Ok(LinkedFile(version.into_owned())),
             refused => Err(refused),
         }
     }
@@ -300,14 +265,11 @@ pub(crate) struct LinkedFile(String);
 impl LinkedFile {
     /// Whether the file of `version` is the one the link names (compared in constant time).
     pub(crate) fn is(&self, version: &str) -> bool {
-        let expected = fingerprint(version);
-        self.0.len() == expected.len()
-            && self
-                .0
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0, |diff, (a, b)| diff | (a ^ b))
-                == 0
+        use subtle::ConstantTimeEq;
+        self.0
+            .as_bytes()
+            .ct_eq(fingerprint(version).as_bytes())
+            .into()
     }
 }
 
@@ -344,41 +306,15 @@ struct LinkParts<'a> {
     expires: u64,
 }
 
-/// The parts of a presented link's query.
-#[derive(Debug, PartialEq, Eq)]
+/// The parts of a presented link's query: `expires=<seconds>&v=<fingerprint>&sig=<base64url>`,
+/// each exactly once (serde refuses a repeated field), in any order, among any other.
+#[derive(serde::Deserialize)]
 struct Presented<'a> {
     expires: u64,
-    version: &'a str,
-    sig: &'a str,
-}
-
-/// `expires=<digits>&v=<fingerprint>&sig=<base64url>`, each exactly once; anything else is
-/// malformed.
-fn parse_query(query: &str) -> Option<Presented<'_>> {
-    let mut expires = None;
-    let mut version = None;
-    let mut sig = None;
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=')?;
-        let slot = match key {
-            "expires" => &mut expires,
-            "v" => &mut version,
-            "sig" => &mut sig,
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return None;
-        }
-    }
-    let expires = expires?;
-    if expires.is_empty() || !expires.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(Presented {
-        expires: expires.parse().ok()?,
-        version: version?,
-        sig: sig?,
-    })
+    #[serde(borrow, rename = "v")]
+    version: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    sig: std::borrow::Cow<'a, str>,
 }
 
 fn unix(time: SystemTime) -> u64 {
@@ -390,21 +326,14 @@ fn unix(time: SystemTime) -> u64 {
 /// when the text is both.
 fn decode_key(text: &str) -> Result<Vec<u8>, ShareKeyError> {
     let text = text.trim();
-    let hex = (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| {
-            (0..text.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-                .collect::<Option<Vec<u8>>>()
+    let key = hex::decode(text)
+        .ok()
+        .or_else(|| {
+            [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+                .iter()
+                .find_map(|engine| engine.decode(text).ok())
         })
-        .flatten();
-    let key = match hex {
-        Some(key) => key,
-        None => [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|engine| engine.decode(text).ok())
-            .ok_or(ShareKeyError::NotEncoded)?,
-    };
+        .ok_or(ShareKeyError::NotEncoded)?;
     if key.len() < MIN_KEY_BYTES {
         return Err(ShareKeyError::TooShort { len: key.len() });
     }

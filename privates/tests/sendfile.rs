@@ -1294,3 +1294,88 @@ fn active_content_types() {
         assert!(!is_active_content(t), "{t}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Development: the constant-memory body
+// ---------------------------------------------------------------------------------------------
+
+/// The body's chunk size (`sendfile::stream`), to cross chunk boundaries on purpose.
+const CHUNK: usize = 256 * 1024;
+
+/// Drops the file's pages from the page cache, so the next read must wait for the disk (the
+/// body then reads through tokio's blocking pool instead of `RWF_NOWAIT`).
+fn evict(path: &Path) {
+    let file = std::fs::File::open(path).unwrap();
+    file.sync_all().unwrap();
+    rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+}
+
+#[tokio::test]
+async fn a_range_across_chunks_streams_alike_from_the_page_cache_and_the_disk() {
+    let server = Server::start().await;
+    let bytes = content(3 * CHUNK + 1234);
+    let path = server.put("big.bin", &bytes);
+    let (start, end) = (1000, 1000 + 2 * CHUNK + 9);
+    for cached in [true, false] {
+        if !cached {
+            evict(&path);
+        }
+        let range = format!("bytes={start}-{end}");
+        let reply = server
+            .get("development", "big.bin", &[("range", &range)])
+            .await;
+        assert_eq!(reply.status, StatusCode::PARTIAL_CONTENT, "{cached}");
+        assert!(reply.body == bytes[start..=end], "cached: {cached}");
+    }
+}
+
+/// A file bigger than the socket buffers can hold, so the server is still reading it when the
+/// test changes it after the response headers.
+const UNBUFFERED: usize = 64 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_file_that_shrinks_mid_download_aborts_the_body_instead_of_completing_it() {
+    let server = Server::start().await;
+    let bytes = content(UNBUFFERED);
+    let path = server.put("shrinks.bin", &bytes);
+    let url = server.url("development", b"shrinks.bin", "");
+    let mut response = server.client.get(url).send().await.unwrap();
+    assert_eq!(response.content_length(), Some(UNBUFFERED as u64));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(CHUNK as u64 / 2)
+        .unwrap();
+    let mut received = Vec::new();
+    let ended = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => break Ok(()),
+            Err(err) => break Err(err),
+        }
+    };
+    assert!(ended.is_err(), "a truncated body must not end as complete");
+    assert!(received.len() < UNBUFFERED, "{}", received.len());
+    assert!(
+        bytes.starts_with(&received),
+        "only bytes of the file were sent"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_grows_mid_download_stops_at_the_announced_length() {
+    let server = Server::start().await;
+    let bytes = content(UNBUFFERED);
+    let path = server.put("grows.bin", &bytes);
+    let url = server.url("development", b"grows.bin", "");
+    let response = server.client.get(url).send().await.unwrap();
+    assert_eq!(response.content_length(), Some(UNBUFFERED as u64));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"appended later").unwrap();
+    let body = response.bytes().await.unwrap();
+    assert!(body == bytes, "{} bytes", body.len());
+}

@@ -1233,3 +1233,37 @@ async fn a_variant_sits_beside_its_original_is_replaced_in_place_and_goes_with_i
     files.delete("mugshots/me.png").await.unwrap();
     assert_eq!(fx.files(), ["mugshots/thumbnail/me.png"]);
 }
+
+/// Only names of the shape a save gives its temporary file count as one; look-alikes (an
+/// upload may be named almost anything) are never listed, so never removed.
+#[tokio::test]
+async fn only_the_temp_file_shape_is_a_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = LocalStorage::new(dir.path(), "/p/").unwrap();
+    let temp = [".scan.pdf~Ab3dE5gH.part", ".x~00000000.part"];
+    let look_alikes = [
+        "scan.pdf",
+        ".scan.pdf",
+        "scan.pdf~Ab3dE5gH.part",
+        ".~Ab3dE5gH.part",
+        ".scan.pdf~Ab3dE5g.part",
+        ".scan.pdf~Ab3dE5gHi.part",
+        ".scan.pdf~Ab3d-5gH.part",
+        // What an upload may be called: `~` never survives the name rules.
+        ".scan.pdf.Ab3dE5gH.part",
+        ".scan.pdf~Ab3dE5gH.parts",
+        ".Ab3dE5gH.part",
+    ];
+    for name in temp.iter().chain(&look_alikes) {
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+    }
+    let mut found: Vec<String> = storage
+        .temp_files()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect();
+    found.sort();
+    assert_eq!(found, [".scan.pdf~Ab3dE5gH.part", ".x~00000000.part"]);
+}

@@ -427,6 +427,54 @@ async fn view_permission_and_options_can_be_overridden() {
     assert_eq!(expect(response, StatusCode::OK).await, PDF_BYTES);
 }
 
+/// `sendfile.root` above the storage location: the offload path names the location's folder
+/// beneath the root; a root beside it (`privates.W002`) offloads nothing (404).
+#[tokio::test]
+async fn the_sendfile_root_may_lie_above_the_storage_location() {
+    let root_of = |config: &PrivatesConfig, sibling: bool| {
+        let location = &config
+            .storage
+            .as_ref()
+            .unwrap()
+            .as_local()
+            .unwrap()
+            .location;
+        let parent = location.parent().unwrap().to_path_buf();
+        let root = if sibling {
+            parent.join("elsewhere")
+        } else {
+            parent
+        };
+        (
+            location.file_name().unwrap().to_str().unwrap().to_owned(),
+            root,
+        )
+    };
+    let above = World::start_with(Backend::Nginx, model_routes::<Doc>(), |config| {
+        config.sendfile.root = Some(root_of(config, false).1);
+    })
+    .await;
+    above.write("docs/passport 1.pdf", PDF_BYTES);
+    above.table(vec![doc(1, Some("docs/passport 1.pdf"), "scans/1.png")]);
+    let folder = above.root.path().file_name().unwrap().to_str().unwrap();
+    let response = above.get(&pdf("1"), Some("clerk"), &[]).await;
+    assert_eq!(
+        response.headers()["x-accel-redirect"],
+        format!("/private-media/{folder}/docs/passport%201.pdf").as_str()
+    );
+    let beside = World::start_with(Backend::Nginx, model_routes::<Doc>(), |config| {
+        let (_, root) = root_of(config, true);
+        std::fs::create_dir_all(&root).unwrap();
+        config.sendfile.root = Some(root);
+    })
+    .await;
+    beside.write("docs/passport 1.pdf", PDF_BYTES);
+    beside.table(vec![doc(1, Some("docs/passport 1.pdf"), "scans/1.png")]);
+    let response = beside.get(&pdf("1"), Some("clerk"), &[]).await;
+    assert!(response.headers().get("x-accel-redirect").is_none());
+    expect(response, StatusCode::NOT_FOUND).await;
+}
+
 async fn world_with(routes: loco_rs::controller::Routes) -> World {
     let world = World::start(Backend::Development, routes).await;
     world.write("docs/passport 1.pdf", PDF_BYTES);

@@ -397,6 +397,7 @@ async fn sigkill_mid_upload_then_the_clean_temp_task() {
     assert!(ok, "{text}");
     assert!(text.contains("removed 0 temporary file(s)"), "{text}");
     assert!(text.contains("kept 1 younger"), "{text}");
+    assert!(text.contains("unwritten for 1h or more"), "{text}");
     assert!(demo.private.join(&temp).is_file());
 
     // A dry run with age 0 lists it and removes nothing.
@@ -406,9 +407,11 @@ async fn sigkill_mid_upload_then_the_clean_temp_task() {
     assert!(demo.private.join(&temp).is_file());
 
     // A malformed age is refused, naming the argument.
-    let (ok, text) = run(&["age:soon"]);
-    assert!(!ok, "{text}");
-    assert!(text.contains("age:soon"), "{text}");
+    for bad in ["soon", "-1", "2 fortnights", "99999999999999999999d"] {
+        let (ok, text) = run(&[&format!("age:{bad}")]);
+        assert!(!ok, "{text}");
+        assert!(text.contains(&format!("age:{bad}")), "{text}");
+    }
 
     // Two hours without a write: removed; nothing else touched.
     let status = Command::new("touch")
@@ -417,9 +420,10 @@ async fn sigkill_mid_upload_then_the_clean_temp_task() {
         .status()
         .unwrap();
     assert!(status.success());
-    let (ok, text) = run(&[]);
+    let (ok, text) = run(&["age:90m"]);
     println!("sigkill: task after the file aged 2 h:\n{}", text.trim());
     assert!(ok, "{text}");
+    assert!(text.contains("unwritten for 1h 30m or more"), "{text}");
     assert!(
         text.contains(&format!("removed {temp} ({temp_size} bytes)")),
         "{text}"

@@ -1,31 +1,4 @@
-//! Handing a permitted file to the browser: django-sendfile2's `sendfile()`.
-//!
-//! A [`Sendfile`] is built once from the validated settings and answers for what the storage
-//! opened ([`Opened`]): a local file or an object in a bucket. The configured [`Backend`]
-//! decides the answer:
-//!
-//! | backend | response |
-//! |---|---|
-//! | [`Development`](Backend::Development) | the bytes, streamed by the app, with HEAD, `ETag`/`Last-Modified`, 304/412 and single byte ranges (206/416) |
-//! | [`Nginx`](Backend::Nginx) | empty, `X-Accel-Redirect: <sendfile.url><percent-encoded path under the root>` |
-//! | [`Apache`](Backend::Apache) | empty, `X-Sendfile: <absolute path>` (mod_xsendfile) |
-//! | [`Lighttpd`](Backend::Lighttpd) | empty, `X-Sendfile: <absolute path, `%` as `%25`>` (what lighttpd honours from a proxied app) |
-//! | [`Redirect`](Backend::Redirect) (S3) | `302` to a presigned URL expiring after `sendfile.expires` |
-//! | [`Stream`](Backend::Stream) (S3) | the object, streamed by the app, as `development` does |
-//!
-//! Every answer carries `Content-Type` (from [`SendfileOptions::mimetype`] or the name's
-//! extension; never a `Content-Encoding` guessed from `.gz`), `Content-Disposition` (see
-//! [`content_disposition`]), `Cache-Control: private` and `X-Content-Type-Options: nosniff`;
-//! HTML, SVG, XML and scripts shown inline also get [`SANDBOX_CSP`].
-//!
-//! [`Sendfile::serve_path`] is django-sendfile2's `sendfile(request, path)` for any file beneath
-//! the sendfile root that no storage manages (a generated report): it opens the path beneath
-//! the root itself, then answers the same way.
-//!
-//! The modules follow tower-http's fs service: [`headers`] (the entity and security headers),
-//! `conditional` (validators, 304/412), `range` (206/416), `stream` (the constant-memory
-//! body), `development`, `offload` and `object` (the backends). [`SendfileError`] is the one
-//! error of the download path.
+#![doc = include_str!("../../docs/sendfile.md")]
 
 mod conditional;
 mod development;

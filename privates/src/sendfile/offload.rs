@@ -1,37 +1,4 @@
-//! The web-server backends: the app answers with an empty body and one header that tells
-//! nginx, Apache (mod_xsendfile) or lighttpd which file to send. The server then streams the
-//! file itself and sets `Content-Length`, `ETag`, `Last-Modified` and ranges from it.
-//!
-//! What each server does with the value (read in their sources):
-//!
-//! - **nginx** (`X-Accel-Redirect`) treats it as a URI: it splits off `?args`, percent-decodes
-//!   the path and refuses `..`. So every byte of the relative path outside the RFC 3986
-//!   unreserved set is percent-encoded, segment by segment: spaces, `%`, `?`, `#` and UTF-8
-//!   name bytes all reach nginx intact, and the value is always plain ASCII. On a redirect
-//!   nginx keeps only `Content-Type`, `Content-Disposition`, `Cache-Control`, `Expires`,
-//!   `Set-Cookie` and `Accept-Ranges` from the app's response: `X-Content-Type-Options` and
-//!   `Content-Security-Policy` must be added in the internal location (`add_header ... always`),
-//!   which is why active content goes out as an attachment on this backend (see
-//!   [`EntityHeaders`](super::headers::EntityHeaders)).
-//! - **Apache mod_xsendfile** (`X-Sendfile`): Debian's and most distributions' package is
-//!   version 0.12, which takes the absolute path byte for byte (1.0's `XSendFileUnescape On`
-//!   would percent-decode it: set `XSendFileUnescape Off` there). So the value is the raw UTF-8
-//!   path. It keeps the other response headers, but drops `Content-Encoding`.
-//! - **lighttpd** acts on `X-LIGHTTPD-send-file` only for FastCGI backends; from an app behind
-//!   `mod_proxy` — every loco app — it honours `X-Sendfile` (with `proxy.header =
-//!   ("x-sendfile" => "enable")` or `"allow-x-send-file"`). It percent-decodes the path and
-//!   answers 502 when the result is not UTF-8, so its value is the UTF-8 path with only `%`
-//!   written as `%25`.
-//!
-//! Non-ASCII names are sent as their UTF-8 bytes, which HTTP allows in a field value
-//! (`obs-text`, RFC 9110 §5.5) and both servers pass through to `open()` unchanged. A path that
-//! is not UTF-8 or that contains a control character (CR, LF, TAB, NUL, ...) cannot be written
-//! into the header safely and is refused with [`SendfileError::Unrepresentable`].
-//!
-//! `Content-Length` is not set: the server computes it from the file (django-sendfile2 sets it to
-//! the file size on these empty responses, which would make a client that reaches the app
-//! directly, without the server in front, wait for bytes that never come). axum frames the
-//! empty body with `content-length: 0` on the wire, which all three servers ignore.
+#![doc = include_str!("../../docs/offload.md")]
 
 use std::{
     os::unix::ffi::OsStrExt,

@@ -263,29 +263,3 @@ fn skip_folder(path: &str, err: &io::Error) {
         "privates: skipped a folder while looking for temporary upload files"
     );
 }
-
-#[cfg(test)]
-mod tests {
-    use super::is_temp_file_name;
-
-    #[test]
-    fn temp_names() {
-        assert!(is_temp_file_name(".scan.pdf~Ab3dE5gH.part"));
-        assert!(is_temp_file_name(".x~00000000.part"));
-        for name in [
-            "scan.pdf",
-            ".scan.pdf",
-            "scan.pdf~Ab3dE5gH.part",
-            ".~Ab3dE5gH.part",
-            ".scan.pdf~Ab3dE5g.part",
-            ".scan.pdf~Ab3dE5gHi.part",
-            ".scan.pdf~Ab3d-5gH.part",
-            // What an upload may be called: `~` never survives the name rules.
-            ".scan.pdf.Ab3dE5gH.part",
-            ".scan.pdf~Ab3dE5gH.parts",
-            ".Ab3dE5gH.part",
-        ] {
-            assert!(!is_temp_file_name(name), "{name}");
-        }
-    }
-}
