@@ -120,3 +120,71 @@ async fn a_remembered_token_stops_working_when_it_expires() {
     assert!(jwt_claims(&request(&short), &ctx).is_none());
     assert!(JWT::new(SECRET).validate(&short).is_err());
 }
+
+fn parts_of(headers: &[(&str, &str)], uri: &str) -> Parts {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(()).unwrap().into_parts().0
+}
+
+/// The token is read where `auth.jwt.location` says, as loco's own extractor reads it: a
+/// bearer header, a query parameter, a cookie, or the first of a list that holds one; a token
+/// elsewhere is nobody's.
+#[tokio::test]
+async fn the_token_is_read_from_the_configured_location_only() {
+    let token = token(SECRET, "user-1", 60);
+    let bearer = format!("Bearer {token}");
+    let cookie = format!("session={token}");
+    let query = format!("/doc?x=1&token={token}");
+    let requests: [(&str, &[(&str, &str)], &str); 3] = [
+        ("bearer", &[("authorization", &bearer)], "/"),
+        ("cookie", &[("cookie", &cookie)], "/"),
+        ("query", &[], &query),
+    ];
+    let locations = [
+        ("bearer", JWTLocationConfig::Single(JWTLocation::Bearer)),
+        (
+            "query",
+            JWTLocationConfig::Single(JWTLocation::Query {
+                name: "token".into(),
+            }),
+        ),
+        (
+            "cookie",
+            JWTLocationConfig::Single(JWTLocation::Cookie {
+                name: "session".into(),
+            }),
+        ),
+    ];
+    for (configured, location) in locations {
+        let mut ctx = context(SECRET).await;
+        if let Some(jwt) = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut()) {
+            jwt.location = Some(location);
+        }
+        for (sent, headers, uri) in requests {
+            let found = jwt_claims(&parts_of(headers, uri), &ctx).map(|claims| claims.pid);
+            let expected = (sent == configured).then(|| "user-1".to_string());
+            assert_eq!(found, expected, "configured {configured}, sent in {sent}");
+        }
+    }
+    // A list: the first location that holds a token.
+    let mut ctx = context(SECRET).await;
+    if let Some(jwt) = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut()) {
+        jwt.location = Some(JWTLocationConfig::Multiple(vec![
+            JWTLocation::Bearer,
+            JWTLocation::Query {
+                name: "token".into(),
+            },
+        ]));
+    }
+    for (sent, headers, uri) in requests {
+        let found = jwt_claims(&parts_of(headers, uri), &ctx).is_some();
+        assert_eq!(
+            found,
+            sent != "cookie",
+            "a list of bearer and query, sent in {sent}"
+        );
+    }
+}
