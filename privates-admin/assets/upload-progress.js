@@ -14,8 +14,8 @@
 // script first asks that route for a presigned URL and a ticket (JSON, the form's CSRF token
 // in X-CSRFToken), PUTs the file straight to the bucket with its bar following, puts the
 // ticket in a hidden `{name}-direct` input and leaves the file's bytes out of the form. When
-// the route answers 404 or 409 (direct uploads off, or a local storage) the file goes with the
-// form as above.
+// the route answers 404 or 409 (direct uploads off, or a local storage), or the bucket cannot
+// be reached from the page (no CORS rule for this origin), the file goes with the form as above.
 (function () {
   'use strict';
 
@@ -281,7 +281,14 @@
             direct.push(item);
             next(index + 1);
           });
-          put.addEventListener('error', lost);
+          put.addEventListener('error', function () {
+            // The bucket could not be reached from here (no CORS rule for this origin, a
+            // network error): the file goes with the form.
+            item.bar.set(0);
+            directTotal -= item.size;
+            rest.push(item);
+            next(index + 1);
+          });
           put.addEventListener('abort', aborted);
           put.send(file);
         });

@@ -10,11 +10,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{
-    Privates,
-    initializer::check_loco,
-    storage::{DIRECT_UPLOAD_PREFIX, Storage},
-};
+use crate::{Privates, initializer::check_loco, storage::Storage};
 
 /// Runs the checks and prints the findings; fails when any is an error. Register it in
 /// `Hooks::register_tasks`: `tasks.register(privates::task::PrivatesCheck);`.
@@ -51,8 +47,7 @@ impl Task for PrivatesCheck {
 /// file must have gone unwritten, so uploads still in flight are left alone, and
 /// `dry_run:true` to only list them. Stored files are never touched and symlinks never
 /// followed (see [`LocalStorage::remove_stale_temp_files`](crate::storage::LocalStorage::remove_stale_temp_files)).
-/// On S3 it removes the abandoned direct uploads instead
-/// ([`S3Storage::remove_stale_direct_uploads`](crate::storage::S3Storage::remove_stale_direct_uploads)).
+/// On S3: [`remove_stale_direct_uploads`](crate::storage::S3Storage::remove_stale_direct_uploads).
 ///
 /// Register it in `Hooks::register_tasks`:
 /// `tasks.register(privates::task::PrivatesCleanTemp::default());`.
@@ -173,19 +168,14 @@ impl Task for PrivatesCleanTemp {
             }
         };
         let storage = match files(ctx)? {
+            // Abandoned direct uploads; incomplete multipart uploads are the bucket's own
+            // (an AbortIncompleteMultipartUpload lifecycle rule).
             Storage::S3(bucket) => {
-                // Abandoned direct uploads (privates-admin); incomplete multipart uploads are
-                // the bucket's own: add an AbortIncompleteMultipartUpload lifecycle rule.
                 let stale = (bucket.remove_stale_direct_uploads(age, dry_run).await)
                     .map_err(crate::Error::from)?;
                 let done = if dry_run { "would remove" } else { "removed" };
-                for name in &stale {
-                    report(format_args!("{done} {name}"));
-                }
                 report(format_args!(
-                    "privates: {done} {} abandoned direct upload(s) under {DIRECT_UPLOAD_PREFIX} older than {}",
-                    stale.len(),
-                    show_duration(age)
+                    "privates: {done} {stale:?} (direct uploads, {age:?} old)"
                 ));
                 return Ok(());
             }

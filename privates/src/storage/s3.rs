@@ -307,11 +307,11 @@ impl S3Storage {
         Ok((request.uri().clone(), request.header().clone()))
     }
 
-    /// Deletes the objects under [`DIRECT_UPLOAD_PREFIX`] last modified `older_than` ago or
-    /// more (only counts them when `dry_run`); returns their names.
+    /// Deletes (with `dry_run`, only lists) the objects under [`DIRECT_UPLOAD_PREFIX`] not
+    /// modified for `older_than`, and returns their names.
     ///
     /// # Errors
-    /// [`StorageError::ObjectStore`] when the listing or a deletion fails.
+    /// [`StorageError::ObjectStore`].
     pub async fn remove_stale_direct_uploads(
         &self,
         older_than: Duration,
