@@ -21,6 +21,10 @@
 //!    temporary file, before it is published: a corrupt image never appears under a real name
 //!    (nor in the bucket).
 //!
+//! A text part `{field}-direct` carries the ticket of a [direct upload](crate::direct) (the
+//! browser sent the bytes to the bucket): once the ticket is checked, the object is streamed
+//! from the bucket through steps 2 to 5, as a file part is, and its temporary key deleted.
+//!
 //! Timeouts: a body silent for longer than [`UploadOptions::idle_timeout`] between two chunks
 //! ends the form with [`UploadError::Idle`] (408), its temporary file removed. Image decoding
 //! memory is shared through a [`DecodeBudget`]: over it an upload waits, then gets
