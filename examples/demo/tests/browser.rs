@@ -7,7 +7,10 @@
 //! shares the PDF (the link works without cookies), clears the PDF (gone from disk, the share
 //! link dead); a viewer opens the site's front page, logs in and gets the 403 page; after
 //! logging out the admin sends the browser to the login page with `next`.
-//! Screenshots of the change form and the shared link go to `target/browser-screenshots/`.
+//! On S3, a direct upload goes from the browser to the bucket (s3s-fs behind an nginx that
+//! answers the bucket's CORS rule) with its progress, and without a CORS rule the file goes
+//! with the form. Screenshots of the change form and the shared link go to
+//! `target/browser-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -1039,6 +1042,78 @@ async fn a_direct_upload_goes_to_the_bucket_with_its_progress() {
     let (status, bytes) = fetch_bytes(&browser, &pdf_url).await;
     assert_eq!(status, 200);
     assert_eq!(bytes.len(), big.len());
+
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and s3s-fs"]
+async fn without_a_cors_rule_the_file_goes_with_the_form() {
+    // s3s-fs answers no CORS preflight: the browser's PUT to the bucket fails, and the script
+    // sends the file with the form instead.
+    let server = privates_test_support::S3TestServer::builder()
+        .bucket(BUCKET)
+        .credentials("direct-key", "direct-secret")
+        .start()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let demo = Demo::start_with(&[
+        ("LOCO_ENV", "s3"),
+        ("DEMO_S3_ENDPOINT", &server.endpoint()),
+        ("DEMO_S3_BUCKET", BUCKET),
+        ("DEMO_S3_REGION", "us-east-1"),
+        ("DEMO_S3_PREFIX", "private/"),
+        ("DEMO_SENDFILE_BACKEND", "stream"),
+        ("AWS_ACCESS_KEY_ID", "direct-key"),
+        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
+        (
+            "DEMO_JWT_SECRET",
+            "TheDirectUploadTestJwtSecret0123456789ab",
+        ),
+        (
+            "DEMO_SHARE_KEY",
+            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+        ),
+    ]);
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/add/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+
+    let report = pdf_of_size(300_000);
+    let pdf_path = demo.temp().join("no-cors.pdf");
+    fs::write(&pdf_path, &report).unwrap();
+    let face_path = demo.temp().join("no-cors.png");
+    fs::write(&face_path, png(32, 32)).unwrap();
+    type_into(&browser, "#id_title", "Sent with the form").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    type_into(&browser, "#id_mugshot", face_path.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
+
+    let location = wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
+    let id: i32 = location
+        .trim_start_matches("/admin/docs/iddocument/")
+        .trim_end_matches("/change/?saved=1")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        text_of(
+            &browser,
+            &format!(".field-pdf a[href=\"/admin/docs/iddocument/{id}/pdf/\"]")
+        )
+        .await,
+        "no-cors.pdf"
+    );
+    assert_eq!(
+        fs::read(server.object_path("private/no-cors.pdf")).unwrap(),
+        report
+    );
+    // No upload reached a temporary key (each PUT was stopped at its preflight).
+    let keys = server.keys().unwrap();
+    assert!(!keys.iter().any(|key| key.contains("~direct")), "{keys:?}");
 
     browser.close().await.unwrap();
 }
