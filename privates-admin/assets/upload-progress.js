@@ -9,6 +9,13 @@
 // a redirect is followed (the browser navigates to where it led), any other page replaces
 // this one (the form again with its errors). An external file, no inline script: it works
 // under a Content-Security-Policy with `script-src 'self'`.
+//
+// Direct uploads (a file input with `data-direct-upload`, the model's issuing route): the
+// script first asks that route for a presigned URL and a ticket (JSON, the form's CSRF token
+// in X-CSRFToken), PUTs the file straight to the bucket with its bar following, puts the
+// ticket in a hidden `{name}-direct` input and leaves the file's bytes out of the form. When
+// the route answers 404 or 409 (direct uploads off, or a local storage), or the bucket cannot
+// be reached from the page (no CORS rule for this origin), the file goes with the form as above.
 (function () {
   'use strict';
 
@@ -71,12 +78,7 @@
         return; // nothing long to wait for: the plain form post
       }
       event.preventDefault();
-
-      var body = new FormData(form);
       var submitter = event.submitter;
-      if (submitter && submitter.name) {
-        body.append(submitter.name, submitter.value);
-      }
       var submitRow = form.querySelector('.submit-row') || form;
       var status = document.createElement('div');
       status.className = 'privates-upload-status';
@@ -101,24 +103,25 @@
         }
       }
 
-      var request = new XMLHttpRequest();
-      sending = request;
       var action = form.action;
-      request.open((form.method || 'post').toUpperCase(), action);
+      var request = null;
+      var cancelled = false;
 
+      // The file bars of `rest` (the files still in the form's body) follow the form's
+      // request.
       function show(loaded, total) {
         whole.set(percent(loaded, total));
         // The body's other parts are small: count them before the files, then fill each
         // file's bar in the order of the body.
         var files = 0;
-        for (var f = 0; f < chosen.length; f += 1) {
-          files += chosen[f].size;
+        for (var f = 0; f < rest.length; f += 1) {
+          files += rest[f].size;
         }
         var done = loaded - Math.max(0, total - files);
-        for (var g = 0; g < chosen.length; g += 1) {
-          var own = Math.max(0, Math.min(chosen[g].size, done));
-          chosen[g].bar.set(chosen[g].size > 0 ? percent(own, chosen[g].size) : 100);
-          done -= chosen[g].size;
+        for (var g = 0; g < rest.length; g += 1) {
+          var own = Math.max(0, Math.min(rest[g].size, done));
+          rest[g].bar.set(rest[g].size > 0 ? percent(own, rest[g].size) : 100);
+          done -= rest[g].size;
         }
       }
 
@@ -133,41 +136,177 @@
         message.textContent = text;
       }
 
-      request.upload.addEventListener('progress', function (progress) {
-        if (progress.lengthComputable) {
-          show(progress.loaded, progress.total);
+      function lost() {
+        finish('The upload failed: the connection was lost. Nothing was saved; try again.');
+      }
+
+      function aborted() {
+        finish('Upload cancelled. Nothing was saved.');
+      }
+
+      // The files that go in the form's body (not sent to the bucket).
+      var rest = [];
+
+      // The form's own request, without the bytes of the files sent to the bucket.
+      function post(direct) {
+        var body = new FormData(form);
+        for (var x = 0; x < direct.length; x += 1) {
+          body.delete(direct[x].input.name);
         }
-      });
-      request.upload.addEventListener('load', function () {
-        whole.set(100);
-        for (var d = 0; d < chosen.length; d += 1) {
-          chosen[d].bar.set(100);
+        if (submitter && submitter.name) {
+          body.append(submitter.name, submitter.value);
         }
-      });
-      request.addEventListener('load', function () {
-        sending = null;
-        if (request.responseURL && request.responseURL !== action) {
-          // The server redirected (a saved form): go where it led.
-          window.location.assign(request.responseURL);
+        request = new XMLHttpRequest();
+        request.open((form.method || 'post').toUpperCase(), action);
+        request.upload.addEventListener('progress', function (progress) {
+          if (progress.lengthComputable && rest.length > 0) {
+            show(progress.loaded, progress.total);
+          }
+        });
+        request.upload.addEventListener('load', function () {
+          whole.set(100);
+          for (var d = 0; d < rest.length; d += 1) {
+            rest[d].bar.set(100);
+          }
+        });
+        request.addEventListener('load', function () {
+          sending = null;
+          if (request.responseURL && request.responseURL !== action) {
+            // The server redirected (a saved form): go where it led.
+            window.location.assign(request.responseURL);
+            return;
+          }
+          // A page (the form again, with its errors): show it in place of this one.
+          document.open();
+          document.write(request.responseText);
+          document.close();
+        });
+        request.addEventListener('error', lost);
+        request.addEventListener('abort', aborted);
+        request.send(body);
+      }
+
+      // The hidden input that carries the ticket of `input`'s direct upload.
+      function ticketInput(input) {
+        var name = input.name + '-direct';
+        var hidden = form.querySelector('input[type=hidden][name="' + name + '"]');
+        if (!hidden) {
+          hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = name;
+          form.appendChild(hidden);
+        }
+        return hidden;
+      }
+
+      function csrfToken() {
+        var token = form.querySelector('input[name=csrf_token]');
+        return token ? token.value : '';
+      }
+
+      // Sends chosen[index] and the ones after it to the bucket when they have an issuing
+      // route, then posts the form.
+      var direct = [];
+      var directTotal = 0;
+      var directDone = 0;
+      for (var t = 0; t < chosen.length; t += 1) {
+        if (chosen[t].input.getAttribute('data-direct-upload')) {
+          directTotal += chosen[t].size;
+        }
+      }
+
+      function next(index) {
+        if (cancelled) {
           return;
         }
-        // A page (the form again, with its errors): show it in place of this one.
-        document.open();
-        document.write(request.responseText);
-        document.close();
-      });
-      request.addEventListener('error', function () {
-        finish('The upload failed: the connection was lost. Nothing was saved; try again.');
-      });
-      request.addEventListener('abort', function () {
-        finish('Upload cancelled. Nothing was saved.');
-      });
+        if (index >= chosen.length) {
+          post(direct);
+          return;
+        }
+        var item = chosen[index];
+        var route = item.input.getAttribute('data-direct-upload');
+        var file = item.input.files[0];
+        if (!route || item.input.files.length !== 1) {
+          rest.push(item);
+          next(index + 1);
+          return;
+        }
+        var ask = new XMLHttpRequest();
+        request = ask;
+        ask.open('POST', route);
+        ask.setRequestHeader('Content-Type', 'application/json');
+        ask.setRequestHeader('X-CSRFToken', csrfToken());
+        ask.setRequestHeader('Accept', 'application/json');
+        ask.addEventListener('load', function () {
+          var answer = null;
+          try {
+            answer = JSON.parse(ask.responseText);
+          } catch (ignored) {
+            answer = null;
+          }
+          if (ask.status === 404 || ask.status === 409) {
+            // No direct uploads here: the file goes with the form.
+            rest.push(item);
+            next(index + 1);
+            return;
+          }
+          if (ask.status !== 200 || !answer || !answer.url) {
+            finish((answer && answer.description) || 'The upload could not be prepared.');
+            return;
+          }
+          var put = new XMLHttpRequest();
+          request = put;
+          put.open(answer.method || 'PUT', answer.url);
+          var headers = answer.headers || {};
+          for (var h in headers) {
+            if (Object.prototype.hasOwnProperty.call(headers, h)) {
+              put.setRequestHeader(h, headers[h]);
+            }
+          }
+          put.upload.addEventListener('progress', function (progress) {
+            if (progress.lengthComputable) {
+              item.bar.set(percent(progress.loaded, progress.total));
+              whole.set(percent(directDone + progress.loaded, directTotal));
+            }
+          });
+          put.addEventListener('load', function () {
+            if (put.status < 200 || put.status >= 300) {
+              finish('The upload to the storage was refused (' + put.status + '). Nothing was saved; try again.');
+              return;
+            }
+            item.bar.set(100);
+            directDone += item.size;
+            whole.set(percent(directDone, directTotal));
+            ticketInput(item.input).value = answer.ticket;
+            direct.push(item);
+            next(index + 1);
+          });
+          put.addEventListener('error', function () {
+            // The bucket could not be reached from here (no CORS rule for this origin, a
+            // network error): the file goes with the form.
+            item.bar.set(0);
+            directTotal -= item.size;
+            rest.push(item);
+            next(index + 1);
+          });
+          put.addEventListener('abort', aborted);
+          put.send(file);
+        });
+        ask.addEventListener('error', lost);
+        ask.addEventListener('abort', aborted);
+        ask.send(JSON.stringify({ field: item.input.name, name: file.name, size: file.size }));
+      }
+
       cancel.addEventListener('click', function () {
-        request.abort();
+        cancelled = true;
+        if (request) {
+          request.abort();
+        }
       });
 
       busy(true);
-      request.send(body);
+      sending = true;
+      next(0);
     });
   }
 

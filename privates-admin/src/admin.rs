@@ -94,6 +94,8 @@ pub struct ModelAdmin<M: PrivateMedia> {
     views: Vec<(&'static str, MethodRouter<AppContext>)>,
     widgets: Vec<(&'static str, WidgetHook)>,
     upload: UploadOptions,
+    /// The lifetime of direct uploads' URLs and tickets; `None`: off.
+    direct: Option<Duration>,
 }
 
 impl<M: PrivateMedia> Clone for ModelAdmin<M> {
@@ -107,6 +109,7 @@ impl<M: PrivateMedia> Clone for ModelAdmin<M> {
             views: self.views.clone(),
             widgets: self.widgets.clone(),
             upload: self.upload.clone(),
+            direct: self.direct,
         }
     }
 }
@@ -133,6 +136,7 @@ impl<M: PrivateMedia> fmt::Debug for ModelAdmin<M> {
                 &self.widgets.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
             )
             .field("upload", &self.upload)
+            .field("direct_uploads", &self.direct)
             .finish()
     }
 }
@@ -157,6 +161,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
             views: Vec::new(),
             widgets: Vec::new(),
             upload: UploadOptions::default(),
+            direct: None,
         }
     }
 
@@ -245,6 +250,38 @@ impl<M: PrivateMedia> ModelAdmin<M> {
     pub fn keep_replaced_files(mut self, keep: bool) -> Self {
         self.upload.keep_replaced = keep;
         self
+    }
+
+    /// Switches on [direct uploads](crate::direct) to the bucket: the edit widgets carry the
+    /// issuing route ([`direct_upload_url`](Self::direct_upload_url)), which
+    /// [`routes`](Self::routes) serves; each presigned URL and ticket lives for `ttl`
+    /// ([`DEFAULT_TTL`](crate::direct::DEFAULT_TTL) is a good choice). With the local storage
+    /// the route answers 409 and the form carries the file itself.
+    #[must_use]
+    pub fn direct_uploads(mut self, ttl: Duration) -> Self {
+        self.direct = Some(ttl);
+        self
+    }
+
+    /// The lifetime of direct uploads, `None` when they are off.
+    #[must_use]
+    pub fn direct_upload_ttl(&self) -> Option<Duration> {
+        self.direct
+    }
+
+    /// The issuing route of [direct uploads](crate::direct)
+    /// (`{prefix}/{app}/{model}/direct-upload/`), `None` when they are off.
+    #[must_use]
+    pub fn direct_upload_url(&self) -> Option<String> {
+        self.direct.map(|_| {
+            let prefix = self.prefix.as_str().trim_end_matches('/');
+            format!(
+                "{prefix}/{}/{}/{}",
+                M::APP,
+                M::MODEL,
+                crate::direct::ROUTE_SEGMENT
+            )
+        })
     }
 
     /// The private fields.
@@ -554,6 +591,7 @@ impl<M: PrivateMedia> ModelAdmin<M> {
         let mut widget = FileWidget::build(field, object, &self.prefix)
             .downloadable(self.is_downloadable(field))
             .thumbnail(self.has_thumbnail(field))
+            .direct_upload(self.direct_upload_url())
             .mode(mode);
         if !input_prefix.is_empty() {
             widget = widget.prefix(input_prefix);
@@ -656,10 +694,15 @@ impl<M: PrivateMedia + FindByPk> ModelAdmin<M> {
     ///
     /// Each image field with a thumbnail ([`has_thumbnail`](Self::has_thumbnail)) also gets
     /// its [thumbnail] route `{prefix}/{app}/{model}/{pk}/{field}/thumbnail/`,
-    /// behind the same checks as its download, in the same order.
+    /// behind the same checks as its download, in the same order. With
+    /// [direct uploads](Self::direct_uploads) on, the model gets their issuing route
+    /// [`direct_upload_url`](Self::direct_upload_url) (`POST`, JSON).
     #[must_use]
     pub fn routes(&self) -> Routes {
         let mut routes = self.download_routes();
+        if let Some(url) = self.direct_upload_url() {
+            routes = routes.add(&url, crate::direct::route(self.clone()));
+        }
         for &field in &self.fields {
             if self.has_thumbnail(field) {
                 let limits = self.thumbnail_limits(field, None);

@@ -13,6 +13,8 @@
 //! with a Cancel button that aborts the request. When the answer comes, a redirect is followed
 //! and any other page (the form again, with its errors) replaces the document. A cancelled
 //! upload stores nothing: the server removes what it received of an unfinished body.
+//! A file input with `data-direct-upload` ([direct uploads](crate::direct)) is first sent to
+//! the bucket through a presigned URL, its bar following, and the form carries its ticket.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

@@ -105,7 +105,7 @@ pub const MAX_FORM_BYTES: usize = 2_621_440;
 /// A year, as Django's `CSRF_COOKIE_AGE`.
 const COOKIE_MAX_AGE: u64 = 31_449_600;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Why a request was refused (403), or why the protection cannot run (500).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -360,15 +360,22 @@ impl Csrf {
     }
 
     fn tag(&self, secret: &str, session: Option<&str>, nonce: &[u8]) -> HmacSha256 {
+        let session = session.unwrap_or_default();
+        let mut mac = self.mac(&[DOMAIN, secret.as_bytes(), session.as_bytes()]);
+        mac.update(nonce);
+        mac
+    }
+
+    /// The server key's MAC over `parts`, each length-prefixed (so no two lists of parts sign
+    /// alike); the first part names the use.
+    fn mac(&self, parts: &[&[u8]]) -> HmacSha256 {
         // HMAC accepts keys of any length; `new` checked it is at least 32 bytes.
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.inner.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        let session = session.unwrap_or_default();
-        for part in [DOMAIN, secret.as_bytes(), session.as_bytes()] {
+        for part in parts {
             mac.update(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
             mac.update(part);
         }
-        mac.update(nonce);
         mac
     }
 
@@ -545,6 +552,24 @@ impl TokenCheck {
             Some(token) => self.verify(token),
             None => Err(CsrfError::NoToken),
         }
+    }
+
+    /// A signature of `parts` bound to this request's browser and session as its tokens are
+    /// (the CSRF secret and the session cookie): what [`direct`](crate::direct) tickets
+    /// carry. `domain` names the use.
+    ///
+    /// # Errors
+    /// [`CsrfError::NoCookie`] when the browser has no CSRF secret.
+    pub(crate) fn bound_mac(
+        &self,
+        domain: &[u8],
+        parts: &[&[u8]],
+    ) -> Result<HmacSha256, CsrfError> {
+        let secret = self.secret.as_deref().ok_or(CsrfError::NoCookie)?;
+        let session = self.session.as_deref().unwrap_or_default();
+        let mut all = vec![domain, secret.as_bytes(), session.as_bytes()];
+        all.extend_from_slice(parts);
+        Ok(self.csrf.mac(&all))
     }
 
     /// Whether the request carries the `X-CSRFToken` header (then a form need not).

@@ -30,6 +30,8 @@
 //! - [`thumbnail`] makes, keeps and serves a small PNG of each stored image (its own route,
 //!   behind the download's checks), which image widgets show; an image that cannot be one
 //!   keeps its link alone.
+//! - [`direct`]: direct uploads from the browser to the bucket (S3), checked by the same rules
+//!   before they are saved under a field ([`ModelAdmin::direct_uploads`]).
 //! - [`assets`] serves the change form's upload-progress script (a progress bar per file and
 //!   for the form, with Cancel; the form stays a plain post without JavaScript).
 //! - [`users`] (feature `users`, on by default) is the page to see and change a user's
@@ -79,6 +81,7 @@
 pub mod admin;
 pub mod assets;
 pub mod csrf;
+pub mod direct;
 pub mod facts;
 pub mod markup;
 pub mod pages;

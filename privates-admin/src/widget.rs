@@ -109,6 +109,7 @@ pub struct FileWidget<'a> {
     labels: &'a WidgetLabels,
     facts: Option<FileFacts>,
     thumbnail: bool,
+    direct_upload: Option<String>,
 }
 
 impl<'a> FileWidget<'a> {
@@ -153,6 +154,7 @@ impl<'a> FileWidget<'a> {
             labels: &ENGLISH,
             facts: None,
             thumbnail: true,
+            direct_upload: None,
         }
     }
 
@@ -188,6 +190,15 @@ impl<'a> FileWidget<'a> {
     #[must_use]
     pub fn thumbnail(mut self, shown: bool) -> Self {
         self.thumbnail = shown;
+        self
+    }
+
+    /// The issuing route of [direct uploads](crate::direct) of the field's model, which the
+    /// file input carries in `data-direct-upload` for the change form's script; `None`: the
+    /// form carries the file.
+    #[must_use]
+    pub fn direct_upload(mut self, url: Option<String>) -> Self {
+        self.direct_upload = url;
         self
     }
 
@@ -332,6 +343,7 @@ impl<'a> FileWidget<'a> {
             required: !self.spec.optional && self.stored.is_none(),
             accept: accept(self.spec),
             labels: self.labels,
+            direct_upload: self.direct_upload.as_deref(),
         }
     }
 }
@@ -405,6 +417,7 @@ struct View<'a> {
     required: bool,
     accept: Option<String>,
     labels: &'a WidgetLabels,
+    direct_upload: Option<&'a str>,
 }
 
 /// The file currently stored.

@@ -10,7 +10,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{Privates, initializer::check_loco, storage::LocalStorage};
+use crate::{Privates, initializer::check_loco, storage::Storage};
 
 /// Runs the checks and prints the findings; fails when any is an error. Register it in
 /// `Hooks::register_tasks`: `tasks.register(privates::task::PrivatesCheck);`.
@@ -46,7 +46,8 @@ impl Task for PrivatesCheck {
 /// `age:<duration>` (default `1h`; `90s`, `15m`, `2h`, `1d` or plain seconds) for how long a
 /// file must have gone unwritten, so uploads still in flight are left alone, and
 /// `dry_run:true` to only list them. Stored files are never touched and symlinks never
-/// followed (see [`LocalStorage::remove_stale_temp_files`]).
+/// followed (see [`LocalStorage::remove_stale_temp_files`](crate::storage::LocalStorage::remove_stale_temp_files)).
+/// On S3: [`remove_stale_direct_uploads`](crate::storage::S3Storage::remove_stale_direct_uploads).
 ///
 /// Register it in `Hooks::register_tasks`:
 /// `tasks.register(privates::task::PrivatesCleanTemp::default());`.
@@ -142,12 +143,19 @@ impl Task for PrivatesCleanTemp {
                 .into());
             }
         };
-        let Some(storage) = local_storage(ctx)? else {
-            report(format_args!(
-                "privates: the storage is s3; nothing to clean locally (incomplete multipart \
-                 uploads are the bucket's: add an AbortIncompleteMultipartUpload lifecycle rule)"
-            ));
-            return Ok(());
+        let storage = match files(ctx)? {
+            // Abandoned direct uploads; incomplete multipart uploads are the bucket's own
+            // (an AbortIncompleteMultipartUpload lifecycle rule).
+            Storage::S3(bucket) => {
+                let stale = (bucket.remove_stale_direct_uploads(age, dry_run).await)
+                    .map_err(crate::Error::from)?;
+                let done = if dry_run { "would remove" } else { "removed" };
+                report(format_args!(
+                    "privates: {done} {stale:?} (direct uploads, {age:?} old)"
+                ));
+                return Ok(());
+            }
+            Storage::Local(storage) => storage,
         };
         let location = storage.location().display().to_string();
         if dry_run {
@@ -201,14 +209,14 @@ impl Task for PrivatesCleanTemp {
     }
 }
 
-/// The app's local storage: the installed handle if there is one, else built from the config
-/// after the checks (tasks run without the initializers). `None` for S3.
-fn local_storage(ctx: &AppContext) -> loco_rs::Result<Option<LocalStorage>> {
+/// The app's storage: the installed handle if there is one, else built from the config after
+/// the checks (tasks run without the initializers).
+fn files(ctx: &AppContext) -> loco_rs::Result<Storage> {
     let privates = match Privates::from_ctx(ctx) {
         Ok(privates) => privates,
         Err(_) => Privates::from_loco(&ctx.config, crate::permissions::NoUsers)?,
     };
-    Ok(privates.files().as_local().cloned())
+    Ok(privates.files().clone())
 }
 
 /// A task talks to the terminal that started it.

@@ -377,9 +377,10 @@ async fn add_change_replace_clear_and_download() {
     assert_eq!(form.status(), StatusCode::OK);
     let html = form.text().await.unwrap();
     assert!(html.contains(r#"enctype="multipart/form-data""#));
-    assert!(
-        html.contains(r#"<input type="file" name="pdf" id="id_pdf" accept="application/pdf">"#)
-    );
+    // Direct uploads are on: the input names the issuing route for the script.
+    assert!(html.contains(
+        r#"<input type="file" name="pdf" id="id_pdf" accept="application/pdf" data-direct-upload="/admin/docs/iddocument/direct-upload/">"#
+    ));
     assert!(html.contains(r#"name="mugshot""#));
 
     // Add: a PDF and a PNG.

@@ -7,7 +7,10 @@
 //! shares the PDF (the link works without cookies), clears the PDF (gone from disk, the share
 //! link dead); a viewer opens the site's front page, logs in and gets the 403 page; after
 //! logging out the admin sends the browser to the login page with `next`.
-//! Screenshots of the change form and the shared link go to `target/browser-screenshots/`.
+//! On S3, a direct upload goes from the browser to the bucket (s3s-fs behind an nginx that
+//! answers the bucket's CORS rule) with its progress, and without a CORS rule the file goes
+//! with the form. Screenshots of the change form and the shared link go to
+//! `target/browser-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -481,9 +484,14 @@ async fn viewer_gets_403_and_logout_leads_to_login_with_next() {
 /// enough for its progress to be watched. When the browser drops a connection, the proxy drops
 /// its side to the demo too, so the demo sees the body cut off, as it would from the browser.
 async fn slow_uplink(demo: &Demo, bytes_per_second: usize) -> String {
+    slow_uplink_to(demo.port, bytes_per_second).await
+}
+
+/// [`slow_uplink`] in front of whatever listens on `port`.
+async fn slow_uplink_to(port: u16, bytes_per_second: usize) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let upstream = format!("127.0.0.1:{}", demo.port);
+    let upstream = format!("127.0.0.1:{port}");
     // A small receive window, so the bytes wait in the browser, not in a large loopback
     // buffer (the browser counts an upload's progress by what the connection took).
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -797,6 +805,315 @@ async fn admin_ticks_a_permission_on_the_users_page() {
         demo.permissions_of("viewer@example.com").await,
         ["docs.can_change_iddocument"]
     );
+
+    browser.close().await.unwrap();
+}
+
+/// The bucket of the direct-upload test.
+const BUCKET: &str = "privates-direct-test";
+
+/// nginx in front of the S3 server on `s3_port`, listening on `port`: it passes every request
+/// on with its `Host` (the presigned signatures name it) and answers for the bucket the CORS
+/// rule the README asks of a real bucket (any `http://127.0.0.1:<port>` origin may `PUT`),
+/// which s3s-fs does not. Stopped on drop.
+struct BucketFront {
+    child: Child,
+    _run: tempfile::TempDir,
+}
+
+impl BucketFront {
+    fn start(port: u16, s3_port: u16) -> Self {
+        let run = tempfile::Builder::new()
+            .prefix("privates-bucket-front-")
+            .tempdir()
+            .unwrap();
+        // nginx's workers may run as `nobody`: they write their temporary files here.
+        let everyone = <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o777);
+        fs::set_permissions(run.path(), everyone).unwrap();
+        let dir = run.path().display();
+        let config = format!(
+            r#"worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    log_format direct '$request_method $uri $status $request_length';
+    access_log {dir}/access.log direct;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    client_max_body_size 0;
+    map $http_origin $cors_origin {{
+        default "";
+        "~^http://127\.0\.0\.1:[0-9]+$" $http_origin;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            if ($request_method = OPTIONS) {{
+                add_header Access-Control-Allow-Origin $cors_origin always;
+                add_header Access-Control-Allow-Methods "PUT" always;
+                add_header Access-Control-Allow-Headers $http_access_control_request_headers always;
+                add_header Access-Control-Max-Age 3000 always;
+                return 204;
+            }}
+            add_header Access-Control-Allow-Origin $cors_origin always;
+            add_header Access-Control-Expose-Headers ETag always;
+            proxy_pass http://127.0.0.1:{s3_port};
+            proxy_set_header Host $http_host;
+            proxy_http_version 1.1;
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"#
+        );
+        let config_path = run.path().join("nginx.conf");
+        fs::write(&config_path, config).unwrap();
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).is_file())
+            .unwrap_or("nginx");
+        let mut child = Command::new(nginx)
+            .arg("-p")
+            .arg(run.path())
+            .arg("-e")
+            .arg(run.path().join("error.log"))
+            .arg("-c")
+            .arg(&config_path)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx (Debian package nginx-light)");
+        let started = wait_for_port(&mut child, port, Duration::from_secs(30));
+        assert!(
+            matches!(started, Ok(())),
+            "nginx did not start: {}",
+            fs::read_to_string(run.path().join("error.log")).unwrap_or_default()
+        );
+        Self { child, _run: run }
+    }
+
+    /// The access log: `METHOD path status request-length` per request.
+    fn access_log(&self) -> String {
+        fs::read_to_string(self._run.path().join("access.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for BucketFront {
+    fn drop(&mut self) {
+        // SIGTERM lets nginx stop its workers too.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+// Multi-threaded: the slow uplink must serve the demo's own S3 calls while the test waits
+// for the demo to start.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium, nginx and s3s-fs"]
+async fn a_direct_upload_goes_to_the_bucket_with_its_progress() {
+    let server = privates_test_support::S3TestServer::builder()
+        .bucket(BUCKET)
+        .credentials("direct-key", "direct-secret")
+        .start()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let front_port = free_port();
+    let front = BucketFront::start(front_port, server.addr().port());
+    // The bucket's endpoint, for the demo and the browser alike, is a slow uplink in front of
+    // nginx: the browser's PUT lasts long enough for its progress to be watched.
+    let endpoint = slow_uplink_to(front_port, 2 * 1024 * 1024).await;
+    let demo = Demo::start_with(&[
+        ("LOCO_ENV", "s3"),
+        ("DEMO_S3_ENDPOINT", &endpoint),
+        ("DEMO_S3_BUCKET", BUCKET),
+        ("DEMO_S3_REGION", "us-east-1"),
+        ("DEMO_S3_PREFIX", "private/"),
+        ("DEMO_SENDFILE_BACKEND", "stream"),
+        ("AWS_ACCESS_KEY_ID", "direct-key"),
+        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
+        (
+            "DEMO_JWT_SECRET",
+            "TheDirectUploadTestJwtSecret0123456789ab",
+        ),
+        (
+            "DEMO_SHARE_KEY",
+            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+        ),
+    ]);
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/add/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+    let route = element(&browser, "#id_pdf")
+        .await
+        .attr("data-direct-upload")
+        .await
+        .unwrap();
+    assert_eq!(
+        route.as_deref(),
+        Some("/admin/docs/iddocument/direct-upload/")
+    );
+
+    let big = pdf_of_size(12 * 1024 * 1024);
+    let pdf_path = demo.temp().join("direct-report.pdf");
+    fs::write(&pdf_path, &big).unwrap();
+    let face = png(64, 48);
+    let face_path = demo.temp().join("direct-face.png");
+    fs::write(&face_path, &face).unwrap();
+    type_into(&browser, "#id_title", "Sent to the bucket").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    type_into(&browser, "#id_mugshot", face_path.to_str().unwrap()).await;
+    record_progress(&browser).await;
+    click(&browser, SUBMIT).await;
+    let shown = wait_for_js(
+        &browser,
+        "(() => { const p = document.getElementById('id_pdf_progress');
+                  return p && p.value > 0 && p.value < 100
+                    && !!document.querySelector('.privates-upload-cancel'); })()",
+    )
+    .await;
+    assert_eq!(shown, json!(true));
+    screenshot(&browser, "direct_upload_progress.png").await;
+
+    let location = wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
+    assert_moved_to_100(
+        &progress_of(&browser, "id_pdf_progress").await,
+        "the PDF's bar",
+    );
+    let whole = progress_of(&browser, "iddocument_form_progress").await;
+    assert_eq!(whole.last(), Some(&100.0), "the form's bar: {whole:?}");
+    let id: i32 = location
+        .trim_start_matches("/admin/docs/iddocument/")
+        .trim_end_matches("/change/?saved=1")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        text_of(&browser, ".messagelist li").await,
+        "The ID document “Sent to the bucket” was saved."
+    );
+    let pdf_url = format!("/admin/docs/iddocument/{id}/pdf/");
+    assert_eq!(
+        text_of(&browser, &format!(".field-pdf a[href=\"{pdf_url}\"]")).await,
+        "direct-report.pdf"
+    );
+    assert!(
+        text_of(&browser, ".field-pdf")
+            .await
+            .contains("application/pdf"),
+        "the saved file's facts"
+    );
+    screenshot(&browser, "direct_upload_saved.png").await;
+
+    // The bytes went to the bucket: one PUT of the whole PDF to a temporary key (a form that
+    // carried the file too would have been refused: one file per field); the PDF is saved
+    // under its name, the temporary objects are gone.
+    let log = front.access_log();
+    let put = log
+        .lines()
+        .find(|line| {
+            line.starts_with(&format!("PUT /{BUCKET}/private/~direct/"))
+                && line.contains("/direct-report.pdf 200 ")
+        })
+        .unwrap_or_else(|| panic!("no direct PUT of the PDF:\n{log}"));
+    let put_length: usize = put.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(put_length >= big.len(), "{put}");
+    let doc = demo.doc(id).await;
+    assert_eq!(doc.pdf.as_deref(), Some("direct-report.pdf"));
+    assert_eq!(
+        fs::read(server.object_path("private/direct-report.pdf")).unwrap(),
+        big
+    );
+    let keys = server.keys().unwrap();
+    assert!(!keys.iter().any(|key| key.contains("~direct")), "{keys:?}");
+    // The page's own download of the file is the stored PDF.
+    let (status, bytes) = fetch_bytes(&browser, &pdf_url).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes.len(), big.len());
+
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and s3s-fs"]
+async fn without_a_cors_rule_the_file_goes_with_the_form() {
+    // s3s-fs answers no CORS preflight: the browser's PUT to the bucket fails, and the script
+    // sends the file with the form instead.
+    let server = privates_test_support::S3TestServer::builder()
+        .bucket(BUCKET)
+        .credentials("direct-key", "direct-secret")
+        .start()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let demo = Demo::start_with(&[
+        ("LOCO_ENV", "s3"),
+        ("DEMO_S3_ENDPOINT", &server.endpoint()),
+        ("DEMO_S3_BUCKET", BUCKET),
+        ("DEMO_S3_REGION", "us-east-1"),
+        ("DEMO_S3_PREFIX", "private/"),
+        ("DEMO_SENDFILE_BACKEND", "stream"),
+        ("AWS_ACCESS_KEY_ID", "direct-key"),
+        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
+        (
+            "DEMO_JWT_SECRET",
+            "TheDirectUploadTestJwtSecret0123456789ab",
+        ),
+        (
+            "DEMO_SHARE_KEY",
+            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+        ),
+    ]);
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/add/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+
+    let report = pdf_of_size(300_000);
+    let pdf_path = demo.temp().join("no-cors.pdf");
+    fs::write(&pdf_path, &report).unwrap();
+    let face_path = demo.temp().join("no-cors.png");
+    fs::write(&face_path, png(32, 32)).unwrap();
+    type_into(&browser, "#id_title", "Sent with the form").await;
+    type_into(&browser, "#id_pdf", pdf_path.to_str().unwrap()).await;
+    type_into(&browser, "#id_mugshot", face_path.to_str().unwrap()).await;
+    click(&browser, SUBMIT).await;
+
+    let location = wait_for_location(&browser, |l| l.ends_with("/change/?saved=1")).await;
+    let id: i32 = location
+        .trim_start_matches("/admin/docs/iddocument/")
+        .trim_end_matches("/change/?saved=1")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        text_of(
+            &browser,
+            &format!(".field-pdf a[href=\"/admin/docs/iddocument/{id}/pdf/\"]")
+        )
+        .await,
+        "no-cors.pdf"
+    );
+    assert_eq!(
+        fs::read(server.object_path("private/no-cors.pdf")).unwrap(),
+        report
+    );
+    // No upload reached a temporary key (each PUT was stopped at its preflight).
+    let keys = server.keys().unwrap();
+    assert!(!keys.iter().any(|key| key.contains("~direct")), "{keys:?}");
 
     browser.close().await.unwrap();
 }

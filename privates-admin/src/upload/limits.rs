@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, multipart::MultipartError};
+use axum::extract::DefaultBodyLimit;
 use bytes::Bytes;
 use futures_util::Stream;
 use privates::{Field, FieldSpec};
@@ -50,9 +50,9 @@ pub(crate) enum StreamFault {
     /// The part went over the field's limit.
     #[error("the upload is larger than {max_size} bytes")]
     TooLarge { max_size: u64 },
-    /// The body could not be read.
+    /// The body (or the bucket's object) could not be read.
     #[error(transparent)]
-    Multipart(MultipartError),
+    Read(super::UploadError),
     /// No byte came for `after`.
     #[error("the upload was silent for {after:?}")]
     Idle { after: Duration },
@@ -82,7 +82,7 @@ pub(crate) struct StreamStopped;
 /// with [`StreamFault::Idle`] when no chunk comes for `idle`. `received` counts every byte,
 /// `head` included; `ended` says the part has no more bytes after `head`.
 pub(crate) fn counted<'s>(
-    part: &'s mut axum::extract::multipart::Field<'_>,
+    part: &'s mut super::Source<'_, '_>,
     head: Bytes,
     ended: bool,
     (max_size, idle): (u64, Duration),
@@ -120,14 +120,14 @@ pub(crate) fn counted<'s>(
                 Ok(Some((chunk, state)))
             }
             Ok(None) => Ok(None),
-            Err(err) => Err(state.stop(StreamFault::Multipart(err))),
+            Err(err) => Err(state.stop(StreamFault::Read(err))),
         }
     })
 }
 
-struct State<'s, 'p> {
+struct State<'s, 'a, 'p> {
     head: Option<Bytes>,
-    part: &'s mut axum::extract::multipart::Field<'p>,
+    part: &'s mut super::Source<'a, 'p>,
     ended: bool,
     max_size: u64,
     idle: Duration,
@@ -135,7 +135,7 @@ struct State<'s, 'p> {
     fault: &'s mut Option<StreamFault>,
 }
 
-impl State<'_, '_> {
+impl State<'_, '_, '_> {
     /// Keeps why the stream stops, for the receiver.
     fn stop(self, fault: StreamFault) -> StreamStopped {
         *self.fault = Some(fault);

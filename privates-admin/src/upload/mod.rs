@@ -21,6 +21,10 @@
 //!    temporary file, before it is published: a corrupt image never appears under a real name
 //!    (nor in the bucket).
 //!
+//! A text part `{field}-direct` carries the ticket of a [direct upload](crate::direct) (the
+//! browser sent the bytes to the bucket): once the ticket is checked, the object is streamed
+//! from the bucket through steps 2 to 5, as a file part is, and its temporary key deleted.
+//!
 //! Timeouts: a body silent for longer than [`UploadOptions::idle_timeout`] between two chunks
 //! ends the form with [`UploadError::Idle`] (408), its temporary file removed. Image decoding
 //! memory is shared through a [`DecodeBudget`]: over it an upload waits, then gets
@@ -82,7 +86,10 @@ mod save;
 pub mod sniff;
 mod submission;
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    time::{Duration, SystemTime},
+};
 
 use axum::extract::{Multipart, multipart::Field as Part};
 use bytes::BytesMut;
@@ -91,7 +98,10 @@ use privates::{
     storage::{Checked, Storage, StorageError, valid_upload_filename},
 };
 
-use crate::csrf::{CsrfError, TokenCheck};
+use crate::{
+    csrf::{CsrfError, TokenCheck},
+    direct,
+};
 
 pub use self::{
     api::{FieldUpload, FieldUploadError, FieldUploadErrorKind, Uploaded},
@@ -202,7 +212,7 @@ pub async fn receive<M: PrivateMedia>(
     current: Option<&M>,
     options: &UploadOptions,
 ) -> Result<Submission, UploadError> {
-    receive_with(storage, multipart, fields, current, options, None).await
+    receive_with(storage, multipart, fields, current, options, (None, None)).await
 }
 
 /// [`receive`], CSRF-checked: `csrf` (from [`Csrf::begin`](crate::csrf::Csrf::begin) on the
@@ -220,13 +230,22 @@ pub async fn receive_checked<M: PrivateMedia>(
     options: &UploadOptions,
     csrf: TokenCheck,
 ) -> Result<Submission, UploadError> {
+    let tickets = Some(csrf.clone());
     let pending = if csrf.has_header() || csrf.is_safe() {
         csrf.verify_header()?;
         None
     } else {
         Some(csrf)
     };
-    receive_with(storage, multipart, fields, current, options, pending).await
+    receive_with(
+        storage,
+        multipart,
+        fields,
+        current,
+        options,
+        (pending, tickets),
+    )
+    .await
 }
 
 async fn receive_with<M: PrivateMedia>(
@@ -235,10 +254,11 @@ async fn receive_with<M: PrivateMedia>(
     fields: &[Field<M>],
     current: Option<&M>,
     options: &UploadOptions,
-    csrf: Option<TokenCheck>,
+    (csrf, tickets): (Option<TokenCheck>, Option<TokenCheck>),
 ) -> Result<Submission, UploadError> {
     let mut receiver = Receiver {
         csrf,
+        tickets,
         storage,
         fields,
         options,
@@ -282,6 +302,9 @@ async fn receive_with<M: PrivateMedia>(
 struct Receiver<'a, M: 'static> {
     /// The CSRF token still to be seen (before any file part).
     csrf: Option<TokenCheck>,
+    /// What [direct upload](crate::direct) tickets are checked against: the request's browser
+    /// and session (`None` when the form is not CSRF-checked: no ticket is accepted).
+    tickets: Option<TokenCheck>,
     storage: &'a Storage,
     fields: &'a [Field<M>],
     options: &'a UploadOptions,
@@ -353,7 +376,8 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             }
             match (field, file_name) {
                 (Some(field), Some(file_name)) => {
-                    self.file_part(field, &mut part, &file_name).await?;
+                    self.file_part(field, &mut Source::Part(&mut part), &file_name)
+                        .await?;
                 }
                 // A file for something that is not a private field of this form: skipped
                 // (the next `next_field` reads past it).
@@ -362,6 +386,15 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                 }
                 (_, None) => {
                     let value = self.read_text(&mut part).await?;
+                    let direct_of = key
+                        .and_then(|key| key.strip_suffix(direct::INPUT_SUFFIX))
+                        .and_then(|key| self.field(key));
+                    if let Some(field) = direct_of {
+                        if !value.trim().is_empty() {
+                            self.direct_part(field, &value).await?;
+                        }
+                        continue;
+                    }
                     let clear_of = key
                         .and_then(|key| key.strip_suffix("-clear"))
                         .and_then(|key| self.field(key))
@@ -410,11 +443,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// One file part of `field`.
+    /// One file of `field`: a file part, or a direct upload's object.
     async fn file_part(
         &mut self,
         field: Field<M>,
-        part: &mut Part<'_>,
+        part: &mut Source<'_, '_>,
         file_name: &str,
     ) -> Result<(), UploadError> {
         // A file input left empty still sends a part, with an empty file name.
@@ -481,11 +514,69 @@ impl<M: PrivateMedia> Receiver<'_, M> {
             .await
     }
 
+    /// The ticket of a [direct upload](crate::direct) of `field`: checked, then its object
+    /// goes through [`file_part`](Self::file_part) like a file part. The temporary object is
+    /// deleted either way; a refused ticket leaves it alone (it names no object of this user).
+    async fn direct_part(&mut self, field: Field<M>, ticket: &str) -> Result<(), UploadError> {
+        let checked = match (&self.tickets, &self.csrf) {
+            (Some(check), None) => {
+                let scope = (M::APP, M::MODEL, field.name());
+                direct::verify_ticket(check, scope, ticket, SystemTime::now())
+                    .map_err(|refused| refused.to_string())
+            }
+            _ => Err("A direct upload needs a CSRF-checked form: send the file with it.".into()),
+        };
+        let key = match checked {
+            Ok(key) => key.to_owned(),
+            Err(message) => {
+                self.error(field, message);
+                return Ok(());
+            }
+        };
+        let received = self.direct_object(field, &key).await;
+        direct::discard(self.storage, &key).await;
+        received
+    }
+
+    /// The object `key` of a direct upload of `field`, through the checks of a file part.
+    async fn direct_object(&mut self, field: Field<M>, key: &str) -> Result<(), UploadError> {
+        let opened = match self.storage.open(key).await {
+            Ok(opened) => opened,
+            Err(StorageError::NotFound { .. }) => {
+                self.error(
+                    field,
+                    "The upload did not reach the storage: choose the file again.",
+                );
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let max_size = max_size(field.spec, self.options);
+        let too_large = UploadError::TooLarge {
+            field: field.name().to_owned(),
+            max_size,
+        };
+        if opened.size() > max_size {
+            self.error(field, too_large.public_message());
+            return Ok(());
+        }
+        let file_name = key.rsplit('/').next().unwrap_or_default();
+        let stream = opened.into_stream().await?;
+        let mut source = Source::Object { key, stream };
+        match self.file_part(field, &mut source, file_name).await {
+            Err(UploadError::TooLarge { .. }) => {
+                self.error(field, too_large.public_message());
+                Ok(())
+            }
+            received => received,
+        }
+    }
+
     /// Reads `part` into `head` until it holds `target` bytes or the part ends (`true`).
     async fn read_until(
         &mut self,
         field: Field<M>,
-        part: &mut Part<'_>,
+        part: &mut Source<'_, '_>,
         head: &mut BytesMut,
         target: usize,
         max: u64,
@@ -513,7 +604,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     async fn store(
         &mut self,
         field: Field<M>,
-        part: &mut Part<'_>,
+        part: &mut Source<'_, '_>,
         file_name: &str,
         head: BytesMut,
         ended: bool,
@@ -578,7 +669,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
                             max_size,
                         }
                     }
-                    Some(StreamFault::Multipart(err)) => UploadError::Multipart(err),
+                    Some(StreamFault::Read(err)) => err,
                     Some(StreamFault::Idle { after }) => UploadError::Idle { after },
                     None => UploadError::Storage(StorageError::Stream(source)),
                 });
@@ -654,8 +745,11 @@ impl<M: PrivateMedia> Receiver<'_, M> {
         self.submission
     }
 
-    /// Reads the rest of `part`, within the drain budget.
-    async fn drain_part(&mut self, part: &mut Part<'_>) {
+    /// Reads the rest of `part`, within the drain budget (an object is not read further).
+    async fn drain_part(&mut self, part: &mut Source<'_, '_>) {
+        let Source::Part(part) = part else {
+            return;
+        };
         while self.drain_budget > 0 {
             match idle(self.options.idle_timeout, part.chunk()).await {
                 Ok(Ok(Some(chunk))) => {
@@ -671,7 +765,7 @@ impl<M: PrivateMedia> Receiver<'_, M> {
     async fn drain(&mut self, multipart: &mut Multipart) {
         while self.drain_budget > 0 {
             match idle(self.options.idle_timeout, multipart.next_field()).await {
-                Ok(Ok(Some(mut part))) => self.drain_part(&mut part).await,
+                Ok(Ok(Some(mut part))) => self.drain_part(&mut Source::Part(&mut part)).await,
                 _ => return,
             }
         }
@@ -699,4 +793,30 @@ enum Refusal {
     InvalidImage(String),
     /// The decoding memory stayed taken for this long.
     Busy(std::time::Duration),
+}
+
+/// Where the bytes of one file come from.
+pub(crate) enum Source<'s, 'p> {
+    /// A file part of the form.
+    Part(&'s mut Part<'p>),
+    /// The object of a [direct upload](crate::direct), streamed from the bucket.
+    Object {
+        /// Its temporary key.
+        key: &'s str,
+        /// Its bytes.
+        stream: futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>,
+    },
+}
+
+impl Source<'_, '_> {
+    /// The next chunk, `None` at the end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, UploadError> {
+        match self {
+            Self::Part(part) => Ok(part.chunk().await?),
+            Self::Object { key, stream } => {
+                let next = futures_util::StreamExt::next(stream).await;
+                next.transpose().map_err(|err| direct::read_error(key, err))
+            }
+        }
+    }
 }

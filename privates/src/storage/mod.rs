@@ -32,7 +32,7 @@ pub use available::DEFAULT_MAX_NAME_LENGTH;
 pub use error::{Checked, StorageError};
 pub use local::LocalStorage;
 pub use opened::{Opened, OpenedFile, OpenedObject};
-pub use s3::{PART_SIZE, S3Storage};
+pub use s3::{DIRECT_UPLOAD_PREFIX, PART_SIZE, S3Storage};
 
 pub(crate) use opened::ResponseOverrides;
 pub use temp::{TempCleanup, TempFileEntry};

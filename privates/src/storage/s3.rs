@@ -37,6 +37,10 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// How many names a save tries before giving up (each taken name costs a `HEAD`).
 const MAX_ATTEMPTS: usize = 100;
 
+/// Where browsers put direct uploads (privates-admin) until they are checked and saved under a
+/// real name. `~` never survives the name rules, so no saved file is ever under it.
+pub const DIRECT_UPLOAD_PREFIX: &str = "~direct/";
+
 /// An S3 bucket (and key prefix) holding the private files.
 ///
 /// Names follow the local storage's rules ([`validate_name`], Django's `get_valid_filename`,
@@ -286,6 +290,47 @@ impl S3Storage {
             .await
             .map_err(|err| self.map_err("presign", name, err))?;
         Ok(request.uri().clone())
+    }
+
+    /// A presigned `PUT` of `name`, valid for `expires`: its URL and the headers to send.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::ObjectStore`].
+    pub async fn presign_put(
+        &self,
+        name: &str,
+        expires: Duration,
+    ) -> Result<(http::Uri, http::HeaderMap), StorageError> {
+        let name = validate_name(name)?;
+        let request = (self.op.presign_write(name, expires).await)
+            .map_err(|err| self.map_err("presign", name, err))?;
+        Ok((request.uri().clone(), request.header().clone()))
+    }
+
+    /// Deletes (with `dry_run`, only lists) the objects under [`DIRECT_UPLOAD_PREFIX`] not
+    /// modified for `older_than`, and returns their names.
+    ///
+    /// # Errors
+    /// [`StorageError::ObjectStore`].
+    pub async fn remove_stale_direct_uploads(
+        &self,
+        older_than: Duration,
+        dry_run: bool,
+    ) -> Result<Vec<String>, StorageError> {
+        let list_err = |err| self.map_err("LIST", DIRECT_UPLOAD_PREFIX, err);
+        let lister = self.op.lister_with(DIRECT_UPLOAD_PREFIX).recursive(true);
+        let mut entries = lister.await.map_err(list_err)?;
+        let mut stale = Vec::new();
+        while let Some(entry) = entries.next().await.transpose().map_err(list_err)? {
+            let modified = entry.metadata().last_modified().map(SystemTime::from);
+            if modified.is_some_and(|at| at.elapsed().unwrap_or_default() >= older_than) {
+                if !dry_run {
+                    self.delete(entry.path()).await?;
+                }
+                stale.push(entry.path().to_owned());
+            }
+        }
+        Ok(stale)
     }
 
     async fn writer(&self, key: &str) -> Result<opendal::Writer, StorageError> {

@@ -17,6 +17,10 @@
 //! [`checked_form`] for the share button. The pages carry privates-admin's security headers
 //! ([`admin_headers`]).
 //!
+//! Direct uploads ([`privates_admin::direct`]) are on: on S3 the browser `PUT`s each file to
+//! the bucket through a presigned URL and the form carries a ticket, checked and saved through
+//! the same `receive` and compare-and-set as a file sent with the form.
+//!
 //! Saving a change is a compare-and-set on the file columns (`save_files`): if another
 //! editor saved a file in between, this save changes nothing, its new uploads are removed,
 //! and the form comes back with a message; a replaced file is deleted only once the row no
@@ -58,10 +62,13 @@ pub const LIST: &str = "/admin/docs/iddocument/";
 /// The add form.
 pub const ADD: &str = "/admin/docs/iddocument/add/";
 
-/// The admin registration of ID documents: every private field, downloads under `/admin`.
+/// The admin registration of ID documents: every private field, downloads under `/admin`,
+/// direct uploads on: with the S3 storage (`config/s3.yaml`) the browser sends each file
+/// straight to the bucket and the form carries its ticket; with the local disk the issuing
+/// route answers 409 and the form carries the file.
 #[must_use]
 pub fn admin() -> ModelAdmin<Doc> {
-    ModelAdmin::new()
+    ModelAdmin::new().direct_uploads(privates_admin::direct::DEFAULT_TTL)
 }
 
 /// The change form of document `pk`.
