@@ -49,14 +49,9 @@ impl fmt::Display for Shown<'_> {
 pub use privates_rules::name::{MAX_NAME_BYTES, MAX_SEGMENT_BYTES};
 
 /// Checks a stored name that comes from an untrusted place (a database column, a URL) and
-/// returns it unchanged when it follows every rule:
-///
-/// - not empty, at most [`MAX_NAME_BYTES`] bytes, each segment at most [`MAX_SEGMENT_BYTES`];
-/// - no NUL, no control character, no bidirectional formatting character;
-/// - relative: no leading `/` or `\`, no drive letter (`C:`);
-/// - no backslash, no percent-encoded separator, dot, percent or control byte (`%2f`, `%5C`,
-///   `%2e`, `%25`, `%00`);
-/// - no empty segment (`a//b`, trailing `/`) and no `.` or `..` segment.
+/// returns it unchanged when it follows every rule of [`privates_rules::name::check`]
+/// (relative, no `.`/`..` or empty segment, no control, bidi or percent-encoded separator
+/// character, within [`MAX_NAME_BYTES`] and [`MAX_SEGMENT_BYTES`]).
 ///
 /// A valid name can still lead outside the root through a symlink; the storage's operations
 /// catch that at the kernel level and answer
@@ -103,10 +98,8 @@ pub fn get_valid_filename(name: &str) -> Result<String, InvalidName> {
 }
 
 /// The name a browser-supplied upload file name is stored under, before `upload_to`: the
-/// basename only (a browser may send `C:\fakepath\x.pdf`, a client `../../x`), non-printable
-/// characters dropped and the name cut to 255 characters and [`MAX_SEGMENT_BYTES`] bytes on a
-/// character boundary, keeping its extension (Django's multipart parser and `UploadedFile` cut
-/// to 255 characters; a file system counts bytes), then made valid with [`get_valid_filename`].
+/// rule of [`privates_rules::filename::upload`] (the basename, printable, cut to 255
+/// characters and [`MAX_SEGMENT_BYTES`] keeping the extension, then [`get_valid_filename`]).
 ///
 /// ```
 /// use privates::name::valid_upload_filename;
@@ -121,41 +114,8 @@ pub fn get_valid_filename(name: &str) -> Result<String, InvalidName> {
 /// # Errors
 /// [`InvalidName`] when nothing valid is left.
 pub fn valid_upload_filename(original: &str) -> Result<String, InvalidName> {
-    let base = original.rsplit(['/', '\\']).next().unwrap_or(original);
-    let printable: String = base.chars().filter(|c| !c.is_control()).collect();
-    let cut = truncate_keeping_extension(&printable, 255, MAX_SEGMENT_BYTES);
-    get_valid_filename(&cut).map_err(|_| InvalidName::new(original, NameError::NoValidFilename))
-}
-
-/// Django's `UploadedFile._set_name`: cut a long name to `max_chars` characters and
-/// `max_bytes` bytes (on a character boundary), keeping the last extension (itself cut to
-/// the same limits).
-fn truncate_keeping_extension(name: &str, max_chars: usize, max_bytes: usize) -> String {
-    if name.chars().count() <= max_chars && name.len() <= max_bytes {
-        return name.to_owned();
-    }
-    let (stem, ext) = match name.rfind('.') {
-        // `os.path.splitext` leaves a leading dot in the stem (".bashrc" has no extension).
-        Some(dot) if name[..dot].chars().any(|c| c != '.') => name.split_at(dot),
-        _ => (name, ""),
-    };
-    let ext = prefix_within(ext, max_chars, max_bytes);
-    let mut cut =
-        prefix_within(stem, max_chars - ext.chars().count(), max_bytes - ext.len()).to_owned();
-    cut.push_str(ext);
-    cut
-}
-
-/// The longest prefix of `text` of at most `max_chars` characters and `max_bytes` bytes.
-fn prefix_within(text: &str, max_chars: usize, max_bytes: usize) -> &str {
-    let end = text
-        .char_indices()
-        .map(|(start, c)| start + c.len_utf8())
-        .take(max_chars)
-        .take_while(|&end| end <= max_bytes)
-        .last()
-        .unwrap_or(0);
-    &text[..end]
+    privates_rules::filename::upload(original)
+        .ok_or_else(|| InvalidName::new(original, NameError::NoValidFilename))
 }
 
 /// Makes a name given to `save` valid: refuse what [`validate_name`] refuses (a traversal is an
