@@ -352,6 +352,11 @@ struct Presented<'a> {
     sig: &'a str,
 }
 
+/// The expiry a presented link claims, for the audit (checked or not).
+pub(crate) fn claimed_expiry(query: Option<&str>) -> Option<u64> {
+    Some(parse_query(query?)?.expires)
+}
+
 /// `expires=<digits>&v=<fingerprint>&sig=<base64url>`, each exactly once; anything else is
 /// malformed.
 fn parse_query(query: &str) -> Option<Presented<'_>> {
