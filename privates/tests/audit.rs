@@ -487,3 +487,38 @@ fn a_malformed_audit_key_is_named() {
         assert!(err.contains(&format!("`{key}`")), "{err}");
     }
 }
+
+#[tokio::test]
+#[ignore = "needs s3s-fs (scripts/test installs it)"]
+async fn object_store_backends_record_the_redirect_and_the_stream() {
+    let server = privates_test_support::S3TestServer::builder()
+        .bucket("privates-audit")
+        .credentials("audit-key", "audit-secret")
+        .start_async()
+        .await
+        .unwrap();
+    for backend in [Backend::Redirect, Backend::Stream] {
+        let storage = server.storage_config();
+        let (world, recorder) = audited_world(backend, move |config| {
+            config.storage = Some(privates::config::StorageConfig::S3(storage));
+        })
+        .await;
+        let bytes = futures_util::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from_static(b"%PDF in the bucket"),
+        )]);
+        let name = world.privates.files().save("docs/1.pdf", bytes).await.unwrap();
+        world.table(vec![doc(1, Some(&name))]);
+        let response = world.get("/admin/docs/iddocument/1/pdf/", Some("clerk"), &[]).await;
+        let expected = match backend {
+            Backend::Redirect => StatusCode::FOUND,
+            _ => StatusCode::OK,
+        };
+        assert_eq!(response.status(), expected, "{backend:?}");
+        let seen = recorder.take();
+        assert_eq!(seen.outcome, Outcome::Served(backend));
+        assert_eq!(seen.name, Some(name));
+        let response = world.get("/admin/docs/iddocument/1/pdf/", Some("viewer"), &[]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(recorder.take().outcome, Outcome::Refused(403, Check::Permission));
+    }
+}
