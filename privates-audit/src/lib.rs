@@ -71,15 +71,21 @@ pub(crate) fn unix_ms(at: SystemTime) -> i64 {
     })
 }
 
+/// `at_ms` (unix milliseconds) as RFC 3339 in UTC: `2026-12-06T09:18:28.123Z`.
+#[must_use]
+pub fn show_time(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms).map_or_else(
+        || at_ms.to_string(),
+        |at| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    )
+}
+
 /// An event as one line: when, who, what, the outcome, from where.
 ///
 /// `2026-12-06T09:18:28.123Z user 3 docs.iddocument 7 pdf docs/a.pdf served nginx client 10.0.0.1 request 4f1c…`
 #[must_use]
 pub fn show_event(event: &entities::events::Model) -> String {
-    let at = chrono::DateTime::from_timestamp_millis(event.at_ms).map_or_else(
-        || event.at_ms.to_string(),
-        |at| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-    );
+    let at = show_time(event.at_ms);
     let who = match (event.who.as_str(), &event.user_id, event.link_expires) {
         ("user", Some(id), _) => format!("user {id}"),
         ("link", _, Some(expires)) => {

@@ -312,6 +312,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     }
 
     /// The last step of both routes: the delivery's answer, or the refusal it became.
+    #[allow(clippy::result_large_err)] // Moved once per request to the audit, never boxed.
     fn answer(
         &self,
         parts: &Parts,

@@ -85,7 +85,10 @@ fn doc(id: i32, pdf: Option<&str>) -> (String, Doc) {
 
 /// A world on `backend` whose handle records into a new [`Recorder`]: doc 1 and 2 hold
 /// `docs/1.pdf`, 3 holds nothing, 5 a missing file.
-async fn audited_world(backend: Backend, configure: impl FnOnce(&mut PrivatesConfig)) -> (World, Recorder) {
+async fn audited_world(
+    backend: Backend,
+    configure: impl FnOnce(&mut PrivatesConfig),
+) -> (World, Recorder) {
     let world = World::start_with(backend, model_routes::<Doc>(), configure).await;
     world.write("docs/1.pdf", b"%PDF-1.7 audited");
     world.table(vec![
@@ -107,19 +110,22 @@ fn user(name: &str) -> Who {
     Who::User(Some(name.to_owned()))
 }
 
+/// A request (the key, the user, headers), its status, and the event it must give.
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [(&'a str, &'a str)],
+    StatusCode,
+    Who,
+    Outcome,
+);
+
 #[tokio::test]
 async fn every_answer_of_the_download_route_is_one_event_with_the_refusing_check() {
     let (world, recorder) = audited_world(Backend::Development, |_| {}).await;
     let pdf = |pk: &str| format!("/admin/docs/iddocument/{pk}/pdf/");
     let html = [("accept", "text/html")];
-    let cases: [(
-        &str,
-        Option<&str>,
-        &[(&str, &str)],
-        StatusCode,
-        Who,
-        Outcome,
-    ); 9] = [
+    let cases: [Case<'_>; 9] = [
         (
             "1",
             Some("clerk"),
@@ -506,9 +512,16 @@ async fn object_store_backends_record_the_redirect_and_the_stream() {
         let bytes = futures_util::stream::iter([Ok::<_, std::io::Error>(
             bytes::Bytes::from_static(b"%PDF in the bucket"),
         )]);
-        let name = world.privates.files().save("docs/1.pdf", bytes).await.unwrap();
+        let name = world
+            .privates
+            .files()
+            .save("docs/1.pdf", bytes)
+            .await
+            .unwrap();
         world.table(vec![doc(1, Some(&name))]);
-        let response = world.get("/admin/docs/iddocument/1/pdf/", Some("clerk"), &[]).await;
+        let response = world
+            .get("/admin/docs/iddocument/1/pdf/", Some("clerk"), &[])
+            .await;
         let expected = match backend {
             Backend::Redirect => StatusCode::FOUND,
             _ => StatusCode::OK,
@@ -517,8 +530,13 @@ async fn object_store_backends_record_the_redirect_and_the_stream() {
         let seen = recorder.take();
         assert_eq!(seen.outcome, Outcome::Served(backend));
         assert_eq!(seen.name, Some(name));
-        let response = world.get("/admin/docs/iddocument/1/pdf/", Some("viewer"), &[]).await;
+        let response = world
+            .get("/admin/docs/iddocument/1/pdf/", Some("viewer"), &[])
+            .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        assert_eq!(recorder.take().outcome, Outcome::Refused(403, Check::Permission));
+        assert_eq!(
+            recorder.take().outcome,
+            Outcome::Refused(403, Check::Permission)
+        );
     }
 }
