@@ -107,15 +107,18 @@ impl Hooks for App {
     }
 
     async fn initializers(ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+        let privates = privates::PrivatesInitializer::new(privates_auth::StoreAuthorizer)
+            .model::<iddocuments::Model>();
         // Every download's decision goes to the `privates_audit_events` table, written off
-        // the request path (`initializers.privates.audit` in config/*.yaml).
-        let audit = privates_audit::AuditTable::start(ctx)?;
+        // the request path (`initializers.privates.audit` in config/*.yaml); `DEMO_AUDIT=off`
+        // leaves only the `tracing` event (`scripts/bench` measures the table's cost).
+        let privates = if std::env::var("DEMO_AUDIT").is_ok_and(|audit| audit == "off") {
+            privates
+        } else {
+            privates.audit(Arc::new(privates_audit::AuditTable::start(ctx)?))
+        };
         Ok(vec![
-            Box::new(
-                privates::PrivatesInitializer::new(privates_auth::StoreAuthorizer)
-                    .model::<iddocuments::Model>()
-                    .audit(Arc::new(audit)),
-            ),
+            Box::new(privates),
             Box::new(privates_admin::AdminInitializer),
             Box::new(seed::SeedOnFirstStart),
         ])
