@@ -15,7 +15,7 @@ use axum::{
 use common::{Doc, HeaderUsers, Table};
 use http::request::Parts;
 use loco_rs::{app::AppContext, environment::Environment};
-use privates::{Privates, PrivatesConfig, audit::AuditConfig, testing::TempPrivateRoot};
+use privates::{Privates, PrivatesConfig, testing::TempPrivateRoot};
 use privates_admin::{Markup, ModelAdmin};
 use privates_audit::{AuditTable, entities::events};
 use reqwest::StatusCode;
@@ -64,7 +64,10 @@ async fn admin_downloads_are_recorded_and_shown_to_holders_of_view_audit() {
     std::fs::write(root.path().join("docs/1.pdf"), b"%PDF-1.7 audited").unwrap();
     let mut config = PrivatesConfig::default();
     root.apply(&mut config);
-    let audit = AuditTable::spawn(db.clone(), &AuditConfig::default());
+    let audit = AuditTable::spawn(
+        db.clone(),
+        &privates_audit::settings::TableSettings::default(),
+    );
     Privates::new(config, HeaderUsers)
         .unwrap()
         .with_audit(Arc::new(audit))

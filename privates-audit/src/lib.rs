@@ -10,6 +10,7 @@
 //!   request path and a background writer inserting in batches, with the overflow policy of
 //!   `audit.overflow` (`wait`, `drop` and count, or `refuse` with 503), flushed by
 //!   [`shutdown`] on a graceful shutdown.
+//! - [`settings`] are its keys under `initializers.privates.audit`.
 //! - [`query`] reads them (by user, by object, by time) and deletes old ones; [`tasks`] are
 //!   `privates_audit` (list, text or JSON) and `privates_audit_clean` (`audit.retention`).
 //! - privates-admin's change page shows "who opened this file" from [`query::events`]
@@ -34,6 +35,7 @@ pub mod entities;
 pub mod error;
 pub mod migration;
 pub mod query;
+pub mod settings;
 pub mod table;
 pub mod tasks;
 

@@ -15,10 +15,7 @@ use std::sync::{
 
 use futures_util::future::BoxFuture;
 use loco_rs::app::AppContext;
-use privates::{
-    PrivatesConfig,
-    audit::{AuditConfig, AuditEvent, AuditSink, Outcome, Overflow, Overloaded, Who},
-};
+use privates::audit::{AuditEvent, AuditSink, Outcome, Overloaded, Who};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tokio::{
     sync::{Notify, OwnedMutexGuard, mpsc},
@@ -29,6 +26,7 @@ use crate::{
     check_name,
     entities::{drops, events},
     error::Error,
+    settings::{Overflow, TableSettings},
     unix_ms,
 };
 
@@ -92,15 +90,15 @@ impl AuditTable {
     /// # Errors
     /// [`Error::Config`] naming the key of a malformed `audit` block.
     pub fn start(ctx: &AppContext) -> Result<Self, Error> {
-        let config = PrivatesConfig::from_loco(&ctx.config)?;
-        let table = Self::spawn(ctx.db.clone(), &config.audit);
+        let settings = TableSettings::from_loco(&ctx.config)?;
+        let table = Self::spawn(ctx.db.clone(), &settings);
         ctx.shared_store.insert(table.clone());
         Ok(table)
     }
 
     /// Starts the writer on `db` with `config`'s queue, batch and overflow policy.
     #[must_use]
-    pub fn spawn(db: DatabaseConnection, config: &AuditConfig) -> Self {
+    pub fn spawn(db: DatabaseConnection, config: &TableSettings) -> Self {
         let queue = config.queue.map_or(DEFAULT_QUEUE, usize::from);
         let batch = config.batch.map_or(DEFAULT_BATCH, usize::from);
         let (sender, receiver) = mpsc::channel(queue);

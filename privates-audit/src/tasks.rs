@@ -14,11 +14,11 @@ use loco_rs::{
     app::AppContext,
     task::{Task, TaskInfo, Tasks, Vars},
 };
-use privates::PrivatesConfig;
 
 use crate::{
     error::Error,
     query::{self, Filter},
+    settings::TableSettings,
     show_event, unix_ms,
 };
 
@@ -148,8 +148,7 @@ impl AuditClean {
     /// # Errors
     /// A malformed `initializers.privates` block, or a database failure.
     pub async fn output(&self, ctx: &AppContext) -> Result<String, Error> {
-        let config = PrivatesConfig::from_loco(&ctx.config)?;
-        let Some(days) = config.audit.retention else {
+        let Some(days) = TableSettings::from_loco(&ctx.config)?.retention else {
             return Ok("privates: no `audit.retention` configured; every event is kept\n".into());
         };
         let age = std::time::Duration::from_secs(u64::from(days) * 86_400);

@@ -156,3 +156,33 @@ async fn the_clean_task_removes_events_older_than_the_retention() {
     assert!(output.contains("no `audit.retention`"), "{output}");
     assert_eq!(world.rows().await, 1);
 }
+
+#[tokio::test]
+async fn a_malformed_table_key_stops_the_start_naming_it() {
+    let db = Db::sqlite().await;
+    for (audit, key) in [
+        (
+            json!({ "overflow": "sometimes" }),
+            "initializers.privates.audit.overflow",
+        ),
+        (json!({ "queue": 0 }), "initializers.privates.audit.queue"),
+        (
+            json!({ "retension": 30 }),
+            "initializers.privates.audit.retension",
+        ),
+    ] {
+        let mut config = loco_rs::tests_cfg::config::test_config();
+        config.initializers =
+            Some(serde_json::from_value(json!({ "privates": { "audit": audit } })).unwrap());
+        let ctx = loco_rs::app::AppContext::builder(
+            loco_rs::environment::Environment::Test,
+            db.conn.clone(),
+            config,
+        )
+        .build();
+        let err = privates_audit::AuditTable::start(&ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("`{key}`")), "{err}");
+    }
+}

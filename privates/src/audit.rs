@@ -4,7 +4,7 @@
 //! [`AuditSink`] installed with [`Privates::with_audit`](crate::Privates::with_audit) (the
 //! `privates-audit` crate's table, for one).
 
-use std::{net::IpAddr, num::NonZeroUsize, time::SystemTime};
+use std::{net::IpAddr, time::SystemTime};
 
 use axum::response::Response;
 use futures_util::future::BoxFuture;
@@ -114,15 +114,20 @@ impl<'a> AuditEvent<'a> {
             .extensions
             .get::<LocoRequestId>()
             .map(LocoRequestId::get);
-        let outcome = Outcome::Refused(404, Check::Object);
+        let (at, who, name, outcome) = (
+            SystemTime::now(),
+            Who::Anonymous,
+            None,
+            Outcome::Refused(404, Check::Object),
+        );
         Self {
-            at: SystemTime::now(),
-            who: Who::Anonymous,
+            at,
+            who,
             app,
             model,
             pk,
             field,
-            name: None,
+            name,
             outcome,
             client,
             request_id,
@@ -156,11 +161,14 @@ impl<'a> AuditEvent<'a> {
             Outcome::Served(backend) => (200, None, Some(backend.name())),
             Outcome::Refused(status, check) => (status, Some(check), None),
         };
-        let (who, client) = (&self.who, self.client);
-        let (app, model, pk, field, name) = (self.app, self.model, self.pk, self.field, &self.name);
-        let request_id = self.request_id;
-        tracing::info!(target: TARGET, ?who, app, model, pk, field, name, status, ?check,
-            backend, ?client, request_id, "private file {}", if backend.is_some() { "served" } else { "refused" });
+        let said = if backend.is_some() {
+            "served"
+        } else {
+            "refused"
+        };
+        tracing::info!(target: TARGET, who = ?self.who, app = self.app, model = self.model,
+            pk = self.pk, field = self.field, name = self.name, status, check = ?check, backend,
+            client = ?self.client, request_id = self.request_id, "private file {said}");
         taken.map(|()| response)
     }
 }
@@ -176,36 +184,17 @@ pub trait AuditSink: Send + Sync + 'static {
     fn record<'a>(&'a self, event: &'a AuditEvent<'a>) -> BoxFuture<'a, Result<(), Overloaded>>;
 }
 
-/// What a sink does when its queue is full (`audit.overflow`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Overflow {
-    /// The request waits for room.
-    #[default]
-    Wait,
-    /// The event is dropped and counted.
-    Drop,
-    /// The download is refused with 503.
-    Refuse,
-}
-
-/// `audit.*`: the client address and the table sink's settings.
+/// `audit.*`: the client's address; the other keys are the sink's (privates-audit's table
+/// reads `retention`, `queue`, `overflow` and `batch`, and names the key of a bad value).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     /// The header a trusted proxy sets to the client's address (`X-Real-IP`; of a list, the
     /// last entry counts); the socket's address when `None`. Never set it without such a proxy.
     #[serde(default, deserialize_with = "header_name")]
     pub client_ip_header: Option<HeaderName>,
-    /// Days a table row is kept; for ever when `None`.
-    pub retention: Option<u32>,
-    /// Events a sink's queue holds (default 1024).
-    pub queue: Option<NonZeroUsize>,
-    /// What a full queue does.
-    #[serde(default)]
-    pub overflow: Overflow,
-    /// Rows written per insert (default 64).
-    pub batch: Option<NonZeroUsize>,
+    /// The sink's keys, as written.
+    #[serde(flatten)]
+    pub sink: serde_json::Map<String, serde_json::Value>,
 }
 
 fn header_name<'de, D: Deserializer<'de>>(de: D) -> Result<Option<HeaderName>, D::Error> {

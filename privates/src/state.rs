@@ -148,21 +148,6 @@ impl Privates {
         }
     }
 
-    /// A request's event about `labels` (app, model, field) of the object `pk`.
-    pub(crate) fn audit_event<'a>(
-        &self,
-        parts: &'a Parts,
-        labels: [&'static str; 3],
-        pk: &'a str,
-    ) -> AuditEvent<'a> {
-        AuditEvent::new(
-            parts,
-            self.inner.config.audit.client_ip_header.as_ref(),
-            labels,
-            pk,
-        )
-    }
-
     /// Records the route's answer (`Err`: refused by that check) and returns it; 503 when
     /// the audit sink refuses the event.
     pub(crate) async fn audit(

@@ -174,13 +174,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(privates) => privates,
             Err(err) => return internal(parts, err),
         };
-        let mut event = privates.audit_event(parts, self.labels(), pk);
+        let header = privates.config().audit.client_ip_header.as_ref();
+        let mut event = AuditEvent::new(parts, header, [M::APP, M::MODEL, self.field.name()], pk);
         let answer = self.download(ctx, &privates, parts, &mut event).await;
         privates.audit(parts, &mut event, answer).await
-    }
-
-    fn labels(&self) -> [&'static str; 3] {
-        [M::APP, M::MODEL, self.field.name()]
     }
 
     async fn download(
@@ -239,7 +236,8 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(privates) => privates,
             Err(err) => return internal(parts, err),
         };
-        let mut event = privates.audit_event(parts, self.labels(), pk);
+        let header = privates.config().audit.client_ip_header.as_ref();
+        let mut event = AuditEvent::new(parts, header, [M::APP, M::MODEL, self.field.name()], pk);
         event.who = Who::Link(crate::share::claimed_expiry(parts.uri.query()));
         let answer = self.shared(ctx, &privates, parts, &mut event).await;
         let mut response = privates.audit(parts, &mut event, answer).await;
