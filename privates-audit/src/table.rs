@@ -44,6 +44,8 @@ pub struct AuditTable {
 
 struct Shared {
     sender: mpsc::Sender<events::ActiveModel>,
+    /// For the events of requests that finish after the close.
+    db: DatabaseConnection,
     overflow: Overflow,
     counters: Arc<Counters>,
     /// Held by the writer around each insert, and by [`AuditTable::hold`].
@@ -61,8 +63,12 @@ struct Counters {
 
 impl Counters {
     fn drop_one(&self) {
-        self.total.fetch_add(1, Ordering::Relaxed);
-        self.unrecorded.fetch_add(1, Ordering::Relaxed);
+        self.drop_many(1);
+    }
+
+    fn drop_many(&self, count: u64) {
+        self.total.fetch_add(count, Ordering::Relaxed);
+        self.unrecorded.fetch_add(count, Ordering::Relaxed);
     }
 }
 
@@ -103,7 +109,7 @@ impl AuditTable {
         let batch = config.batch.map_or(DEFAULT_BATCH, usize::from);
         let (sender, receiver) = mpsc::channel(queue);
         let writer = Writer {
-            db,
+            db: db.clone(),
             batch,
             counters: Arc::new(Counters::default()),
             gate: Arc::new(tokio::sync::Mutex::new(())),
@@ -111,6 +117,7 @@ impl AuditTable {
         let closing = Arc::new(Notify::new());
         let shared = Shared {
             sender,
+            db,
             overflow: config.overflow,
             counters: Arc::clone(&writer.counters),
             gate: Arc::clone(&writer.gate),
@@ -132,8 +139,8 @@ impl AuditTable {
         ctx.shared_store.get::<Self>()
     }
 
-    /// Events dropped by a full queue since the start (`audit.overflow: drop`), or taken after
-    /// [`close`](Self::close).
+    /// Events dropped since the start: by a full queue (`audit.overflow: drop`), or because
+    /// the database failed to take them.
     #[must_use]
     pub fn dropped(&self) -> u64 {
         self.shared.counters.total.load(Ordering::Relaxed)
@@ -148,9 +155,10 @@ impl AuditTable {
         }
     }
 
-    /// Takes no more events, and returns once every accepted one is written (and the count of
-    /// dropped ones recorded). Call it after the server stopped answering requests: loco's
-    /// `Hooks::on_shutdown` runs then ([`shutdown`]). Later calls return at once.
+    /// Stops the writer once every queued event is written (and the count of dropped ones
+    /// recorded), and returns then. Events of requests still finishing (loco's own serve runs
+    /// `Hooks::on_shutdown` before its open requests are done) are written one by one, on their
+    /// request. Call it from `on_shutdown` ([`shutdown`]). Later calls return at once.
     pub async fn close(&self) {
         self.shared.closing.notify_one();
         let handle = self
@@ -166,17 +174,12 @@ impl AuditTable {
         }
     }
 
-    fn take(&self, row: events::ActiveModel) -> Result<(), Overloaded> {
-        use mpsc::error::TrySendError;
-        match self.shared.sender.try_send(row) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) if self.shared.overflow == Overflow::Refuse => {
-                Err(Overloaded)
-            }
-            Err(TrySendError::Full(_) | TrySendError::Closed(_)) => {
-                self.shared.counters.drop_one();
-                Ok(())
-            }
+    /// Writes one row at once: for the requests that finish after [`close`](Self::close)
+    /// (loco's own serve runs `on_shutdown` before its open requests are done).
+    async fn write_now(&self, row: events::ActiveModel) {
+        if let Err(err) = events::Entity::insert(row).exec(&self.shared.db).await {
+            tracing::error!(target: privates::audit::TARGET, error = %err, "could not write an audit event");
+            self.shared.counters.drop_one();
         }
     }
 }
@@ -191,16 +194,28 @@ pub async fn shutdown(ctx: &AppContext) {
 
 impl AuditSink for AuditTable {
     fn record<'a>(&'a self, event: &'a AuditEvent<'a>) -> BoxFuture<'a, Result<(), Overloaded>> {
+        use mpsc::error::TrySendError;
         let row = row(event);
         Box::pin(async move {
-            if self.shared.overflow != Overflow::Wait {
-                return self.take(row);
+            let sent = match self.shared.overflow {
+                Overflow::Wait => (self.shared.sender.send(row).await)
+                    .map_err(|closed| TrySendError::Closed(closed.0)),
+                Overflow::Drop | Overflow::Refuse => self.shared.sender.try_send(row),
+            };
+            match sent {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) if self.shared.overflow == Overflow::Refuse => {
+                    Err(Overloaded)
+                }
+                Err(TrySendError::Full(_)) => {
+                    self.shared.counters.drop_one();
+                    Ok(())
+                }
+                Err(TrySendError::Closed(row)) => {
+                    self.write_now(row).await;
+                    Ok(())
+                }
             }
-            if self.shared.sender.send(row).await.is_err() {
-                // Closed: the app is shutting down.
-                self.shared.counters.drop_one();
-            }
-            Ok(())
         })
     }
 }
@@ -277,6 +292,7 @@ impl Writer {
             .await
         {
             tracing::error!(target: privates::audit::TARGET, error = %err, count, "could not write audit events");
+            self.counters.drop_many(count as u64);
         }
         self.record_drops().await;
     }

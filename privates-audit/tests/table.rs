@@ -268,3 +268,45 @@ async fn a_graceful_shutdown_under_load_loses_no_accepted_event() {
     );
     assert_eq!(world.audit.dropped(), 0);
 }
+
+/// loco's own serve runs `on_shutdown` (the close) before its open requests are done: those
+/// requests' events are written on their own, none is lost.
+#[tokio::test]
+async fn requests_finishing_after_the_close_are_still_recorded() {
+    let mut world = World::start(
+        Db::sqlite().await,
+        json!({ "queue": 2, "batch": 1, "overflow": "wait" }),
+    )
+    .await;
+    let hold = world.audit.hold().await;
+    let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..REQUESTS {
+        let (client, url, done) = (world.client.clone(), world.url(PDF_PATH), done.clone());
+        tokio::spawn(async move {
+            let response = client
+                .get(url)
+                .header("x-user", "clerk")
+                .send()
+                .await
+                .unwrap();
+            done.send(response.status()).unwrap();
+        });
+    }
+    // The queue is full and requests wait for room when the close begins.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let audit = world.audit.clone();
+    let closing = tokio::spawn(async move { audit.close().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The writer ends its batch, sees the close and stops taking events: the requests still
+    // waiting for room write their own.
+    drop(hold);
+    for _ in 0..REQUESTS {
+        assert_eq!(finished.recv().await.unwrap(), StatusCode::OK);
+    }
+    closing.await.unwrap();
+    // A request after the close is recorded too.
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    world.stop().await;
+    assert_eq!(world.rows().await, REQUESTS as u64 + 1);
+    assert_eq!(world.audit.dropped(), 0);
+}
