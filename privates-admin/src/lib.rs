@@ -37,6 +37,8 @@
 //! - [`users`] (feature `users`, on by default) is the page to see and change a user's
 //!   groups, grants and superuser status in privates-auth's store, guarded by
 //!   `auth.change_user` ([`users::UserAdmin`]).
+//! - `audit` (feature `audit`, off by default) shows "who opened this file" on an object's change page and
+//!   on a page of its own, from privates-audit's table, to holders of `privates.view_audit`.
 //! - [`pages`] is a small admin page set (layout, list, change form with object tools such as
 //!   a share button, login, error) to use or copy; the templates are in this crate's
 //!   `templates/privates/`.
@@ -80,6 +82,8 @@
 
 pub mod admin;
 pub mod assets;
+#[cfg(feature = "audit")]
+pub mod audit;
 pub mod csrf;
 pub mod direct;
 pub mod facts;

@@ -32,6 +32,14 @@ use loco_rs::{
 /// Every template of this crate: its name under a template folder, and its text.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "privates/admin/access_log.html",
+        include_str!("../templates/privates/admin/access_log.html"),
+    ),
+    (
+        "privates/admin/access_log_page.html",
+        include_str!("../templates/privates/admin/access_log_page.html"),
+    ),
+    (
         "privates/admin/auth/group_change.html",
         include_str!("../templates/privates/admin/auth/group_change.html"),
     ),

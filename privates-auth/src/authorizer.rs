@@ -129,6 +129,11 @@ impl Authorizer for StoreAuthorizer {
     ) -> loco_rs::Result<bool> {
         Ok(user.holds(permission))
     }
+
+    /// loco's `users.id`, as the audit records it.
+    fn user_id(&self, user: &StoreUser) -> Option<String> {
+        Some(user.id.to_string())
+    }
 }
 
 impl FromRequestParts<AppContext> for StoreUser {

@@ -299,6 +299,18 @@ pub struct UserHoldings {
     pub direct: BTreeSet<String>,
 }
 
+/// A transaction that reads and then writes: on SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`), so that a concurrent writer (another save, the audit's writer) makes it wait
+/// for the lock instead of failing when its read turns into a write ("database is locked");
+/// other databases ignore the mode.
+async fn begin_writing<C: TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..sea_orm::TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
+}
+
 /// Makes what the user holds exactly `wanted`, in one transaction: all of it or, on an error,
 /// nothing. `false` when they held exactly that already.
 ///
@@ -317,7 +329,7 @@ pub async fn update_user(
     for permission in &wanted.direct {
         check_permission_syntax(permission)?;
     }
-    let txn = db.begin().await?;
+    let txn = begin_writing(db).await?;
     user_id(&txn, &UserRef::Id(user)).await?;
     let superusers: Vec<i32> = superusers::Entity::find()
         .lock_exclusive()
@@ -389,7 +401,7 @@ pub async fn update_group(
     for permission in wanted {
         check_permission_syntax(permission)?;
     }
-    let txn = db.begin().await?;
+    let txn = begin_writing(db).await?;
     if groups::Entity::find_by_id(group).one(&txn).await?.is_none() {
         return Err(Error::UnknownGroupId(group));
     }

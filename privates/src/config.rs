@@ -139,6 +139,9 @@ pub struct PrivatesConfig {
     /// [`ShareError::Disabled`](crate::share::ShareError::Disabled)).
     #[serde(default)]
     pub share: Option<ShareConfig>,
+    /// The access audit ([`audit`](crate::audit)).
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
 }
 
 /// The private storage (Django's `STORAGES["privates"]["OPTIONS"]`), by `storage.backend`.
@@ -388,6 +391,7 @@ impl Default for PrivatesConfig {
             login_url: default_login_url(),
             public_media: None,
             share: None,
+            audit: crate::audit::AuditConfig::default(),
         }
     }
 }

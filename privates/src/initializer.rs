@@ -30,6 +30,7 @@ use crate::{
 pub struct PrivatesInitializer {
     authorizer: Arc<dyn DynAuthorizer>,
     models: Vec<ModelFields>,
+    audit: Option<Arc<dyn crate::audit::AuditSink>>,
 }
 
 impl PrivatesInitializer {
@@ -39,6 +40,7 @@ impl PrivatesInitializer {
         Self {
             authorizer: Arc::new(authorizer),
             models: Vec::new(),
+            audit: None,
         }
     }
 
@@ -50,6 +52,13 @@ impl PrivatesInitializer {
         self.models.push(ModelFields::of::<M>());
         self
     }
+
+    /// Hands every download's [`AuditEvent`](crate::audit::AuditEvent) to `sink` too.
+    #[must_use]
+    pub fn audit(mut self, sink: Arc<dyn crate::audit::AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
 }
 
 #[async_trait]
@@ -59,7 +68,10 @@ impl Initializer for PrivatesInitializer {
     }
 
     async fn before_run(&self, ctx: &AppContext) -> loco_rs::Result<()> {
-        let privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer), &self.models)?;
+        let mut privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer), &self.models)?;
+        if let Some(sink) = &self.audit {
+            privates = privates.with_audit(Arc::clone(sink));
+        }
         tracing::info!(
             backend = privates.delivery().backend().name(),
             storage = match privates.files() {

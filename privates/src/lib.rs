@@ -23,6 +23,7 @@
 //! - [`error`] gathers each part's own typed error. No module depends on one that depends on
 //!   it: the module graph has no cycle.
 
+pub mod audit;
 pub mod checks;
 pub mod config;
 pub mod error;

@@ -101,6 +101,11 @@ pub trait Authorizer: Send + Sync + 'static {
     ) -> loco_rs::Result<bool> {
         Ok(true)
     }
+
+    /// The id the [audit](crate::audit) records for `user`; the default names none.
+    fn user_id(&self, _user: &Self::User) -> Option<String> {
+        None
+    }
 }
 
 /// Nobody logs in: the authorizer of a handle built where no request is answered (a task).
@@ -139,6 +144,8 @@ pub(crate) trait DynAuthorizer: Send + Sync {
         object: Option<ObjectRef<'a>>,
         ctx: &'a AppContext,
     ) -> BoxFuture<'a, loco_rs::Result<bool>>;
+
+    fn user_id(&self, user: &AnyUser) -> Option<String>;
 }
 
 impl<A: Authorizer> DynAuthorizer for A {
@@ -174,5 +181,9 @@ impl<A: Authorizer> DynAuthorizer for A {
                 }
             }
         })
+    }
+
+    fn user_id(&self, user: &AnyUser) -> Option<String> {
+        Authorizer::user_id(self, user.downcast_ref::<A::User>()?)
     }
 }

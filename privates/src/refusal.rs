@@ -64,7 +64,7 @@ fn anonymous(parts: &Parts, login_url: Option<&str>) -> Response {
     response
 }
 
-/// The refusal with `status` (401, 403, 404, 410 or 500), as the client asked for it.
+/// The refusal with `status` (401, 403, 404, 410, 500 or 503), as the client asked for it.
 pub fn refuse(parts: &Parts, status: StatusCode) -> Response {
     answer(Accepts::of(parts).json, status)
 }
@@ -76,6 +76,7 @@ fn answer(json: bool, status: StatusCode) -> Response {
         StatusCode::FORBIDDEN => ("forbidden", "permission denied"),
         StatusCode::NOT_FOUND => ("not_found", "not found"),
         StatusCode::GONE => ("gone", "this link has expired"),
+        StatusCode::SERVICE_UNAVAILABLE => ("service_unavailable", "try again later"),
         _ => ("internal_server_error", "internal server error"),
     };
     if json {

@@ -230,7 +230,7 @@ impl ShareKey {
             expires,
             version,
             sig,
-        }) = query.and_then(|query| serde_urlencoded::from_str(query).ok())
+        }) = query.and_then(Presented::parse)
         else {
             return Err(Verdict::Forbidden);
         };
@@ -315,6 +315,17 @@ struct Presented<'a> {
     version: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     sig: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> Presented<'a> {
+    fn parse(query: &'a str) -> Option<Self> {
+        serde_urlencoded::from_str(query).ok()
+    }
+}
+
+/// The expiry a presented link claims, for the audit (checked or not).
+pub(crate) fn claimed_expiry(query: Option<&str>) -> Option<u64> {
+    Some(Presented::parse(query?)?.expires)
 }
 
 fn unix(time: SystemTime) -> u64 {

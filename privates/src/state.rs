@@ -8,6 +8,7 @@ use http::request::Parts;
 use loco_rs::app::AppContext;
 
 use crate::{
+    audit::{AuditEvent, AuditSink, Check},
     checks::{self, CheckReport, Environment},
     config::{ConfigError, PrivatesConfig},
     error::Error,
@@ -25,6 +26,7 @@ pub struct Privates {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     /// The block as read, and what it was checked against (for [`Privates::reconfigure`]).
     config: PrivatesConfig,
@@ -33,6 +35,7 @@ struct Inner {
     files: Storage,
     sendfile: Sendfile,
     authorizer: Arc<dyn DynAuthorizer>,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl std::fmt::Debug for Privates {
@@ -113,6 +116,7 @@ impl Privates {
                 files,
                 sendfile,
                 authorizer,
+                audit: None,
             }),
         })
     }
@@ -123,11 +127,43 @@ impl Privates {
     /// # Errors
     /// As [`Privates::new`].
     pub fn reconfigure(&self, config: PrivatesConfig) -> Result<Self, Error> {
-        Self::build(
+        let built = Self::build(
             config,
             self.inner.env.clone(),
             Arc::clone(&self.inner.authorizer),
-        )
+        )?;
+        Ok(match &self.inner.audit {
+            Some(sink) => built.with_audit(Arc::clone(sink)),
+            None => built,
+        })
+    }
+
+    /// The same handle, handing every [`AuditEvent`] to `sink` too (see [`audit`](crate::audit)).
+    #[must_use]
+    pub fn with_audit(self, sink: Arc<dyn AuditSink>) -> Self {
+        let mut inner = Inner::clone(&self.inner);
+        inner.audit = Some(sink);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Records the route's answer (`Err`: refused by that check) and returns it; 503 when
+    /// the audit sink refuses the event.
+    pub(crate) async fn audit(
+        &self,
+        parts: &Parts,
+        event: &mut AuditEvent<'_>,
+        answer: Result<Response, (Check, Response)>,
+    ) -> Response {
+        let (sink, backend) = (self.inner.audit.as_deref(), self.inner.sendfile.backend());
+        (event.record(sink, backend, answer).await)
+            .unwrap_or_else(|_| crate::refuse(parts, http::StatusCode::SERVICE_UNAVAILABLE))
+    }
+
+    /// The authorizer's id of `user`, for the audit.
+    pub(crate) fn user_id(&self, user: &AnyUser) -> Option<String> {
+        self.inner.authorizer.user_id(user)
     }
 
     /// The handle installed in the app context by [`PrivatesInitializer`](crate::PrivatesInitializer)
@@ -227,10 +263,7 @@ impl Privates {
         ctx: &AppContext,
         permission: &str,
     ) -> loco_rs::Result<Decision> {
-        Ok(match self.authorize(parts, ctx, permission).await? {
-            Ok(_) => Decision::Allowed,
-            Err(refused) => refused,
-        })
+        Ok(self.authorize(parts, ctx, permission).await?.1)
     }
 
     /// Whether the request may download `field` of `object` under `permission`: the checks
@@ -249,15 +282,15 @@ impl Privates {
         field: &crate::Field<M>,
     ) -> loco_rs::Result<Decision> {
         Ok(match self.authorize(parts, ctx, permission).await? {
-            Err(refused) => refused,
-            Ok(user)
+            (Some(user), Decision::Allowed)
                 if self
                     .may_access(&user, permission, object, field, ctx)
                     .await? =>
             {
                 Decision::Allowed
             }
-            Ok(_) => Decision::Forbidden,
+            (_, Decision::Allowed) => Decision::Forbidden,
+            (_, refused) => refused,
         })
     }
 
@@ -283,23 +316,24 @@ impl Privates {
             .await
     }
 
-    /// The first two steps of every check: who asks, and do they hold `permission`. The user
-    /// when they do (the view goes on to the object-level check with it), else why not.
+    /// The first two steps of every check: who asks (the view goes on to the object-level
+    /// check with them), and do they hold `permission`.
     pub(crate) async fn authorize(
         &self,
         parts: &Parts,
         ctx: &AppContext,
         permission: &str,
-    ) -> loco_rs::Result<Result<AnyUser, Decision>> {
+    ) -> loco_rs::Result<(Option<AnyUser>, Decision)> {
         let authorizer = &self.inner.authorizer;
         let Some(user) = authorizer.authenticate(parts, ctx).await? else {
-            return Ok(Err(Decision::Anonymous));
+            return Ok((None, Decision::Anonymous));
         };
-        Ok(if authorizer.permits(&user, permission, None, ctx).await? {
-            Ok(user)
+        let decision = if authorizer.permits(&user, permission, None, ctx).await? {
+            Decision::Allowed
         } else {
-            Err(Decision::Forbidden)
-        })
+            Decision::Forbidden
+        };
+        Ok((Some(user), decision))
     }
 
     /// [`Privates::decide`], answered: `Ok(None)` when allowed, else the refusal response.

@@ -28,8 +28,9 @@ use http::{StatusCode, request::Parts};
 use loco_rs::app::AppContext;
 
 use crate::{
+    audit::{AuditEvent, Check, Who},
     model::{Field, FindByPk, PrivateMedia, ViewOptions},
-    refusal,
+    refusal::{self, Decision},
     sendfile::{SendfileError, SendfileOptions},
     share::Verdict,
     state::Privates,
@@ -173,9 +174,10 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(privates) => privates,
             Err(err) => return internal(parts, err),
         };
-        match self.download(ctx, &privates, parts, pk).await {
-            Ok(response) | Err(response) => response,
-        }
+        let header = privates.config().audit.client_ip_header.as_ref();
+        let mut event = AuditEvent::new(parts, header, [M::APP, M::MODEL, self.field.name()], pk);
+        let answer = self.download(ctx, &privates, parts, &mut event).await;
+        privates.audit(parts, &mut event, answer).await
     }
 
     async fn download(
@@ -183,43 +185,47 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         ctx: &AppContext,
         privates: &Privates,
         parts: &Parts,
-        pk: &str,
-    ) -> Result<Response, Response> {
-        let user = match privates
+        event: &mut AuditEvent<'_>,
+    ) -> Result<Response, (Check, Response)> {
+        let refuse = |check, status| (check, refusal::refuse(parts, status));
+        let fail = |check| move |err: loco_rs::Error| (check, internal(parts, err));
+        let (user, decision) = privates
             .authorize(parts, ctx, &self.permission)
             .await
-            .map_err(|err| internal(parts, err))?
-        {
-            Ok(user) => user,
-            Err(refused) => {
-                return Err(refused
-                    .refusal(parts, privates.login_url())
-                    .unwrap_or_else(|| refusal::refuse(parts, StatusCode::FORBIDDEN)));
-            }
+            .map_err(fail(Check::Authentication))?;
+        if let Some(user) = &user {
+            event.who = Who::User(privates.user_id(user));
+        }
+        let refused = |decision: Decision| {
+            let answer = decision.refusal(parts, privates.login_url());
+            answer.unwrap_or_else(|| refusal::refuse(parts, StatusCode::FORBIDDEN))
         };
-        let Ok(pk) = M::Pk::from_str(pk) else {
-            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
+        let user = match (user, decision) {
+            (Some(user), Decision::Allowed) => user,
+            (None, decision) => return Err((Check::Authentication, refused(decision))),
+            (Some(_), decision) => return Err((Check::Permission, refused(decision))),
         };
-        let Some(object) = M::find_by_pk(ctx, &pk)
-            .await
-            .map_err(|err| internal(parts, err))?
-        else {
-            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
+        let Ok(pk) = M::Pk::from_str(event.pk) else {
+            return Err(refuse(Check::Object, StatusCode::NOT_FOUND));
+        };
+        let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(fail(Check::Object))? else {
+            return Err(refuse(Check::Object, StatusCode::NOT_FOUND));
         };
         if !privates
             .may_access(&user, &self.permission, &object, &self.field, ctx)
             .await
-            .map_err(|err| internal(parts, err))?
+            .map_err(fail(Check::ObjectPermission))?
         {
-            return Err(refusal::refuse(parts, StatusCode::FORBIDDEN));
+            return Err(refuse(Check::ObjectPermission, StatusCode::FORBIDDEN));
         }
         let Some(name) = self.field.stored_name(&object) else {
-            return Err(refusal::refuse(parts, StatusCode::NOT_FOUND));
+            return Err(refuse(Check::Field, StatusCode::NOT_FOUND));
         };
+        event.name = Some(name.to_owned());
         let delivered = privates
             .sendfile(parts, name, &self.sendfile_options())
             .await;
-        Ok(self.answer(parts, delivered, "download"))
+        self.answer(parts, delivered, "download")
     }
 
     /// Answers one request on the share route: the signed link decides, nobody logs in. A
@@ -230,18 +236,39 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             Ok(privates) => privates,
             Err(err) => return internal(parts, err),
         };
+        let header = privates.config().audit.client_ip_header.as_ref();
+        let mut event = AuditEvent::new(parts, header, [M::APP, M::MODEL, self.field.name()], pk);
+        event.who = Who::Link(crate::share::claimed_expiry(parts.uri.query()));
+        let answer = self.shared(ctx, &privates, parts, &mut event).await;
+        let mut response = privates.audit(parts, &mut event, answer).await;
+        // The signed URL must not travel on in a Referer from an inline document.
+        response.headers_mut().insert(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+        response
+    }
+
+    async fn shared(
+        &self,
+        ctx: &AppContext,
+        privates: &Privates,
+        parts: &Parts,
+        event: &mut AuditEvent<'_>,
+    ) -> Result<Response, (Check, Response)> {
+        let refuse = |check, status| (check, refusal::refuse(parts, status));
         let Some(key) = privates.share_key() else {
-            return refusal::refuse(parts, StatusCode::NOT_FOUND);
+            return Err(refuse(Check::Sharing, StatusCode::NOT_FOUND));
         };
         // Every way a link can fail to match answers alike (403): a forged link learns
         // nothing about which objects exist or hold files.
-        let Ok(pk) = M::Pk::from_str(pk) else {
-            return refusal::refuse(parts, StatusCode::FORBIDDEN);
+        let Ok(pk) = M::Pk::from_str(event.pk) else {
+            return Err(refuse(Check::Link, StatusCode::FORBIDDEN));
         };
         let object = match M::find_by_pk(ctx, &pk).await {
             Ok(Some(object)) => object,
-            Ok(None) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
-            Err(err) => return internal(parts, err),
+            Ok(None) => return Err(refuse(Check::Link, StatusCode::FORBIDDEN)),
+            Err(err) => return Err((Check::Object, internal(parts, err))),
         };
         // The signature and the expiry first: a forged link costs no file open or S3 call.
         let linked = match key.check(
@@ -251,31 +278,26 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             std::time::SystemTime::now(),
         ) {
             Ok(linked) => linked,
-            Err(Verdict::Expired) => {
-                return refusal::refuse(parts, StatusCode::GONE);
-            }
-            Err(_) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
+            Err(Verdict::Expired) => return Err(refuse(Check::Expired, StatusCode::GONE)),
+            Err(_) => return Err(refuse(Check::Link, StatusCode::FORBIDDEN)),
         };
         let Some(name) = self.field.stored_name(&object) else {
-            return refusal::refuse(parts, StatusCode::FORBIDDEN);
+            return Err(refuse(Check::Link, StatusCode::FORBIDDEN));
         };
+        event.name = Some(name.to_owned());
         // Then the link must name this very file, not just its name.
         let opened = match privates.files().open(name).await {
             Ok(opened) if linked.is(&opened.version()) => opened,
-            Ok(_) => return refusal::refuse(parts, StatusCode::FORBIDDEN),
-            Err(err) if err.is_not_found() => return refusal::refuse(parts, StatusCode::FORBIDDEN),
-            Err(err) => return internal(parts, err),
+            Ok(_) => return Err(refuse(Check::Link, StatusCode::FORBIDDEN)),
+            Err(err) if err.is_not_found() => {
+                return Err(refuse(Check::Link, StatusCode::FORBIDDEN));
+            }
+            Err(err) => return Err((Check::File, internal(parts, err))),
         };
         let delivered = privates
             .deliver(parts, opened, &self.sendfile_options())
             .await;
-        let mut response = self.answer(parts, delivered, "shared download");
-        // The signed URL must not travel on in a Referer from an inline document.
-        response.headers_mut().insert(
-            http::header::REFERRER_POLICY,
-            http::HeaderValue::from_static("no-referrer"),
-        );
-        response
+        self.answer(parts, delivered, "shared download")
     }
 
     fn sendfile_options(&self) -> SendfileOptions {
@@ -288,14 +310,15 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
     }
 
     /// The last step of both routes: the delivery's answer, or the refusal it became.
+    #[allow(clippy::result_large_err)] // Moved once per request to the audit, never boxed.
     fn answer(
         &self,
         parts: &Parts,
         delivered: Result<Response, SendfileError>,
         what: &str,
-    ) -> Response {
+    ) -> Result<Response, (Check, Response)> {
         match delivered {
-            Ok(response) => response,
+            Ok(response) => Ok(response),
             Err(err) => {
                 tracing::warn!(
                     app = M::APP,
@@ -303,7 +326,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
                     field = self.field.name(),
                     "{what} refused: {err}"
                 );
-                refusal::refuse(parts, err.status())
+                Err((Check::File, refusal::refuse(parts, err.status())))
             }
         }
     }

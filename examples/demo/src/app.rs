@@ -1,6 +1,6 @@
 //! The loco app: hooks, routes, initializers.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
 use loco_rs::{
@@ -66,11 +66,13 @@ pub fn refuse_default_keys(config: &Config, environment: &Environment) -> Result
     Ok(())
 }
 
-/// The permissions a grant may name (the tasks, the users page): the ID documents' and
-/// privates-auth's own `auth.change_user`.
+/// The permissions a grant may name (the tasks, the users page): the ID documents',
+/// privates-auth's own `auth.change_user` and privates-audit's `privates.view_audit`.
 #[must_use]
 pub fn known_permissions() -> privates_auth::KnownPermissions {
-    privates_auth::KnownPermissions::new().model::<iddocuments::Model>()
+    privates_auth::KnownPermissions::new()
+        .model::<iddocuments::Model>()
+        .with([privates_audit::VIEW_AUDIT])
 }
 
 /// The demo app.
@@ -104,12 +106,19 @@ impl Hooks for App {
         privates::server::serve::<Self>(app, ctx, params, ServeOptions::default()).await
     }
 
-    async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+    async fn initializers(ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+        let privates = privates::PrivatesInitializer::new(privates_auth::StoreAuthorizer)
+            .model::<iddocuments::Model>();
+        // Every download's decision goes to the `privates_audit_events` table, written off
+        // the request path (`initializers.privates.audit` in config/*.yaml); `DEMO_AUDIT=off`
+        // leaves only the `tracing` event (`scripts/bench` measures the table's cost).
+        let privates = if std::env::var("DEMO_AUDIT").is_ok_and(|audit| audit == "off") {
+            privates
+        } else {
+            privates.audit(Arc::new(privates_audit::AuditTable::start(ctx)?))
+        };
         Ok(vec![
-            Box::new(
-                privates::PrivatesInitializer::new(privates_auth::StoreAuthorizer)
-                    .model::<iddocuments::Model>(),
-            ),
+            Box::new(privates),
             Box::new(privates_admin::AdminInitializer),
             Box::new(seed::SeedOnFirstStart),
         ])
@@ -126,6 +135,11 @@ impl Hooks for App {
             .add_route(controllers::users::routes())
     }
 
+    /// After the server finished its requests: the audit events still queued are written.
+    async fn on_shutdown(ctx: &AppContext) {
+        privates_audit::shutdown(ctx).await;
+    }
+
     async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
         Ok(())
     }
@@ -135,6 +149,8 @@ impl Hooks for App {
         tasks.register(privates::task::PrivatesCleanTemp::default());
         // privates_permissions, privates_grant, privates_group_create, privates_user_show...
         privates_auth::tasks::register(tasks, &known_permissions());
+        // privates_audit (who opened what), privates_audit_clean (audit.retention).
+        privates_audit::tasks::register(tasks);
     }
 
     async fn truncate(_ctx: &AppContext) -> Result<()> {

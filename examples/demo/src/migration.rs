@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateTables),
             Box::new(privates_auth::migration::Migration),
+            Box::new(privates_audit::migration::Migration),
         ]
     }
 }

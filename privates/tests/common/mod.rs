@@ -192,6 +192,10 @@ impl Authorizer for HeaderUsers {
         let doc = object.object.downcast_ref::<Doc>();
         Ok(!(user == "picky" && doc.is_some_and(|doc| doc.id == 2)))
     }
+
+    fn user_id(&self, user: &String) -> Option<String> {
+        Some(user.clone())
+    }
 }
 
 /// One test's world: its own app context, temporary private root and HTTP server.

@@ -77,6 +77,9 @@ pub fn change_url(pk: i32) -> String {
     format!("/admin/docs/iddocument/{pk}/change/")
 }
 
+/// How many of the latest audit events the change page shows (the access page shows more).
+const ACCESS_LOG_ROWS: u64 = 10;
+
 /// How long a link minted with the share button works.
 pub const SHARE_TTL: Duration = Duration::from_secs(600);
 
@@ -507,6 +510,15 @@ async fn change_form(
             .push(format!("The ID document “{}” was saved.", doc.title));
     }
     state.tools = share_buttons(&ctx, &parts, &admin, &doc, &csrf).await?;
+    // "Who opened this file", for holders of `privates.view_audit` only.
+    if let Some(log) = admin
+        .access_log(&ctx, &parts, &doc, ACCESS_LOG_ROWS)
+        .await?
+    {
+        state
+            .tools
+            .push(Markup::render(&log).map_err(render_error)?);
+    }
     form_page(
         &ctx,
         StatusCode::OK,
@@ -735,6 +747,7 @@ pub fn routes() -> Routes {
             admin.upload_route(get(change_form).post(change_save)),
         )
         .add("/admin/docs/iddocument/{pk}/share/{field}/", post(share))
+        .merge(admin.access_routes())
         .layer(map_response(admin_headers))
 }
 

@@ -162,6 +162,16 @@ impl Demo {
         self.running = false;
     }
 
+    /// SIGTERM (loco's graceful shutdown: open requests finish, then `Hooks::on_shutdown`),
+    /// and waits for the process to exit. The folder stays.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.pid.to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        self.running = false;
+        self.child.wait().unwrap()
+    }
+
     /// Starts the demo again on the same folder (database, private root) with the same
     /// environment, killing the running one first; on another port.
     pub(crate) fn restart(&mut self) {
