@@ -121,6 +121,9 @@ async fn a_remembered_token_stops_working_when_it_expires() {
     assert!(JWT::new(SECRET).validate(&short).is_err());
 }
 
+/// Where a request carries its token: a name, its headers, its URI.
+type Sent<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
 fn parts_of(headers: &[(&str, &str)], uri: &str) -> Parts {
     let mut request = Request::get(uri);
     for (name, value) in headers {
@@ -138,7 +141,7 @@ async fn the_token_is_read_from_the_configured_location_only() {
     let bearer = format!("Bearer {token}");
     let cookie = format!("session={token}");
     let query = format!("/doc?x=1&token={token}");
-    let requests: [(&str, &[(&str, &str)], &str); 3] = [
+    let requests: [Sent<'_>; 3] = [
         ("bearer", &[("authorization", &bearer)], "/"),
         ("cookie", &[("cookie", &cookie)], "/"),
         ("query", &[], &query),
