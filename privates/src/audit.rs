@@ -110,27 +110,18 @@ impl<'a> AuditEvent<'a> {
                 .map(|info| info.0.ip()),
         };
         let [app, model, field] = labels;
-        let request_id = parts
-            .extensions
-            .get::<LocoRequestId>()
-            .map(LocoRequestId::get);
-        let (at, who, name, outcome) = (
-            SystemTime::now(),
-            Who::Anonymous,
-            None,
-            Outcome::Refused(404, Check::Object),
-        );
+        let request_id = parts.extensions.get::<LocoRequestId>();
         Self {
-            at,
-            who,
+            at: SystemTime::now(),
+            who: Who::Anonymous,
             app,
             model,
             pk,
             field,
-            name,
-            outcome,
+            name: None,
+            outcome: Outcome::Refused(404, Check::Object),
             client,
-            request_id,
+            request_id: request_id.map(LocoRequestId::get),
         }
     }
 
@@ -161,11 +152,7 @@ impl<'a> AuditEvent<'a> {
             Outcome::Served(backend) => (200, None, Some(backend.name())),
             Outcome::Refused(status, check) => (status, Some(check), None),
         };
-        let said = if backend.is_some() {
-            "served"
-        } else {
-            "refused"
-        };
+        let said = backend.map_or("refused", |_| "served");
         tracing::info!(target: TARGET, who = ?self.who, app = self.app, model = self.model,
             pk = self.pk, field = self.field, name = self.name, status, check = ?check, backend,
             client = ?self.client, request_id = self.request_id, "private file {said}");

@@ -366,7 +366,7 @@ async fn minting_errors_are_clear() {
 
 #[tokio::test]
 async fn a_short_key_stops_the_boot() {
-    let root = privates::testing::TempPrivateRoot::new().unwrap();
+    let root = privates_testing::TempPrivateRoot::new().unwrap();
     let mut config = PrivatesConfig::default();
     root.apply(&mut config);
     config.share = Some(ShareConfig {
@@ -405,4 +405,52 @@ fn share_keys_decode_from_hex_and_every_base64() {
         ShareKeyError::NotEncoded
     );
     assert!(key(String::new()).is_err());
+}
+
+/// A model whose labels run together as `Doc`'s do (`docs` + `iddocument` and `docsid` +
+/// `document`), to show the signature keeps the parts apart.
+#[derive(privates::PrivateMedia)]
+#[private_media(app = "docsid", model = "document", find = none)]
+struct Shifted {
+    id: i32,
+    #[private_media(file)]
+    pdf: Option<String>,
+}
+
+/// The signature binds every part of a link: the object, the field, the stored name, the
+/// file's version, the expiry and the model (each part length-prefixed, so labels that run
+/// together differently sign differently).
+#[test]
+fn the_signature_binds_every_part_of_a_link() {
+    let key = ShareKey::from_config(&ShareConfig {
+        key: KEY.to_string(),
+        max_ttl: 3600,
+    })
+    .unwrap();
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let sig = |url: String| url.split("sig=").nth(1).unwrap().to_owned();
+    let (_, one) = doc(1, "docs/passport.pdf");
+    let base = sig(key.url(&one, &Doc::PDF, "7-3-1", at).unwrap());
+    let (_, two) = doc(2, "docs/passport.pdf");
+    let (_, renamed) = doc(1, "docs/passport_2.pdf");
+    let shifted = Shifted {
+        id: 1,
+        pdf: Some("docs/passport.pdf".into()),
+    };
+    let variants = [
+        ("pk", key.url(&two, &Doc::PDF, "7-3-1", at)),
+        ("field", key.url(&one, &Doc::SCAN, "7-3-1", at)),
+        ("name", key.url(&renamed, &Doc::PDF, "7-3-1", at)),
+        ("version", key.url(&one, &Doc::PDF, "7-4-1", at)),
+        (
+            "expiry",
+            key.url(&one, &Doc::PDF, "7-3-1", at + Duration::from_secs(1)),
+        ),
+        ("model", key.url(&shifted, &Shifted::PDF, "7-3-1", at)),
+    ];
+    for (part, url) in variants {
+        assert_ne!(sig(url.unwrap()), base, "the {part} is not signed");
+    }
+    // The same parts sign the same.
+    assert_eq!(sig(key.url(&one, &Doc::PDF, "7-3-1", at).unwrap()), base);
 }
