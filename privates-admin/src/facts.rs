@@ -182,8 +182,8 @@ mod tests {
     use privates::{
         ViewOptions,
         storage::{LocalStorage, Storage},
-        testing::TempPrivateRoot,
     };
+    use privates_testing::TempPrivateRoot;
 
     use super::{FileFacts, FileSize};
 

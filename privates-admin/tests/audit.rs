@@ -15,9 +15,10 @@ use axum::{
 use common::{Doc, HeaderUsers, Table};
 use http::request::Parts;
 use loco_rs::{app::AppContext, environment::Environment};
-use privates::{Privates, PrivatesConfig, testing::TempPrivateRoot};
+use privates::{Privates, PrivatesConfig};
 use privates_admin::{Markup, ModelAdmin};
 use privates_audit::{AuditTable, entities::events};
+use privates_testing::TempPrivateRoot;
 use reqwest::StatusCode;
 use sea_orm::{Database, EntityTrait, PaginatorTrait};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
@@ -84,7 +85,7 @@ async fn admin_downloads_are_recorded_and_shown_to_holders_of_view_audit() {
         .routes()
         .merge(admin.access_routes())
         .add("/admin/docs/iddocument/{pk}/change/", get(change_page));
-    let router = privates::testing::router(routes, &ctx);
+    let router = privates_testing::router(routes, &ctx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });

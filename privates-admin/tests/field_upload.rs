@@ -18,12 +18,13 @@ use axum::{
 };
 use common::{CSRF_SECRET, HeaderUsers, noise_image, part, pdf_bytes, png_bytes};
 use loco_rs::{app::AppContext, controller::Routes, environment::Environment};
-use privates::{Privates, PrivatesConfig, testing::TempPrivateRoot};
+use privates::{Privates, PrivatesConfig};
 use privates_admin::{
     AdminSettings, AdminState,
     settings::CsrfSettings,
     upload::{FieldUpload, FieldUploadError},
 };
+use privates_testing::TempPrivateRoot;
 use reqwest::{StatusCode, multipart::Form};
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::{Value, json};
@@ -140,8 +141,8 @@ impl World {
                 post(upload_photo),
             );
         // loco's payload limit middleware wraps the whole router, as in an app.
-        let router = privates::testing::router(routes, &ctx)
-            .layer(DefaultBodyLimit::max(LOCO_DEFAULT_LIMIT));
+        let router =
+            privates_testing::router(routes, &ctx).layer(DefaultBodyLimit::max(LOCO_DEFAULT_LIMIT));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });

@@ -6,7 +6,7 @@ mod common;
 
 use askama::Template;
 use common::{Doc, Page};
-use privates::{ViewOptions, storage::LocalStorage, storage::Storage, testing::TempPrivateRoot};
+use privates::{ViewOptions, storage::LocalStorage, storage::Storage};
 use privates_admin::{
     AdminWidget, Facts, FileFacts, FileSize, FileWidget, Markup, ModelAdmin, WidgetExt,
     WidgetLabels,
@@ -15,6 +15,7 @@ use privates_admin::{
         ShareButton, SharedLink,
     },
 };
+use privates_testing::TempPrivateRoot;
 
 fn doc(pdf: Option<&str>, mugshot: &str) -> Doc {
     Doc {

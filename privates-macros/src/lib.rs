@@ -202,14 +202,14 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
 }
 
 /// Gives a test its own temporary private storage root (the decorator form of django-privates'
-/// `temp_private_root`; re-exported as `privates::testing::temp_private_root`).
+/// `temp_private_root`; re-exported as `privates_testing::temp_private_root`).
 ///
 /// The test takes one parameter, the guard; the attribute removes the parameter and creates
 /// the guard at the start of the body, so the folder is removed when the test ends, also when
 /// it panics. Put it above `#[tokio::test]`:
 ///
 /// ```ignore
-/// use privates::testing::{temp_private_root, TempPrivateRoot};
+/// use privates_testing::{temp_private_root, TempPrivateRoot};
 ///
 /// #[temp_private_root]
 /// #[tokio::test]
@@ -220,7 +220,7 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
 /// }
 /// ```
 ///
-/// `#[temp_private_root(crate = "my_privates")]` names a renamed dependency.
+/// `#[temp_private_root(crate = "my_testing")]` names a renamed `privates-testing` dependency.
 #[proc_macro_attribute]
 pub fn temp_private_root(args: TokenStream, item: TokenStream) -> TokenStream {
     temp_root::expand(args.into(), item.into()).into()

@@ -1,7 +1,7 @@
 //! `#[temp_private_root]`: the decorator form of django-privates' `temp_private_root`.
 //!
 //! ```ignore
-//! #[privates::testing::temp_private_root]
+//! #[privates_testing::temp_private_root]
 //! #[tokio::test]
 //! async fn saves_beneath_the_root(root: TempPrivateRoot) { ... }
 //! ```
@@ -44,7 +44,7 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let body = &function.block;
     let guard = quote_spanned! {ty.span()=>
         let #pattern: #ty =
-            #krate::testing::TempPrivateRoot::new()
+            #krate::TempPrivateRoot::new()
                 .expect("temp_private_root: cannot create a temporary private root");
     };
     function.block = syn::parse2(quote!({
@@ -54,9 +54,10 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     Ok(quote!(#function))
 }
 
-/// `crate = "path"` names a renamed `privates` dependency; the default is `::privates`.
+/// `crate = "path"` names a renamed `privates-testing` dependency; the default is
+/// `::privates_testing`.
 fn crate_path(args: TokenStream) -> syn::Result<Path> {
-    let mut krate: Path = syn::parse_quote!(::privates);
+    let mut krate: Path = syn::parse_quote!(::privates_testing);
     if args.is_empty() {
         return Ok(krate);
     }

@@ -12,11 +12,10 @@ pub use privates_macros::temp_private_root;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use loco_rs::app::AppContext;
 
-use crate::{
+use privates::{
+    Error, Privates,
     config::{PrivatesConfig, StorageConfig},
-    error::Error,
     sendfile::Backend,
-    state::Privates,
     storage::StorageError,
 };
 
@@ -24,7 +23,8 @@ use crate::{
 /// `temp_private_root`).
 ///
 /// ```
-/// use privates::{testing::TempPrivateRoot, PrivatesConfig};
+/// use privates::PrivatesConfig;
+/// use privates_testing::TempPrivateRoot;
 ///
 /// let root = TempPrivateRoot::new().unwrap();
 /// let mut config = PrivatesConfig::default();
@@ -68,7 +68,7 @@ impl TempPrivateRoot {
                 storage.base_url.clone()
             }
             // An S3 storage keeps its bucket; the root serves nothing then.
-            StorageConfig::S3(_) => return,
+            _ => return,
         };
         config.sendfile.root = Some(self.path().to_path_buf());
         if config.sendfile.url.is_none() {
@@ -92,7 +92,7 @@ impl TempPrivateRoot {
 
 /// An axum router serving loco [`Routes`](loco_rs::controller::Routes) on `ctx` the way a loco
 /// app does — each route registered without its trailing slash, as loco's `AppRoutes` does,
-/// and trailing slashes accepted as the [`PrivatesInitializer`](crate::PrivatesInitializer)
+/// and trailing slashes accepted as the [`PrivatesInitializer`](privates::PrivatesInitializer)
 /// arranges — for tests that need no `Hooks` type.
 pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Router {
     let prefix = routes.prefix.clone().unwrap_or_default();
@@ -109,7 +109,7 @@ pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Ro
             router.route(uri, handler.method)
         })
         .with_state(ctx.clone());
-    crate::routing::accept_trailing_slashes(router)
+    privates::routing::accept_trailing_slashes(router)
 }
 
 /// What the assertion helpers read from a response: implemented for `http::Response`, its
@@ -252,7 +252,10 @@ async fn stored_bytes(privates: &Privates, name: &str) -> Result<Vec<u8>, Error>
     let mut chunks = privates.files().open(name).await?.into_stream().await?;
     let mut bytes = Vec::new();
     while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
-        bytes.extend_from_slice(&chunk.map_err(|err| StorageError::io(name, err))?);
+        bytes.extend_from_slice(&chunk.map_err(|err| StorageError::Io {
+            name: name.to_owned(),
+            source: err,
+        })?);
     }
     Ok(bytes)
 }

@@ -18,8 +18,8 @@
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads by the
 //!   [`name`] rules, which the storage enforces too;
 //! - [`server`] serves the app with what loco's serve lacks (a header-read timeout);
-//! - [`task`] runs the checks and the cleanup on demand; `testing` (feature `testing`)
-//!   isolates tests' files and asserts on responses;
+//! - [`task`] runs the checks and the cleanup on demand (the test tools are the
+//!   `privates-testing` crate's);
 //! - [`error`] gathers each part's own typed error. No module depends on one that depends on
 //!   it: the module graph has no cycle.
 
@@ -40,8 +40,6 @@ pub mod settings;
 pub mod share;
 pub mod storage;
 pub mod task;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod upload_to;
 pub mod urls;
 pub mod view;

@@ -413,7 +413,7 @@ async fn each_decision_is_a_tracing_event_under_its_own_target() {
 /// [`privates::server::serve_listener`], which gives handlers the socket's address.
 async fn serve_with_socket(world: &World) -> SocketAddr {
     use loco_rs::controller::middleware::request_id::request_id_middleware;
-    let router = privates::testing::router(model_routes::<Doc>(), &world.ctx)
+    let router = privates_testing::router(model_routes::<Doc>(), &world.ctx)
         .layer(axum::middleware::from_fn(request_id_middleware));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

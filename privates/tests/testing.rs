@@ -4,14 +4,9 @@
 mod common;
 
 use common::{Doc, HeaderUsers, World};
-use privates::{
-    Privates, PrivatesConfig,
-    routing::model_routes,
-    sendfile::Backend,
-    testing::{
-        TempPrivateRoot, assert_offloaded, assert_streams, assert_x_accel_redirect,
-        assert_x_sendfile,
-    },
+use privates::{Privates, PrivatesConfig, routing::model_routes, sendfile::Backend};
+use privates_testing::{
+    TempPrivateRoot, assert_offloaded, assert_streams, assert_x_accel_redirect, assert_x_sendfile,
 };
 
 #[test]
@@ -175,7 +170,7 @@ async fn stream_assertion_fails_for_other_bytes() {
 }
 
 mod decorator {
-    use privates::testing::{TempPrivateRoot, temp_private_root};
+    use privates_testing::{TempPrivateRoot, temp_private_root};
 
     #[temp_private_root]
     #[test]

@@ -8,10 +8,10 @@ use privates::{
     PrivateMedia, Privates, PrivatesConfig,
     routing::{model_routes, routes},
     sendfile::Backend,
-    testing::TempPrivateRoot,
     urls::download_url,
     view::PrivateMediaView,
 };
+use privates_testing::TempPrivateRoot;
 use reqwest::StatusCode;
 
 const PDF_BYTES: &[u8] = b"%PDF-1.7 the passport of doc 1";
@@ -188,7 +188,7 @@ async fn login_url_with_a_query_gets_next_appended() {
     };
     root.apply(&mut config);
     Privates::new(config, HeaderUsers).unwrap().install(&ctx);
-    let router = privates::testing::router(model_routes::<Doc>(), &ctx);
+    let router = privates_testing::router(model_routes::<Doc>(), &ctx);
     let request = http::Request::get(pdf("1"))
         .header("accept", "text/html")
         .body(axum::body::Body::empty())
@@ -485,7 +485,7 @@ async fn world_with(routes: loco_rs::controller::Routes) -> World {
 #[tokio::test]
 async fn a_context_without_privates_is_500() {
     let ctx = loco_rs::tests_cfg::app::get_app_context().await;
-    let router = privates::testing::router(model_routes::<Doc>(), &ctx);
+    let router = privates_testing::router(model_routes::<Doc>(), &ctx);
     let request = http::Request::get(pdf("1"))
         .header("x-user", "root")
         .body(axum::body::Body::empty())

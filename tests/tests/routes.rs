@@ -11,7 +11,8 @@
 use axum::body::Body;
 use http::{Request, StatusCode, header};
 use loco_rs::{app::AppContext, environment::Environment};
-use privates::{Authorizer, Privates, PrivatesConfig, testing::TempPrivateRoot};
+use privates::{Authorizer, Privates, PrivatesConfig};
+use privates_testing::TempPrivateRoot;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database};
 use tower::ServiceExt;
 
@@ -233,7 +234,7 @@ impl World {
         {
             routes = routes.add(&handler.uri, handler.method);
         }
-        let router = privates::testing::router(routes, &ctx);
+        let router = privates_testing::router(routes, &ctx);
         Self {
             router,
             _root: root,

@@ -27,13 +27,13 @@ use privates::{
     Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, Privates, PrivatesConfig, UploadTo,
     model::UploadLimits,
     permissions::{Authorizer, ObjectRef},
-    testing::TempPrivateRoot,
 };
 use privates_admin::{
     AdminSettings, AdminState, ModelAdmin,
     settings::{CsrfSettings, UploadSettings},
     upload::FileChange,
 };
+use privates_testing::TempPrivateRoot;
 
 /// The CSRF secret of the tests' browser (its `privates_csrf` cookie).
 pub const CSRF_SECRET: &str = "k5ZyMd9ieuzTuxvTMUbPi1ULsgfpnpSvIvnAi3mrIxA";
@@ -337,7 +337,7 @@ impl World {
             .routes()
             .add("/admin/docs/iddocument/{pk}/change/", change)
             .merge(extra);
-        let router = privates::testing::router(routes, &ctx);
+        let router = privates_testing::router(routes, &ctx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });

@@ -14,10 +14,10 @@ use loco_rs::{
 };
 use privates::{
     Field, FieldSpec, FindByPk, PrivateMedia, PrivatesInitializer, permissions::Authorizer,
-    testing::TempPrivateRoot,
 };
 use privates_audit::{AuditTable, entities::events, query};
 use privates_test_support::postgres::PostgresServer;
+use privates_testing::TempPrivateRoot;
 use sea_orm::{Database, DatabaseConnection, EntityTrait, PaginatorTrait};
 use sea_orm_migration::prelude::*;
 use serde_json::{Value, json};
@@ -184,7 +184,7 @@ impl World {
             .before_run(&ctx)
             .await
             .unwrap();
-        let router = privates::testing::router(privates::routing::model_routes::<Doc>(), &ctx);
+        let router = privates_testing::router(privates::routing::model_routes::<Doc>(), &ctx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -17,9 +17,10 @@ use loco_rs::{
     config::{Auth, JWT, JWTLocation, JWTLocationConfig},
     environment::Environment,
 };
-use privates::{PrivatesInitializer, testing::TempPrivateRoot};
+use privates::PrivatesInitializer;
 use privates_auth::StoreAuthorizer;
 use privates_test_support::postgres::PostgresServer;
+use privates_testing::TempPrivateRoot;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use sea_orm_migration::{prelude::*, schema::*};
 use serde_json::json;
@@ -355,7 +356,7 @@ impl World {
         for handler in privates::routing::model_routes::<passports::Model>().handlers {
             routes = routes.add(&handler.uri, handler.method);
         }
-        let router = privates::testing::router(routes, &ctx);
+        let router = privates_testing::router(routes, &ctx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });

@@ -256,9 +256,12 @@ impl Sendfile {
     }
 
     /// The offload header this delivery sends for the stored name `name` (`None` when the app
-    /// streams it): for the test tools' assertions.
-    #[cfg(feature = "testing")]
-    pub(crate) fn offload_header_for(
+    /// streams it): what a test asserts (`privates-testing`'s `assert_offloaded`).
+    ///
+    /// # Errors
+    /// [`SendfileError`] for a name that cannot be offloaded (outside the root, a control
+    /// character in the path).
+    pub fn offload_header_for(
         &self,
         name: &str,
     ) -> Result<Option<(HeaderName, HeaderValue)>, SendfileError> {

@@ -10,8 +10,8 @@ use privates::{
     Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, Privates, PrivatesConfig, ViewOptions,
     permissions::{Authorizer, ObjectRef},
     sendfile::Backend,
-    testing::TempPrivateRoot,
 };
+use privates_testing::TempPrivateRoot;
 
 /// An ID document: `pdf` (optional, the model permission), `scan` (its own permission, sent
 /// as an attachment named `scan.png`), `secret` (no download route).
@@ -227,7 +227,7 @@ impl World {
         configure(&mut config);
         let privates = Privates::new(config, HeaderUsers).unwrap();
         privates.install(&ctx);
-        let router = privates::testing::router(routes, &ctx);
+        let router = privates_testing::router(routes, &ctx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
