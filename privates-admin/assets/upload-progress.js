@@ -153,6 +153,11 @@
         for (var x = 0; x < direct.length; x += 1) {
           body.delete(direct[x].input.name);
         }
+        // A file that goes with the form carries no ticket (one left by an earlier,
+        // cancelled attempt would name another object).
+        for (var r = 0; r < rest.length; r += 1) {
+          body.delete(rest[r].input.name + '-direct');
+        }
         if (submitter && submitter.name) {
           body.append(submitter.name, submitter.value);
         }

@@ -228,7 +228,7 @@ fn row(event: &AuditEvent<'_>) -> events::ActiveModel {
         Who::Link(expires) => ("link", None, expires.and_then(|e| i64::try_from(e).ok())),
     };
     let (status, refused_by, backend) = match event.outcome {
-        Outcome::Served(backend) => (200, None, Some(backend.name().to_owned())),
+        Outcome::Served(status, backend) => (status, None, Some(backend.name().to_owned())),
         Outcome::Refused(status, check) => (status, Some(check_name(check).to_owned()), None),
     };
     events::ActiveModel {
@@ -239,7 +239,7 @@ fn row(event: &AuditEvent<'_>) -> events::ActiveModel {
         link_expires: Set(link_expires),
         app: Set(event.app.to_owned()),
         model: Set(event.model.to_owned()),
-        pk: Set(event.pk.to_owned()),
+        pk: Set(storable_key(&event.pk)),
         field: Set(event.field.to_owned()),
         name: Set(event.name.clone()),
         status: Set(i32::from(status)),
@@ -248,6 +248,13 @@ fn row(event: &AuditEvent<'_>) -> events::ActiveModel {
         client: Set(event.client.map(|ip| ip.to_string())),
         request_id: Set(event.request_id.map(str::to_owned)),
     }
+}
+
+/// The requested key as a column can hold it whatever a client sent: without NUL (PostgreSQL
+/// refuses it in text) and at most 255 characters (the index's limit), so no request can make
+/// a row, and the batch it rides in, fail.
+fn storable_key(pk: &str) -> String {
+    pk.chars().filter(|c| *c != '\0').take(255).collect()
 }
 
 /// The background writer.
@@ -286,13 +293,18 @@ impl Writer {
 
     async fn write(&self, rows: &mut Vec<events::ActiveModel>) {
         let _gate = self.gate.lock().await;
-        let count = rows.len();
-        if let Err(err) = events::Entity::insert_many(rows.drain(..))
+        let batch: Vec<_> = rows.drain(..).collect();
+        let inserted = events::Entity::insert_many(batch.clone())
             .exec(&self.db)
-            .await
-        {
-            tracing::error!(target: privates::audit::TARGET, error = %err, count, "could not write audit events");
-            self.counters.drop_many(count as u64);
+            .await;
+        if inserted.is_err() {
+            // One bad row must not take the others with it: each on its own.
+            for row in batch {
+                if let Err(err) = events::Entity::insert(row).exec(&self.db).await {
+                    tracing::error!(target: privates::audit::TARGET, error = %err, "could not write an audit event");
+                    self.counters.drop_many(1);
+                }
+            }
         }
         self.record_drops().await;
     }
@@ -304,7 +316,7 @@ impl Writer {
             return;
         }
         let total = self.counters.total.load(Ordering::Relaxed);
-        tracing::warn!(target: privates::audit::TARGET, dropped = count, total, "the audit queue was full: {count} event(s) dropped");
+        tracing::warn!(target: privates::audit::TARGET, dropped = count, total, "{count} audit event(s) dropped (the queue was full or the table refused them)");
         let row = drops::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             at_ms: Set(unix_ms(std::time::SystemTime::now())),
@@ -312,6 +324,8 @@ impl Writer {
         };
         if let Err(err) = drops::Entity::insert(row).exec(&self.db).await {
             tracing::error!(target: privates::audit::TARGET, error = %err, "could not record the dropped audit events");
+            // Kept for the next attempt, so the table's count stays whole.
+            self.counters.unrecorded.fetch_add(count, Ordering::Relaxed);
         }
     }
 }

@@ -80,7 +80,7 @@ impl AuditList {
                 out.push_str(&format!("{} event(s)\n", events.len()));
                 if dropped > 0 {
                     out.push_str(&format!(
-                        "{dropped} event(s) dropped in this time: the audit queue was full\n"
+                        "{dropped} event(s) dropped in this time (the queue was full or the table refused them)\n"
                     ));
                 }
                 Ok(out)

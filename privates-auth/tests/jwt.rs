@@ -163,9 +163,8 @@ async fn the_token_is_read_from_the_configured_location_only() {
     ];
     for (configured, location) in locations {
         let mut ctx = context(SECRET).await;
-        if let Some(jwt) = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut()) {
-            jwt.location = Some(location);
-        }
+        let jwt = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut());
+        jwt.expect("the context has auth.jwt").location = Some(location);
         for (sent, headers, uri) in requests {
             let found = jwt_claims(&parts_of(headers, uri), &ctx).map(|claims| claims.pid);
             let expected = (sent == configured).then(|| "user-1".to_string());
@@ -174,20 +173,26 @@ async fn the_token_is_read_from_the_configured_location_only() {
     }
     // A list: the first location that holds a token.
     let mut ctx = context(SECRET).await;
-    if let Some(jwt) = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut()) {
-        jwt.location = Some(JWTLocationConfig::Multiple(vec![
-            JWTLocation::Bearer,
-            JWTLocation::Query {
-                name: "token".into(),
-            },
-        ]));
-    }
+    let jwt = ctx.config.auth.as_mut().and_then(|auth| auth.jwt.as_mut());
+    jwt.expect("the context has auth.jwt").location = Some(JWTLocationConfig::Multiple(vec![
+        JWTLocation::Bearer,
+        JWTLocation::Query {
+            name: "token".into(),
+        },
+    ]));
     for (sent, headers, uri) in requests {
-        let found = jwt_claims(&parts_of(headers, uri), &ctx).is_some();
+        let found = jwt_claims(&parts_of(headers, uri), &ctx).map(|claims| claims.pid);
+        let expected = (sent != "cookie").then(|| "user-1".to_string());
         assert_eq!(
-            found,
-            sent != "cookie",
+            found, expected,
             "a list of bearer and query, sent in {sent}"
         );
     }
+    // Both present: the bearer token, listed first, is the one read.
+    let other = format!("/doc?token={}", token(SECRET, "user-2", 60));
+    let both = parts_of(&[("authorization", &bearer)], &other);
+    assert_eq!(
+        jwt_claims(&both, &ctx).map(|claims| claims.pid).as_deref(),
+        Some("user-1")
+    );
 }

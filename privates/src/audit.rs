@@ -4,14 +4,13 @@
 //! [`AuditSink`] installed with [`Privates::with_audit`](crate::Privates::with_audit) (the
 //! `privates-audit` crate's table, for one).
 
-use std::{net::IpAddr, time::SystemTime};
+use std::{borrow::Cow, net::IpAddr, time::SystemTime};
 
 use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, request::Parts};
-use serde::{Deserialize, Deserializer};
 
-use crate::sendfile::Backend;
+use crate::config::Backend;
 
 /// The `tracing` target of the events.
 pub const TARGET: &str = "privates::audit";
@@ -58,7 +57,7 @@ pub enum Check {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The file was handed to the backend.
-    Served(Backend),
+    Served(u16, Backend),
     /// Refused with this status (the answer's: 302 for the login redirect) by this check.
     Refused(u16, Check),
 }
@@ -76,7 +75,7 @@ pub struct AuditEvent<'a> {
     /// The model label.
     pub model: &'static str,
     /// The primary key as requested.
-    pub pk: &'a str,
+    pub pk: Cow<'a, str>,
     /// The field.
     pub field: &'static str,
     /// The stored name, once the object was found (never for a forged share link).
@@ -100,9 +99,8 @@ impl<'a> AuditEvent<'a> {
         use loco_rs::controller::middleware::request_id::LocoRequestId;
         let client = match header {
             // The rightmost entry: the one the trusted proxy wrote, not one the client sent.
-            Some(name) => parts
-                .headers
-                .get(name)
+            // Of several lines, the last: a proxy appends its own line after the client's.
+            Some(name) => (parts.headers.get_all(name).iter().next_back())
                 .and_then(|v| v.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()),
             None => parts
                 .extensions
@@ -116,13 +114,21 @@ impl<'a> AuditEvent<'a> {
             who: Who::Anonymous,
             app,
             model,
-            pk,
+            pk: Cow::Borrowed(pk),
             field,
             name: None,
             outcome: Outcome::Refused(404, Check::Object),
             client,
             request_id: request_id.map(LocoRequestId::get),
         }
+    }
+
+    /// The requested key parsed as `P`, then recorded as the object spells it (`01`, `+1` and
+    /// `1` are one object, whose access log must show every spelling's downloads).
+    pub(crate) fn parse_pk<P: std::str::FromStr + std::fmt::Display>(&mut self) -> Option<P> {
+        let pk = P::from_str(&self.pk).ok()?;
+        self.pk = Cow::Owned(pk.to_string());
+        Some(pk)
     }
 
     /// Sets the outcome from the route's answer (`Err`: refused by that check), hands the
@@ -134,7 +140,10 @@ impl<'a> AuditEvent<'a> {
         answer: Result<Response, (Check, Response)>,
     ) -> Result<Response, Overloaded> {
         let (response, outcome) = match answer {
-            Ok(response) => (response, Outcome::Served(backend)),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (response, Outcome::Served(status, backend))
+            }
             Err((check, response)) => {
                 let status = response.status().as_u16();
                 (response, Outcome::Refused(status, check))
@@ -149,12 +158,12 @@ impl<'a> AuditEvent<'a> {
             self.outcome = Outcome::Refused(503, Check::Audit);
         }
         let (status, check, backend) = match self.outcome {
-            Outcome::Served(backend) => (200, None, Some(backend.name())),
+            Outcome::Served(status, backend) => (status, None, Some(backend.name())),
             Outcome::Refused(status, check) => (status, Some(check), None),
         };
         let said = backend.map_or("refused", |_| "served");
         tracing::info!(target: TARGET, who = ?self.who, app = self.app, model = self.model,
-            pk = self.pk, field = self.field, name = self.name, status, check = ?check, backend,
+            pk = &*self.pk, field = self.field, name = self.name, status, check = ?check, backend,
             client = ?self.client, request_id = self.request_id, "private file {said}");
         taken.map(|()| response)
     }
@@ -169,24 +178,4 @@ pub struct Overloaded;
 pub trait AuditSink: Send + Sync + 'static {
     /// Takes one event. `Err(Overloaded)` answers the request with 503 instead.
     fn record<'a>(&'a self, event: &'a AuditEvent<'a>) -> BoxFuture<'a, Result<(), Overloaded>>;
-}
-
-/// `audit.*`: the client's address; the other keys are the sink's (privates-audit's table
-/// reads `retention`, `queue`, `overflow` and `batch`, and names the key of a bad value).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuditConfig {
-    /// The header a trusted proxy sets to the client's address (`X-Real-IP`; of a list, the
-    /// last entry counts); the socket's address when `None`. Never set it without such a proxy.
-    #[serde(default, deserialize_with = "header_name")]
-    pub client_ip_header: Option<HeaderName>,
-    /// The sink's keys, as written.
-    #[serde(flatten)]
-    pub sink: serde_json::Map<String, serde_json::Value>,
-}
-
-fn header_name<'de, D: Deserializer<'de>>(de: D) -> Result<Option<HeaderName>, D::Error> {
-    let name = String::deserialize(de)?;
-    HeaderName::try_from(name.as_str())
-        .map(Some)
-        .map_err(serde::de::Error::custom)
 }

@@ -141,7 +141,7 @@ pub struct PrivatesConfig {
     pub share: Option<ShareConfig>,
     /// The access audit ([`audit`](crate::audit)).
     #[serde(default)]
-    pub audit: crate::audit::AuditConfig,
+    pub audit: AuditConfig,
 }
 
 /// The private storage (Django's `STORAGES["privates"]["OPTIONS"]`), by `storage.backend`.
@@ -391,7 +391,7 @@ impl Default for PrivatesConfig {
             login_url: default_login_url(),
             public_media: None,
             share: None,
-            audit: crate::audit::AuditConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -454,4 +454,26 @@ impl PrivatesConfig {
             }
         })
     }
+}
+
+/// `audit.*`: the client's address; the other keys are the sink's (privates-audit's table
+/// reads `retention`, `queue`, `overflow` and `batch`, and names the key of a bad value).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct AuditConfig {
+    /// The header a trusted proxy sets to the client's address (`X-Real-IP`; of a list, the
+    /// last entry counts); the socket's address when `None`. Never set it without such a proxy.
+    #[serde(default, deserialize_with = "header_name")]
+    pub client_ip_header: Option<http::HeaderName>,
+    /// The sink's keys, as written.
+    #[serde(flatten)]
+    pub sink: serde_json::Map<String, serde_json::Value>,
+}
+
+fn header_name<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<http::HeaderName>, D::Error> {
+    let name = String::deserialize(de)?;
+    http::HeaderName::try_from(name.as_str())
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }

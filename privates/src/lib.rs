@@ -15,6 +15,8 @@
 //!   its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
 //!   [`sendfile`] answers by the configured backend;
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
+//! - every answer of a download or share route is an [`audit`] event (`tracing`, and the
+//!   app's sink if it installs one);
 //! - [`share`] signs and checks expiring share links; [`upload_to`] names new uploads by the
 //!   [`name`] rules, which the storage enforces too;
 //! - [`server`] serves the app with what loco's serve lacks (a header-read timeout);

@@ -15,7 +15,7 @@
 //! no login; a malformed or tampered link, an unknown object or a replaced file: 403; an
 //! expired link: 410; share links disabled (no `share.key`): 404.
 
-use std::{borrow::Cow, str::FromStr};
+use std::borrow::Cow;
 
 use axum::{
     extract::{FromRequestParts, Path, Request},
@@ -205,7 +205,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
             (None, decision) => return Err((Check::Authentication, refused(decision))),
             (Some(_), decision) => return Err((Check::Permission, refused(decision))),
         };
-        let Ok(pk) = M::Pk::from_str(event.pk) else {
+        let Some(pk) = event.parse_pk::<M::Pk>() else {
             return Err(refuse(Check::Object, StatusCode::NOT_FOUND));
         };
         let Some(object) = M::find_by_pk(ctx, &pk).await.map_err(fail(Check::Object))? else {
@@ -262,7 +262,7 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         };
         // Every way a link can fail to match answers alike (403): a forged link learns
         // nothing about which objects exist or hold files.
-        let Ok(pk) = M::Pk::from_str(event.pk) else {
+        let Some(pk) = event.parse_pk::<M::Pk>() else {
             return Err(refuse(Check::Link, StatusCode::FORBIDDEN));
         };
         let object = match M::find_by_pk(ctx, &pk).await {

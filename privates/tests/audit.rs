@@ -48,7 +48,7 @@ impl AuditSink for Recorder {
     fn record<'a>(&'a self, event: &'a AuditEvent<'a>) -> BoxFuture<'a, Result<(), Overloaded>> {
         self.seen.lock().unwrap().push(Seen {
             who: event.who.clone(),
-            pk: event.pk.to_owned(),
+            pk: event.pk.to_string(),
             field: event.field,
             name: event.name.clone(),
             outcome: event.outcome,
@@ -125,14 +125,24 @@ async fn every_answer_of_the_download_route_is_one_event_with_the_refusing_check
     let (world, recorder) = audited_world(Backend::Development, |_| {}).await;
     let pdf = |pk: &str| format!("/admin/docs/iddocument/{pk}/pdf/");
     let html = [("accept", "text/html")];
-    let cases: [Case<'_>; 9] = [
+    let range = [("range", "bytes=0-3")];
+    let cases: [Case<'_>; 10] = [
         (
             "1",
             Some("clerk"),
             &[],
             StatusCode::OK,
             user("clerk"),
-            Outcome::Served(Backend::Development),
+            Outcome::Served(200, Backend::Development),
+        ),
+        // The answer's own status: a range is served as 206.
+        (
+            "1",
+            Some("clerk"),
+            &range,
+            StatusCode::PARTIAL_CONTENT,
+            user("clerk"),
+            Outcome::Served(206, Backend::Development),
         ),
         (
             "1",
@@ -212,7 +222,7 @@ async fn every_answer_of_the_download_route_is_one_event_with_the_refusing_check
         // The stored name once the object was found and the field held one.
         let named = matches!(
             outcome,
-            Outcome::Served(_) | Outcome::Refused(_, Check::File)
+            Outcome::Served(..) | Outcome::Refused(_, Check::File)
         );
         assert_eq!(seen.name.is_some(), named, "{pk} as {who:?}: {seen:?}");
     }
@@ -232,7 +242,7 @@ async fn offloading_backends_record_the_backend_that_served() {
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().contains_key(header), "{backend:?}");
         let seen = recorder.take();
-        assert_eq!(seen.outcome, Outcome::Served(backend));
+        assert_eq!(seen.outcome, Outcome::Served(200, backend));
         assert_eq!(seen.name.as_deref(), Some("docs/1.pdf"));
     }
 }
@@ -270,7 +280,7 @@ async fn share_links_are_recorded_with_their_expiry() {
     assert_eq!(world.get(&url, None, &[]).await.status(), StatusCode::OK);
     let seen = recorder.take();
     assert_eq!(seen.who, Who::Link(Some(expires)));
-    assert_eq!(seen.outcome, Outcome::Served(Backend::Development));
+    assert_eq!(seen.outcome, Outcome::Served(200, Backend::Development));
     assert_eq!(seen.name.as_deref(), Some("docs/1.pdf"));
 
     let forged = url.replace("sig=", "sig=AAAA");
@@ -467,6 +477,31 @@ async fn the_client_is_the_sockets_address_unless_a_trusted_header_is_configured
         // The last entry, the one the trusted proxy appended.
         assert_eq!(recorder.take().client, client.map(|ip| ip.parse().unwrap()));
     }
+    // A proxy that appends a line of its own (HAProxy's `option forwardfor`): the client's
+    // line comes first and is not believed.
+    let response = trusted
+        .client
+        .get(&url)
+        .header("x-user", "clerk")
+        .header("x-forwarded-for", "198.51.100.66")
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(recorder.take().client, Some("203.0.113.9".parse().unwrap()));
+}
+
+/// The key is recorded as the object spells it, so another spelling of it (`01`, `+1`) cannot
+/// keep a download out of that object's access log; a key that does not parse stays as sent.
+#[tokio::test]
+async fn the_key_is_recorded_as_the_object_spells_it() {
+    let (world, recorder) = audited_world(Backend::Development, |_| {}).await;
+    for (asked, recorded) in [("01", "1"), ("+1", "1"), ("x1", "x1")] {
+        let path = format!("/admin/docs/iddocument/{asked}/pdf/");
+        world.get(&path, Some("clerk"), &[]).await;
+        assert_eq!(recorder.take().pk, recorded, "{asked}");
+    }
 }
 
 #[test]
@@ -517,7 +552,7 @@ async fn object_store_backends_record_the_redirect_and_the_stream() {
         };
         assert_eq!(response.status(), expected, "{backend:?}");
         let seen = recorder.take();
-        assert_eq!(seen.outcome, Outcome::Served(backend));
+        assert_eq!(seen.outcome, Outcome::Served(expected.as_u16(), backend));
         assert_eq!(seen.name, Some(name));
         let response = world
             .get("/admin/docs/iddocument/1/pdf/", Some("viewer"), &[])

@@ -1362,20 +1362,3 @@ async fn a_file_that_shrinks_mid_download_aborts_the_body_instead_of_completing_
         "only bytes of the file were sent"
     );
 }
-
-#[tokio::test]
-async fn a_file_that_grows_mid_download_stops_at_the_announced_length() {
-    let server = Server::start().await;
-    let bytes = content(UNBUFFERED);
-    let path = server.put("grows.bin", &bytes);
-    let url = server.url("development", b"grows.bin", "");
-    let response = server.client.get(url).send().await.unwrap();
-    assert_eq!(response.content_length(), Some(UNBUFFERED as u64));
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .unwrap();
-    std::io::Write::write_all(&mut file, b"appended later").unwrap();
-    let body = response.bytes().await.unwrap();
-    assert!(body == bytes, "{} bytes", body.len());
-}
