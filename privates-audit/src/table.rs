@@ -293,7 +293,7 @@ impl Writer {
 
     async fn write(&self, rows: &mut Vec<events::ActiveModel>) {
         let _gate = self.gate.lock().await;
-        let batch: Vec<_> = rows.drain(..).collect();
+        let batch = std::mem::take(rows);
         let inserted = events::Entity::insert_many(batch.clone())
             .exec(&self.db)
             .await;

@@ -131,6 +131,29 @@ async fn every_outcome_is_a_row_on_postgres() {
     every_outcome_is_a_row(Db::postgres().await).await;
 }
 
+/// Keys a client can send that PostgreSQL would refuse as they are (a NUL byte; a key past
+/// the index's limit) ride in one batch with good events: every event is written, the hostile
+/// keys cleaned.
+#[tokio::test]
+#[ignore = "needs postgres (scripts/test installs it)"]
+async fn a_hostile_key_cannot_make_others_events_fail_on_postgres() {
+    let mut world = World::start(Db::postgres().await, json!({ "batch": 64 })).await;
+    let long = "9".repeat(3000);
+    let hostile = [
+        PDF_PATH.replace("/1/", "/1%00x/"),
+        PDF_PATH.replace("/1/", &format!("/{long}/")),
+    ];
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    for path in &hostile {
+        assert_eq!(world.get(path, None).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    world.stop().await;
+    let events = world.events().await;
+    let keys: Vec<&str> = events.iter().rev().map(|e| e.pk.as_str()).collect();
+    assert_eq!(keys, ["1", "1x", &long[..255], "1"]);
+}
+
 /// A queue of 2 and batches of 1: with the writer held, at most 3 events are accepted (the
 /// queue, and the batch the writer may have taken before it stopped).
 const HELD_CAPACITY: usize = 3;

@@ -189,7 +189,7 @@ async fn the_token_is_read_from_the_configured_location_only() {
         );
     }
     // Both present: the bearer token, listed first, is the one read.
-    let other = format!("/doc?token={}", token(SECRET, "user-2", 60));
+    let other = format!("/doc?token={}", self::token(SECRET, "user-2", 60));
     let both = parts_of(&[("authorization", &bearer)], &other);
     assert_eq!(
         jwt_claims(&both, &ctx).map(|claims| claims.pid).as_deref(),
