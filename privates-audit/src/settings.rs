@@ -55,7 +55,7 @@ impl TableSettings {
         Self::from_keys(PrivatesConfig::from_loco(config)?.audit.sink)
     }
 
-    /// The settings from the sink's keys of [`AuditConfig`](privates::audit::AuditConfig).
+    /// The settings from the sink's keys of [`AuditConfig`](privates::config::AuditConfig).
     ///
     /// ```
     /// # use privates_audit::settings::{Overflow, TableSettings};
