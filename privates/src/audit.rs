@@ -74,7 +74,7 @@ pub struct AuditEvent<'a> {
     pub app: &'static str,
     /// The model label.
     pub model: &'static str,
-    /// The primary key as requested.
+    /// The primary key as the object spells it (as requested when it does not parse).
     pub pk: Cow<'a, str>,
     /// The field.
     pub field: &'static str,
@@ -98,8 +98,7 @@ impl<'a> AuditEvent<'a> {
     ) -> Self {
         use loco_rs::controller::middleware::request_id::LocoRequestId;
         let client = match header {
-            // The rightmost entry: the one the trusted proxy wrote, not one the client sent.
-            // Of several lines, the last: a proxy appends its own line after the client's.
+            // The last line's last entry: what the trusted proxy appended, not the client's.
             Some(name) => (parts.headers.get_all(name).iter().next_back())
                 .and_then(|v| v.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()),
             None => parts

@@ -68,10 +68,8 @@ impl Initializer for PrivatesInitializer {
     }
 
     async fn before_run(&self, ctx: &AppContext) -> loco_rs::Result<()> {
-        let mut privates = Privates::boot(&ctx.config, Arc::clone(&self.authorizer), &self.models)?;
-        if let Some(sink) = &self.audit {
-            privates = privates.with_audit(Arc::clone(sink));
-        }
+        let authorizer = Arc::clone(&self.authorizer);
+        let privates = Privates::boot(&ctx.config, authorizer, self.audit.clone(), &self.models)?;
         tracing::info!(
             backend = privates.delivery().backend().name(),
             storage = match privates.files() {

@@ -54,7 +54,7 @@ impl Privates {
     /// [`Error::Checks`] when a check fails, [`Error::Storage`] when the storage folder cannot
     /// be created or opened.
     pub fn new(config: PrivatesConfig, authorizer: impl Authorizer) -> Result<Self, Error> {
-        Self::build(config, Environment::process(), Arc::new(authorizer))
+        Self::build(config, Environment::process(), Arc::new(authorizer), None)
     }
 
     /// Builds the handle from a loco config, as the initializer does at boot: reads
@@ -67,19 +67,21 @@ impl Privates {
         config: &loco_rs::config::Config,
         authorizer: impl Authorizer,
     ) -> Result<Self, Error> {
-        Self::boot(config, Arc::new(authorizer), &[])
+        Self::boot(config, Arc::new(authorizer), None, &[])
     }
 
     /// The initializer's and [`from_loco`](Self::from_loco)'s one way in.
     pub(crate) fn boot(
         config: &loco_rs::config::Config,
         authorizer: Arc<dyn DynAuthorizer>,
+        audit: Option<Arc<dyn AuditSink>>,
         models: &[crate::checks::ModelFields],
     ) -> Result<Self, Error> {
         Self::build(
             PrivatesConfig::from_loco(config)?,
             Environment::from_loco(config, models),
             authorizer,
+            audit,
         )
     }
 
@@ -87,6 +89,7 @@ impl Privates {
         config: PrivatesConfig,
         env: Environment,
         authorizer: Arc<dyn DynAuthorizer>,
+        audit: Option<Arc<dyn AuditSink>>,
     ) -> Result<Self, Error> {
         let validated = checks::validate(&config, &env).map_err(Error::Checks)?;
         log_warnings(&validated.warnings);
@@ -116,7 +119,7 @@ impl Privates {
                 files,
                 sendfile,
                 authorizer,
-                audit: None,
+                audit,
             }),
         })
     }
@@ -127,15 +130,12 @@ impl Privates {
     /// # Errors
     /// As [`Privates::new`].
     pub fn reconfigure(&self, config: PrivatesConfig) -> Result<Self, Error> {
-        let built = Self::build(
+        Self::build(
             config,
             self.inner.env.clone(),
             Arc::clone(&self.inner.authorizer),
-        )?;
-        Ok(match &self.inner.audit {
-            Some(sink) => built.with_audit(Arc::clone(sink)),
-            None => built,
-        })
+            self.inner.audit.clone(),
+        )
     }
 
     /// The same handle, handing every [`AuditEvent`] to `sink` too (see [`audit`](crate::audit)).
