@@ -36,6 +36,8 @@ pub mod error;
 pub mod migration;
 pub mod query;
 pub mod settings;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 pub mod table;
 pub mod tasks;
 

@@ -109,6 +109,8 @@ impl AuditTable {
         let batch = config.batch.map_or(DEFAULT_BATCH, usize::from);
         let (sender, receiver) = mpsc::channel(queue);
         let writer = Writer {
+            #[cfg(feature = "sqlite")]
+            inserts: crate::sqlite::SqliteInserts::open(&db),
             db: db.clone(),
             batch,
             counters: Arc::new(Counters::default()),
@@ -259,6 +261,9 @@ fn storable_key(pk: &str) -> String {
 
 /// The background writer.
 struct Writer {
+    /// On an SQLite file, the events go through these (see [`crate::sqlite`]).
+    #[cfg(feature = "sqlite")]
+    inserts: Option<crate::sqlite::SqliteInserts>,
     db: DatabaseConnection,
     batch: usize,
     counters: Arc<Counters>,
@@ -294,8 +299,18 @@ impl Writer {
     async fn write(&self, rows: &mut Vec<events::ActiveModel>) {
         let _gate = self.gate.lock().await;
         let batch = std::mem::take(rows);
+        #[cfg(feature = "sqlite")]
+        if let Some(inserts) = &self.inserts {
+            for error in inserts.insert(batch).await {
+                tracing::error!(target: privates::audit::TARGET, %error, "could not write an audit event");
+                self.counters.drop_many(1);
+            }
+            self.record_drops().await;
+            return;
+        }
+        // Without `RETURNING`: no id comes back, row by row, from the database.
         let inserted = events::Entity::insert_many(batch.clone())
-            .exec(&self.db)
+            .exec_without_returning(&self.db)
             .await;
         if inserted.is_err() {
             // One bad row must not take the others with it: each on its own.

@@ -91,7 +91,7 @@ pub async fn current_user(parts: &Parts, ctx: &AppContext) -> Result<Option<Stor
         .claims
         .get(EPOCH_CLAIM)
         .map_or(Some(0), Value::as_i64);
-    let Some(held) = held::read(&ctx.db, UserKey::Pid(pid)).await? else {
+    let Some(held) = held::read_for_request(ctx, UserKey::Pid(pid)).await? else {
         return Ok(None);
     };
     if epoch != Some(i64::from(held.epoch)) {

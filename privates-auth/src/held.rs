@@ -3,9 +3,11 @@
 //! to their groups, as three `UNION ALL` branches filtered by the same key. Built with
 //! sea-query, so the placeholders are right for SQLite and PostgreSQL alike.
 
+use loco_rs::app::AppContext;
+use privates::reads::{self, Row};
 use sea_orm::{
     ConnectionTrait, DbErr,
-    sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType},
+    sea_query::{ArrayType, Expr, ExprTrait, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
@@ -36,25 +38,51 @@ pub(crate) struct Held {
     pub(crate) grants: Vec<(String, Option<String>)>,
 }
 
+/// The columns of [`query`]'s rows, with the types they are read as.
+const COLUMNS: [(&str, ArrayType); 5] = [
+    ("id", ArrayType::Int),
+    ("superuser", ArrayType::Int),
+    ("epoch", ArrayType::Int),
+    ("permission", ArrayType::String),
+    ("group_name", ArrayType::String),
+];
+
 /// The user `key` names and what they hold, `None` when there is no such user.
 pub(crate) async fn read(db: &impl ConnectionTrait, key: UserKey) -> Result<Option<Held>, DbErr> {
     let rows = db.query_all(&query(key)).await?;
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|row| Row::from_result(row, &COLUMNS))
+        .collect::<Result<_, _>>()?;
+    from_rows(&rows)
+}
+
+/// [`read`] on a request's path: through `privates::reads`, which on SQLite reads on the
+/// request's own thread.
+pub(crate) async fn read_for_request(
+    ctx: &AppContext,
+    key: UserKey,
+) -> Result<Option<Held>, DbErr> {
+    from_rows(&reads::query_all(ctx, &query(key), &COLUMNS).await?)
+}
+
+fn from_rows(rows: &[Row]) -> Result<Option<Held>, DbErr> {
     let mut held: Option<Held> = None;
     let mut grants = Vec::new();
     for row in rows {
-        let id: i32 = row.try_get("", "id")?;
-        match row.try_get::<Option<String>>("", "permission")? {
+        let id: i32 = row.get("id")?;
+        match row.get::<Option<String>>("permission")? {
             // The user's own row (the only one without a permission).
             None => {
                 held = Some(Held {
                     id,
-                    superuser: row.try_get::<Option<i32>>("", "superuser")?.is_some(),
-                    epoch: row.try_get::<Option<i32>>("", "epoch")?.unwrap_or(0),
+                    superuser: row.get::<Option<i32>>("superuser")?.is_some(),
+                    epoch: row.get::<Option<i32>>("epoch")?.unwrap_or(0),
                     grants: Vec::new(),
                 });
             }
             Some(permission) => {
-                grants.push((permission, row.try_get::<Option<String>>("", "group_name")?));
+                grants.push((permission, row.get::<Option<String>>("group_name")?));
             }
         }
     }

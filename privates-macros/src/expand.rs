@@ -400,11 +400,9 @@ fn find_by_pk(plan: &Plan<'_>, entity: &Entity, p: &TokenStream) -> TokenStream 
             {
                 ::std::boxed::Box::pin(async move {
                     let __privates_found: #p::loco_rs::Result<::core::option::Option<Self>> = {
-                        let __privates_model = #p::sea_orm::Select::one(
-                            <#entity as #p::sea_orm::EntityTrait>::find_by_id(
-                                ::core::clone::Clone::clone(__privates_pk),
-                            ),
-                            &__privates_ctx.db,
+                        let __privates_model = #p::find_by_id::<#entity>(
+                            __privates_ctx,
+                            ::core::clone::Clone::clone(__privates_pk),
                         )
                         .await?;
                         // `Model` as is; `ModelEx` (from `#[sea_orm::model]`) through its

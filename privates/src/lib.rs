@@ -11,8 +11,8 @@
 //!   it into [`settings`] (types that only hold valid combinations), and a [`Privates`] handle
 //!   is built from them and installed in the app context;
 //! - [`routing`] registers the [`view`]s; [`urls`] owns every URL shape;
-//! - a download goes [`view`] → [`permissions`] (who asks, may they) → the object ([`model`]),
-//!   its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
+//! - a download goes [`view`] → [`permissions`] (who asks, may they) → the object ([`model`],
+//!   read by key through [`reads`]), its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
 //!   [`sendfile`] answers by the configured backend;
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
 //! - every answer of a download or share route is an [`audit`] event (`tracing`, and the
@@ -34,6 +34,8 @@ pub mod initializer;
 pub mod model;
 pub mod name;
 pub mod permissions;
+#[cfg(feature = "with-db")]
+pub mod reads;
 mod refusal;
 pub mod routing;
 pub mod sendfile;
@@ -75,6 +77,8 @@ pub mod __private_0_1_0 {
     pub use crate::model::{
         Field, FieldKind, FieldSpec, FindByPk, PrivateMedia, UploadLimits, ViewOptions,
     };
+    #[cfg(feature = "with-db")]
+    pub use crate::reads::find_by_id;
     pub use crate::upload_to::UploadTo;
     pub use async_trait::async_trait;
     pub use loco_rs;

@@ -178,14 +178,19 @@ pub struct Db {
 }
 
 impl Db {
-    /// SQLite in a file of a temporary folder.
+    /// SQLite in a file of a temporary folder, in WAL mode as loco sets it.
     pub async fn sqlite() -> Self {
         let folder = tempfile::tempdir().unwrap();
         let url = format!(
             "sqlite://{}?mode=rwc",
             folder.path().join("app.db").display()
         );
-        Self::migrated(&url, Server::Sqlite(folder)).await
+        let db = Self::migrated(&url, Server::Sqlite(folder)).await;
+        db.conn
+            .execute_unprepared("PRAGMA journal_mode = WAL")
+            .await
+            .unwrap();
+        db
     }
 
     /// A database of a throwaway PostgreSQL cluster.
@@ -211,6 +216,12 @@ impl Db {
             statements,
             _server: server,
         }
+    }
+
+    /// Whether `privates::reads` reads on the request's thread here (an SQLite file in WAL
+    /// mode), past sqlx and its statement count.
+    pub fn reads_inline(&self) -> bool {
+        matches!(self._server, Server::Sqlite(_))
     }
 
     /// The statements run so far.
