@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::{Db, Doc, PDF_PATH, World};
 use privates::Privates;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 /// Served, refused at each check, and a share link: one row each, with who, what and why.
@@ -152,6 +153,44 @@ async fn a_hostile_key_cannot_make_others_events_fail_on_postgres() {
     let events = world.events().await;
     let keys: Vec<&str> = events.iter().rev().map(|e| e.pk.as_str()).collect();
     assert_eq!(keys, ["1", "1x", &long[..255], "1"]);
+}
+
+/// On SQLite the writer inserts through its own connection: a row the database refuses (here
+/// a trigger refuses object 2's) costs that event alone, counted as dropped and on record,
+/// never the batch it rides in.
+#[tokio::test]
+async fn a_refused_row_does_not_take_its_batch_on_sqlite() {
+    let mut world = World::start(Db::sqlite().await, json!({ "batch": 64 })).await;
+    world
+        .db
+        .conn
+        .execute_unprepared(
+            "CREATE TRIGGER refuse_two BEFORE INSERT ON privates_audit_events \
+             WHEN NEW.pk = '2' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .await
+        .unwrap();
+    let hold = world.audit.hold().await;
+    // The writer takes the first event and waits; the next three queue up as one batch.
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    let two = PDF_PATH.replace("/1/", "/2/");
+    assert_eq!(world.get(&two, Some("clerk")).await, StatusCode::NOT_FOUND);
+    assert_eq!(world.get(PDF_PATH, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    drop(hold);
+    world.stop().await;
+    let events = world.events().await;
+    let written: Vec<(&str, i32)> = events
+        .iter()
+        .rev()
+        .map(|e| (e.pk.as_str(), e.status))
+        .collect();
+    assert_eq!(written, [("1", 200), ("1", 401), ("1", 200)]);
+    assert_eq!(world.audit.dropped(), 1);
+    let recorded = privates_audit::query::dropped(&world.db.conn, None, None)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 1);
 }
 
 /// A queue of 2 and batches of 1: with the writer held, at most 3 events are accepted (the

@@ -62,7 +62,8 @@ use syn::{DeriveInput, parse_macro_input};
 ///   `PERMISSION`, `URL_PREFIX` (only when `url_prefix` is given), `fields()` (every private
 ///   field, in declaration order) and `pk()` (a clone of the key).
 /// - For SeaORM models, `impl privates::FindByPk` through
-///   `<Entity as EntityTrait>::find_by_id(pk).one(&ctx.db)` (`Entity` is the sibling type
+///   `privates::reads::find_by_id::<Entity>(ctx, pk)`, which answers as
+///   `Entity::find_by_id(pk).one(&ctx.db)` does (`Entity` is the sibling type
 ///   `DeriveEntityModel` generates; see `find` and `entity`), the boxed future written out
 ///   with absolute paths rather than through `#[async_trait]`. Implement `FindByPk` by hand for
 ///   any other struct.

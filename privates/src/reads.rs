@@ -8,7 +8,8 @@
 //! a download's CPU. When `ctx.db` is an SQLite file in WAL mode (loco's default), these reads
 //! run on the request's own thread through read-only connections of their own (`rusqlite`, on
 //! the same SQLite library sqlx links). In WAL mode a reader never waits for a writer, and a
-//! read by key takes microseconds; a busy database, a value this module does not decode, or
+//! read by key takes microseconds (one that misses the page cache holds the thread for a disk
+//! read, as opening the file does); a busy database, a value this module does not decode, or
 //! any error sends the read to `ctx.db` instead, so the answer never differs. Nothing is
 //! cached but connections and prepared statements: every read sees the rows as committed.
 //!
