@@ -171,7 +171,7 @@ async fn a_refused_row_does_not_take_its_batch_on_sqlite() {
         .await
         .unwrap();
     let hold = world.audit.hold().await;
-    // The writer takes the first event and waits; the next three queue up as one batch.
+    // The events queue up behind the held writer, the refused one among good ones.
     assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
     let two = PDF_PATH.replace("/1/", "/2/");
     assert_eq!(world.get(&two, Some("clerk")).await, StatusCode::NOT_FOUND);
