@@ -12,8 +12,8 @@
 //!   is built from them and installed in the app context;
 //! - [`routing`] registers the [`view`]s; [`urls`] owns every URL shape;
 //! - a download goes [`view`] → [`permissions`] (who asks, may they) → the object ([`model`],
-//!   read by key through [`reads`]), its field → [`storage`] opens the stored name (a local file or an object in a bucket) →
-//!   [`sendfile`] answers by the configured backend;
+//!   read by key through [`reads`]), its field → [`storage`] opens the stored name (a local
+//!   file or an object in a bucket) → [`sendfile`] answers by the configured backend;
 //! - [`file`](mod@file) is a stored file seen from its model (Django's `FieldFile`);
 //! - every answer of a download or share route is an [`audit`] event (`tracing`, and the
 //!   app's sink if it installs one);
