@@ -248,15 +248,10 @@ async fn refuse_policy_answers_503_when_the_queue_is_full() {
     assert_eq!(world.audit.dropped(), 0);
 }
 
-#[tokio::test]
-async fn wait_policy_holds_the_requests_until_there_is_room() {
-    let mut world = World::start(
-        Db::sqlite().await,
-        json!({ "queue": 2, "batch": 1, "overflow": "wait" }),
-    )
-    .await;
-    let hold = world.audit.hold().await;
-    let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+/// [`REQUESTS`] downloads by the clerk, each on a task of its own; each status arrives on the
+/// returned channel as its request finishes.
+fn spawn_downloads(world: &World) -> tokio::sync::mpsc::UnboundedReceiver<StatusCode> {
+    let (done, finished) = tokio::sync::mpsc::unbounded_channel();
     for _ in 0..REQUESTS {
         let (client, url, done) = (world.client.clone(), world.url(PDF_PATH), done.clone());
         tokio::spawn(async move {
@@ -269,6 +264,18 @@ async fn wait_policy_holds_the_requests_until_there_is_room() {
             done.send(response.status()).unwrap();
         });
     }
+    finished
+}
+
+#[tokio::test]
+async fn wait_policy_holds_the_requests_until_there_is_room() {
+    let mut world = World::start(
+        Db::sqlite().await,
+        json!({ "queue": 2, "batch": 1, "overflow": "wait" }),
+    )
+    .await;
+    let hold = world.audit.hold().await;
+    let mut finished = spawn_downloads(&world);
     // With the writer held, no more than the queue's room can finish.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut early = 0;
@@ -341,19 +348,7 @@ async fn requests_finishing_after_the_close_are_still_recorded() {
     )
     .await;
     let hold = world.audit.hold().await;
-    let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
-    for _ in 0..REQUESTS {
-        let (client, url, done) = (world.client.clone(), world.url(PDF_PATH), done.clone());
-        tokio::spawn(async move {
-            let response = client
-                .get(url)
-                .header("x-user", "clerk")
-                .send()
-                .await
-                .unwrap();
-            done.send(response.status()).unwrap();
-        });
-    }
+    let mut finished = spawn_downloads(&world);
     // The queue is full and requests wait for room when the close begins.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let audit = world.audit.clone();

@@ -184,6 +184,38 @@ async fn text_of(browser: &Client, css: &str) -> String {
     element(browser, css).await.text().await.unwrap()
 }
 
+/// The demo on the bucket behind `endpoint` (the direct-upload tests' credentials), and the
+/// clerk on its ID document add page.
+async fn clerk_on_the_add_page_with_bucket(endpoint: &str) -> (Demo, Driver, Client) {
+    let demo = Demo::start_with(&[
+        ("LOCO_ENV", "s3"),
+        ("DEMO_S3_ENDPOINT", endpoint),
+        ("DEMO_S3_BUCKET", BUCKET),
+        ("DEMO_S3_REGION", "us-east-1"),
+        ("DEMO_S3_PREFIX", "private/"),
+        ("DEMO_SENDFILE_BACKEND", "stream"),
+        ("AWS_ACCESS_KEY_ID", "direct-key"),
+        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
+        (
+            "DEMO_JWT_SECRET",
+            "TheDirectUploadTestJwtSecret0123456789ab",
+        ),
+        (
+            "DEMO_SHARE_KEY",
+            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+        ),
+    ]);
+    let driver = Driver::start();
+    let browser = driver.browser(&demo.temp().join("profile")).await;
+    browser
+        .goto(&demo.url("/admin/docs/iddocument/add/"))
+        .await
+        .unwrap();
+    log_in(&browser, "clerk@example.com", "clerk").await;
+    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+    (demo, driver, browser)
+}
+
 /// Logs in through the login page the browser is on.
 async fn log_in(browser: &Client, email: &str, password: &str) {
     browser
@@ -930,33 +962,7 @@ async fn a_direct_upload_goes_to_the_bucket_with_its_progress() {
     // The bucket's endpoint, for the demo and the browser alike, is a slow uplink in front of
     // nginx: the browser's PUT lasts long enough for its progress to be watched.
     let endpoint = slow_uplink_to(front_port, 2 * 1024 * 1024).await;
-    let demo = Demo::start_with(&[
-        ("LOCO_ENV", "s3"),
-        ("DEMO_S3_ENDPOINT", &endpoint),
-        ("DEMO_S3_BUCKET", BUCKET),
-        ("DEMO_S3_REGION", "us-east-1"),
-        ("DEMO_S3_PREFIX", "private/"),
-        ("DEMO_SENDFILE_BACKEND", "stream"),
-        ("AWS_ACCESS_KEY_ID", "direct-key"),
-        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
-        (
-            "DEMO_JWT_SECRET",
-            "TheDirectUploadTestJwtSecret0123456789ab",
-        ),
-        (
-            "DEMO_SHARE_KEY",
-            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
-        ),
-    ]);
-    let driver = Driver::start();
-    let browser = driver.browser(&demo.temp().join("profile")).await;
-
-    browser
-        .goto(&demo.url("/admin/docs/iddocument/add/"))
-        .await
-        .unwrap();
-    log_in(&browser, "clerk@example.com", "clerk").await;
-    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+    let (demo, _driver, browser) = clerk_on_the_add_page_with_bucket(&endpoint).await;
     let route = element(&browser, "#id_pdf")
         .await
         .attr("data-direct-upload")
@@ -1056,32 +1062,7 @@ async fn without_a_cors_rule_the_file_goes_with_the_form() {
         .credentials("direct-key", "direct-secret")
         .start()
         .unwrap_or_else(|err| panic!("{err}"));
-    let demo = Demo::start_with(&[
-        ("LOCO_ENV", "s3"),
-        ("DEMO_S3_ENDPOINT", &server.endpoint()),
-        ("DEMO_S3_BUCKET", BUCKET),
-        ("DEMO_S3_REGION", "us-east-1"),
-        ("DEMO_S3_PREFIX", "private/"),
-        ("DEMO_SENDFILE_BACKEND", "stream"),
-        ("AWS_ACCESS_KEY_ID", "direct-key"),
-        ("AWS_SECRET_ACCESS_KEY", "direct-secret"),
-        (
-            "DEMO_JWT_SECRET",
-            "TheDirectUploadTestJwtSecret0123456789ab",
-        ),
-        (
-            "DEMO_SHARE_KEY",
-            "0f1c2a7e9b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
-        ),
-    ]);
-    let driver = Driver::start();
-    let browser = driver.browser(&demo.temp().join("profile")).await;
-    browser
-        .goto(&demo.url("/admin/docs/iddocument/add/"))
-        .await
-        .unwrap();
-    log_in(&browser, "clerk@example.com", "clerk").await;
-    wait_for_location(&browser, |l| l.ends_with("/add/")).await;
+    let (demo, _driver, browser) = clerk_on_the_add_page_with_bucket(&server.endpoint()).await;
 
     let report = pdf_of_size(300_000);
     let pdf_path = demo.temp().join("no-cors.pdf");
