@@ -6,7 +6,7 @@
 //! `batch × 14` values, bound, and handed to sqlx's connection thread, at a cost that rivalled
 //! the download's own on the benchmark machine. The connection is set as loco means its SQLite
 //! connections to be (its `run_on_start` reaches one connection of the pool only; sqlx opens
-//! the others with SQLite's default, `FULL`): `synchronous = NORMAL`, so in WAL mode a batch's
+//! the others with SQLite's default, `FULL`): `synchronous = NORMAL` in WAL mode, so a batch's
 //! commit does not wait for the disk. The log is synced at checkpoints: an app that crashes
 //! loses no event, a power cut at most the last batches.
 
@@ -26,7 +26,6 @@ use sea_orm::{
 use crate::entities::events;
 
 /// The connection and the insert.
-#[derive(Clone)]
 pub(crate) struct SqliteInserts {
     conn: Arc<Mutex<Connection>>,
     sql: Arc<str>,
@@ -51,7 +50,12 @@ impl SqliteInserts {
             )?;
             // As long as sqlx's connections wait for one another.
             conn.busy_timeout(Duration::from_secs(5))?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // NORMAL loses nothing on a crash only in WAL mode; in any other mode SQLite's
+            // default (FULL) stays.
+            let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+            if mode.eq_ignore_ascii_case("wal") {
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+            }
             Ok(conn)
         };
         match open() {
@@ -73,7 +77,11 @@ impl SqliteInserts {
         let count = rows.len();
         let inserted = tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            let params: Vec<Vec<Param>> = rows.iter().map(params).collect();
+            let mut errors = Vec::new();
+            let params: Vec<Vec<Param>> = rows
+                .iter()
+                .filter_map(|row| params(row).map_err(|error| errors.push(error)).ok())
+                .collect();
             let batch = (|| {
                 let transaction = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 {
@@ -84,19 +92,16 @@ impl SqliteInserts {
                 }
                 transaction.commit()
             })();
-            match batch {
-                Ok(()) => Vec::new(),
+            if batch.is_err() {
                 // One bad row must not take the others with it: each on its own.
-                Err(_) => params
-                    .iter()
-                    .filter_map(|row| {
-                        conn.prepare_cached(&sql)
-                            .and_then(|mut insert| insert.execute(params_from_iter(row)))
-                            .err()
-                            .map(|error| error.to_string())
-                    })
-                    .collect(),
+                errors.extend(params.iter().filter_map(|row| {
+                    conn.prepare_cached(&sql)
+                        .and_then(|mut insert| insert.execute(params_from_iter(row)))
+                        .err()
+                        .map(|error| error.to_string())
+                }));
             }
+            errors
         })
         .await;
         inserted.unwrap_or_else(|error| vec![error.to_string(); count])
@@ -118,15 +123,18 @@ fn insert_sql() -> String {
     insert.build(SqliteQueryBuilder).0
 }
 
-/// A row's values in [`columns`]' order, as sqlx binds them.
-fn params(row: &events::ActiveModel) -> Vec<Param> {
+/// A row's values in [`columns`]' order, as sqlx binds them (the entity's columns are
+/// integers and text; a value of another type is the row's error, never a NULL in its place).
+fn params(row: &events::ActiveModel) -> Result<Vec<Param>, String> {
     columns()
         .map(|column| match row.get(column).into_value() {
-            Some(Value::Int(Some(int))) => Param::Integer(int.into()),
-            Some(Value::BigInt(Some(int))) => Param::Integer(int),
-            Some(Value::String(Some(text))) => Param::Text(text),
-            // The entity's columns are integers and text: anything else is NULL.
-            _ => Param::Null,
+            Some(Value::Int(Some(int))) => Ok(Param::Integer(int.into())),
+            Some(Value::BigInt(Some(int))) => Ok(Param::Integer(int)),
+            Some(Value::String(Some(text))) => Ok(Param::Text(text)),
+            None | Some(Value::Int(None) | Value::BigInt(None) | Value::String(None)) => {
+                Ok(Param::Null)
+            }
+            Some(other) => Err(format!("the audit writer does not bind {other:?}")),
         })
         .collect()
 }

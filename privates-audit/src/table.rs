@@ -332,10 +332,12 @@ impl Writer {
         let batch = std::mem::take(rows);
         #[cfg(feature = "sqlite")]
         if let Some(inserts) = &self.inserts {
-            for error in inserts.insert(batch).await {
+            let errors = inserts.insert(batch).await;
+            for error in &errors {
                 tracing::error!(target: privates::audit::TARGET, %error, "could not write an audit event");
-                self.counters.drop_many(1);
             }
+            self.counters
+                .drop_many(u64::try_from(errors.len()).unwrap_or(u64::MAX));
             self.record_drops().await;
             return;
         }

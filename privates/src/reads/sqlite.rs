@@ -127,7 +127,9 @@ impl Inline {
     }
 
     /// Learns `E`'s value types from `model` (read through `ctx.db` by `select`): kept only if
-    /// the same row read inline equals it in every column.
+    /// the same row read inline equals it in every column. A row that changed or went in
+    /// between teaches nothing (the next read tries again); a row the inline reads cannot
+    /// read keeps the model on `ctx.db`.
     pub(super) fn learn<E>(&self, select: &Select<E>, model: &E::Model)
     where
         E: EntityTrait,
@@ -139,19 +141,21 @@ impl Inline {
                 .collect(),
             template: model.clone(),
         };
-        let same = self
-            .find_with::<E>(select, &learnt)
-            .flatten()
-            .is_some_and(|inline| E::Column::iter().all(|c| inline.get(c) == model.get(c)));
-        if !same {
-            tracing::debug!(
-                table = E::default().table_name(),
-                "privates: a column does not read inline as through ctx.db; the model reads through ctx.db"
-            );
-        }
-        let learnt: Arc<dyn Any + Send + Sync> = Arc::new(learnt);
-        self.lock_models()
-            .insert(TypeId::of::<E>(), same.then_some(learnt));
+        let learnt: Option<Arc<dyn Any + Send + Sync>> = match self.find_with::<E>(select, &learnt)
+        {
+            Some(Some(inline)) if E::Column::iter().all(|c| inline.get(c) == model.get(c)) => {
+                Some(Arc::new(learnt))
+            }
+            Some(_) => return,
+            None => {
+                tracing::debug!(
+                    table = E::default().table_name(),
+                    "privates: a column does not read inline; the model reads through ctx.db"
+                );
+                None
+            }
+        };
+        self.lock_models().insert(TypeId::of::<E>(), learnt);
     }
 
     /// `None`: read it through `ctx.db`.
@@ -184,32 +188,25 @@ impl Inline {
         };
         let read = self.with(|conn| {
             let mut prepared = conn.prepare_cached(&statement.sql)?;
-            let names: Vec<String> = prepared
+            // The columns `columns` names, by index; the others are not read.
+            let named: Vec<(usize, &str, &ArrayType)> = prepared
                 .column_names()
                 .into_iter()
-                .map(str::to_owned)
-                .collect();
-            let kinds: Option<Vec<&ArrayType>> = names
-                .iter()
-                .map(|name| {
-                    columns
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, kind)| kind)
+                .enumerate()
+                .filter_map(|(index, name)| {
+                    let (name, kind) = columns.iter().find(|(n, _)| *n == name)?;
+                    Some((index, *name, kind))
                 })
                 .collect();
-            let Some(kinds) = kinds else {
-                return Ok(None);
-            };
             let mut rows = prepared.query(rusqlite::params_from_iter(params))?;
             let mut read = Vec::new();
             while let Some(row) = rows.next()? {
                 let mut values = BTreeMap::new();
-                for (index, (name, kind)) in names.iter().zip(&kinds).enumerate() {
-                    let Some(value) = decode(kind, row.get_ref(index)?) else {
+                for (index, name, kind) in &named {
+                    let Some(value) = decode(kind, row.get_ref(*index)?) else {
                         return Ok(None);
                     };
-                    values.insert(name.clone(), value);
+                    values.insert((*name).to_owned(), value);
                 }
                 read.push(Row(values));
             }
