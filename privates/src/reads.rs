@@ -15,9 +15,20 @@
 //!
 //! How a model's columns decode is learnt from the model itself: the first instance read
 //! through `ctx.db` gives each column's `SeaORM` value type, and the same row read inline must
-//! then equal it column by column, or the model stays on `ctx.db`. Any other database, an
-//! in-memory SQLite or the crate without its `sqlite` feature reads through `ctx.db`.
+//! then equal it column by column, or the model stays on `ctx.db`.
+//!
+//! On PostgreSQL the reads go through connections of their own to the same server, because
+//! sqlx's pool pings a connection when it lends it and again when it takes it back: three
+//! round trips for each query through `ctx.db`, one here. Rows are decoded by `SeaORM` as on
+//! `ctx.db`. These connections are used only if their session is `ctx.db`'s (a schema search
+//! path or other settings made after connecting keep the reads on `ctx.db`); at most
+//! `max_connections` of them are open, and one idle longer than `ctx.db`'s idle timeout or
+//! older than its lifetime is closed rather than lent. A failed read goes to `ctx.db`.
+//!
+//! Any other database, an in-memory SQLite or the crate without its `sqlite` feature reads
+//! through `ctx.db`.
 
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -25,7 +36,8 @@ use std::collections::BTreeMap;
 
 use loco_rs::app::AppContext;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait, QueryResult,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PrimaryKeyTrait, QueryResult,
+    QueryTrait,
     prelude::{Date, DateTime, DateTimeUtc, DateTimeWithTimeZone, Json, Uuid},
     sea_query::{ArrayType, SelectStatement, Value, ValueType},
 };
@@ -56,6 +68,14 @@ where
             }
             sqlite::Found::Elsewhere => {}
         }
+    }
+    if let Some(direct) = postgres::Direct::of(ctx).await
+        && let Some(rows) = direct.query_all(&select.build(DbBackend::Postgres)).await
+    {
+        return rows
+            .first()
+            .map(|row| E::Model::from_query_result(row, ""))
+            .transpose();
     }
     select.one(&ctx.db).await
 }
@@ -94,7 +114,18 @@ pub async fn query_all(
     {
         return Ok(rows);
     }
-    let rows = ctx.db.query_all(statement).await?;
+    let direct = match postgres::Direct::of(ctx).await {
+        Some(direct) => {
+            direct
+                .query_all(&DbBackend::Postgres.build(statement))
+                .await
+        }
+        None => None,
+    };
+    let rows = match direct {
+        Some(rows) => rows,
+        None => ctx.db.query_all(statement).await?,
+    };
     rows.iter()
         .map(|row| Row::from_result(row, columns))
         .collect()

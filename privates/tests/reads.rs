@@ -1,14 +1,17 @@
 //! `privates::reads`: on an SQLite file in WAL mode the reads run on the request's thread and
 //! answer exactly as `SeaORM` does through sqlx; anywhere else they go through `ctx.db`.
-//! Closing sqlx's pool tells which way a read went: an inline read does not need it.
-#![allow(clippy::unwrap_used)]
+//! On PostgreSQL they go through connections of their own, past sqlx's pool, unless `ctx.db`'s
+//! sessions are set up after connecting. Closing sqlx's pool tells which way a read went: an
+//! inline or direct read does not need it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use loco_rs::app::AppContext;
 use privates::reads;
+use privates_test_support::postgres::PostgresServer;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, Schema,
+    ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, Schema,
     sea_query::{Alias, ArrayType, Expr, ExprTrait, Order, Query},
 };
 
@@ -218,4 +221,122 @@ async fn query_all_reads_the_named_columns_inline_as_through_sea_orm() {
     // A column read as another type, or not read at all, is an error, not a default.
     assert!(rows[0].get::<String>("id").is_err());
     assert!(rows[0].get::<i32>("flag").is_err());
+}
+
+/// An app context on a database of `server` whose `things` table is in `schema`, with
+/// `search_path` set after connecting when given (as `SeaORM`'s `set_schema_search_path` does).
+async fn postgres_context(
+    server: &PostgresServer,
+    schema: &str,
+    search_path: Option<&str>,
+) -> AppContext {
+    let url = server.create_database("app").unwrap();
+    let setup = Database::connect(&url).await.unwrap();
+    let schemas = if schema == "public" {
+        vec![schema]
+    } else {
+        vec!["public", schema]
+    };
+    for schema in schemas {
+        setup
+            .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .unwrap();
+        let table = Schema::new(DbBackend::Postgres)
+            .create_table_from_entity(things::Entity)
+            .table((Alias::new(schema), Alias::new("things")))
+            .to_owned();
+        setup.execute(&table).await.unwrap();
+    }
+    setup.close().await.unwrap();
+    let mut options = ConnectOptions::new(url);
+    if let Some(search_path) = search_path {
+        options.set_schema_search_path(search_path);
+    }
+    let mut ctx = loco_rs::tests_cfg::app::get_app_context().await;
+    ctx.db = Database::connect(options).await.unwrap();
+    ctx
+}
+
+async fn start_postgres() -> PostgresServer {
+    tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .unwrap()
+        .expect("start PostgreSQL (scripts/test installs it)")
+}
+
+#[tokio::test]
+async fn on_postgresql_the_reads_answer_as_sea_orm_past_sqlx_pool() {
+    let server = start_postgres().await;
+    let ctx = postgres_context(&server, "public", None).await;
+    let (one, two) = (thing(1, Some("a note"), true), thing(2, None, false));
+    insert(&ctx, one.clone()).await;
+    insert(&ctx, two.clone()).await;
+    for id in [1, 2, 3] {
+        let direct = reads::find_by_id::<things::Entity>(&ctx, id).await.unwrap();
+        let sea_orm = things::Entity::find_by_id(id).one(&ctx.db).await.unwrap();
+        assert_eq!(direct, sea_orm);
+    }
+    let mut select = Query::select();
+    select
+        .columns([Alias::new("id"), Alias::new("note")])
+        .from(Alias::new("things"))
+        .order_by(Alias::new("id"), Order::Asc);
+    let columns = [("id", ArrayType::Int), ("note", ArrayType::String)];
+    let through_sea_orm: Vec<reads::Row> = ctx
+        .db
+        .query_all(&select)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| reads::Row::from_result(row, &columns).unwrap())
+        .collect();
+    let mut changed = two.clone().into_active_model();
+    changed.note = Set(Some("changed".to_owned()));
+    changed.update(&ctx.db).await.unwrap();
+
+    // With sqlx's pool closed, the reads still answer, and see the last committed change:
+    // they went through connections of their own.
+    ctx.db.close_by_ref().await.unwrap();
+    assert!(things::Entity::find_by_id(1).one(&ctx.db).await.is_err());
+    assert_eq!(
+        reads::find_by_id::<things::Entity>(&ctx, 1).await.unwrap(),
+        Some(one)
+    );
+    assert_eq!(
+        reads::find_by_id::<things::Entity>(&ctx, 2)
+            .await
+            .unwrap()
+            .and_then(|two| two.note),
+        Some("changed".to_owned())
+    );
+    let rows = reads::query_all(&ctx, &select, &columns).await.unwrap();
+    assert_eq!(rows[0], through_sea_orm[0]);
+    assert_eq!(
+        rows[1].get::<Option<String>>("note").unwrap().as_deref(),
+        Some("changed")
+    );
+}
+
+#[tokio::test]
+async fn a_postgresql_session_set_up_after_connecting_keeps_the_reads_on_ctx_db() {
+    let server = start_postgres().await;
+    // `things` in `public` and in `tenant`, and ctx.db's sessions search `tenant`: a fresh
+    // connection would read `public.things`.
+    let ctx = postgres_context(&server, "tenant", Some("tenant")).await;
+    insert(&ctx, thing(1, Some("tenant's"), false)).await;
+    ctx.db
+        .execute_unprepared(
+            "INSERT INTO public.things SELECT id, name, 'public''s' AS note, flag, big, small, \
+             ratio, token, meta, at, at_utc, naive, day, bytes, maybe_at FROM tenant.things",
+        )
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let read = reads::find_by_id::<things::Entity>(&ctx, 1).await.unwrap();
+        assert_eq!(read.unwrap().note.as_deref(), Some("tenant's"));
+    }
+    // They went through ctx.db: without its pool, no read.
+    ctx.db.close_by_ref().await.unwrap();
+    assert!(reads::find_by_id::<things::Entity>(&ctx, 1).await.is_err());
 }

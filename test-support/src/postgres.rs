@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster: `initdb` into a temporary folder, the server on a free
 //! loopback port with trust authentication and its unix socket in that folder, stopped and
-//! removed on drop.
+//! removed on drop. Every statement is logged (`log_statement = all`), so a test can count
+//! those that reached the server ([`PostgresServer::statements`]).
 //!
 //! The programs are looked up on `PATH`, then in Debian's `/usr/lib/postgresql/<version>/bin`
 //! (the newest version first), where the `postgresql` package puts them. PostgreSQL refuses to
@@ -172,6 +173,20 @@ impl PostgresServer {
         Ok(self.url(name))
     }
 
+    /// How many statements the server has run so far, on any connection (each is logged
+    /// before it runs, so one a client has its answer to is counted).
+    ///
+    /// # Errors
+    /// When the server log cannot be read.
+    pub fn statements(&self) -> Result<usize, PostgresError> {
+        let log = fs::read_to_string(self.log())
+            .map_err(|source| io("reading the server log", source))?;
+        Ok(log
+            .lines()
+            .filter(|line| line.contains(" LOG:  statement: ") || line.contains(" LOG:  execute "))
+            .count())
+    }
+
     /// Stops the server (immediately: the cluster is thrown away). Dropping does it too.
     pub fn stop(&mut self) {
         if !self.running {
@@ -208,7 +223,8 @@ impl PostgresServer {
         // No durability for a cluster thrown away after the tests: no fsync, no full pages.
         let options = format!(
             "-p {} -k {socket} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+             -c log_statement=all",
             self.port
         );
         let data = self.data();

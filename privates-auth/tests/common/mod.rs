@@ -219,14 +219,18 @@ impl Db {
     }
 
     /// Whether `privates::reads` reads on the request's thread here (an SQLite file in WAL
-    /// mode), past sqlx and its statement count.
+    /// mode), where no statement is counted.
     pub fn reads_inline(&self) -> bool {
         matches!(self._server, Server::Sqlite(_))
     }
 
-    /// The statements run so far.
+    /// The statements run so far: on PostgreSQL all that reached the server (through
+    /// `ctx.db` or `privates::reads`' own connections), on SQLite those through sqlx.
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        match &self._server {
+            Server::Postgres(server) => server.statements().unwrap(),
+            Server::Sqlite(_) => self.statements.load(Ordering::SeqCst),
+        }
     }
 
     /// A new user of loco's `users` table.
