@@ -1,13 +1,16 @@
 //! The one query that reads a user and everything they hold: the user row (with the
 //! superuser flag and the session epoch), the permissions granted to them, and those granted
 //! to their groups, as three `UNION ALL` branches filtered by the same key. Built with
-//! sea-query, so the placeholders are right for SQLite and PostgreSQL alike.
+//! sea-query, so the placeholders are right for SQLite and PostgreSQL alike, and only once
+//! per backend and kind of key: a request binds its key to the built SQL.
+
+use std::sync::OnceLock;
 
 use loco_rs::app::AppContext;
 use privates::reads::{self, Row};
 use sea_orm::{
-    ConnectionTrait, DbErr,
-    sea_query::{ArrayType, Expr, ExprTrait, Query, SelectStatement, UnionType},
+    ConnectionTrait, DbBackend, DbErr, Statement,
+    sea_query::{ArrayType, Expr, ExprTrait, Query, SelectStatement, UnionType, Value},
 };
 use uuid::Uuid;
 
@@ -63,7 +66,27 @@ pub(crate) async fn read_for_request(
     ctx: &AppContext,
     key: UserKey,
 ) -> Result<Option<Held>, DbErr> {
-    from_rows(&reads::query_all(ctx, &query(key), &COLUMNS).await?)
+    let statement = statement(ctx.db.get_database_backend(), key);
+    from_rows(&reads::query_all(ctx, &statement, &COLUMNS).await?)
+}
+
+/// [`query`] built for `backend`: its SQL built once per backend and kind of key (the SQL does
+/// not depend on the key's value), with the key bound once per branch.
+fn statement(backend: DbBackend, key: UserKey) -> Statement {
+    /// The SQL of each backend (MySQL, PostgreSQL, SQLite) for each kind of key (pid, id).
+    static SQL: [[OnceLock<String>; 2]; 3] = [const { [const { OnceLock::new() }; 2] }; 3];
+    let by_backend = match backend {
+        DbBackend::MySql => &SQL[0],
+        DbBackend::Postgres => &SQL[1],
+        DbBackend::Sqlite => &SQL[2],
+        _ => return backend.build(&query(key)),
+    };
+    let (sql, value) = match key {
+        UserKey::Pid(pid) => (&by_backend[0], Value::from(pid)),
+        UserKey::Id(id) => (&by_backend[1], Value::from(id)),
+    };
+    let sql = sql.get_or_init(|| backend.build(&query(key)).sql);
+    Statement::from_sql_and_values(backend, sql.clone(), [value.clone(), value.clone(), value])
 }
 
 fn from_rows(rows: &[Row]) -> Result<Option<Held>, DbErr> {
@@ -187,9 +210,23 @@ fn query(key: UserKey) -> SelectStatement {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::DbBackend;
-
     use super::*;
+
+    /// The statement bound to the built SQL is the one sea-query builds, for every backend,
+    /// kind of key and value (a second call reuses the SQL built by the first).
+    #[test]
+    fn the_bound_statement_is_the_built_one() {
+        for backend in [DbBackend::MySql, DbBackend::Postgres, DbBackend::Sqlite] {
+            for key in [
+                UserKey::Id(7),
+                UserKey::Id(-3),
+                UserKey::Pid(Uuid::new_v4()),
+                UserKey::Pid(Uuid::new_v4()),
+            ] {
+                assert_eq!(statement(backend, key), backend.build(&query(key)));
+            }
+        }
+    }
 
     /// One statement, three branches, one placeholder per branch in each dialect.
     #[test]

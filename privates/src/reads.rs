@@ -32,14 +32,19 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-use std::collections::BTreeMap;
+use std::{
+    any::TypeId,
+    collections::{BTreeMap, HashMap},
+    sync::{LazyLock, PoisonError, RwLock},
+};
 
 use loco_rs::app::AppContext;
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PrimaryKeyTrait, QueryResult,
-    QueryTrait,
+    QueryTrait, Select, Statement,
     prelude::{Date, DateTime, DateTimeUtc, DateTimeWithTimeZone, Json, Uuid},
-    sea_query::{ArrayType, SelectStatement, Value, ValueType},
+    sea_query::{ArrayType, Value, ValueType},
+    sea_query::{FromValueTuple, IntoValueTuple, ValueTuple},
 };
 
 /// The instance of `E` whose primary key is `pk`, `None` when there is none.
@@ -54,15 +59,17 @@ where
     E: EntityTrait,
     E::Model: Sync,
 {
-    let select = E::find_by_id(pk);
+    let key = pk.into().into_value_tuple();
+    let select = || select_by_id::<E>(&key);
     #[cfg(feature = "sqlite")]
     if let Some(inline) = sqlite::Inline::of(ctx) {
-        match inline.find::<E>(&select) {
+        let statement = by_id::<E>(DbBackend::Sqlite, &key);
+        match inline.find::<E>(&statement) {
             sqlite::Found::Read(model) => return Ok(model),
             sqlite::Found::Unlearnt => {
-                let model = select.clone().one(&ctx.db).await?;
+                let model = select().one(&ctx.db).await?;
                 if let Some(model) = &model {
-                    inline.learn::<E>(&select, model);
+                    inline.learn::<E>(&statement, model);
                 }
                 return Ok(model);
             }
@@ -70,19 +77,66 @@ where
         }
     }
     if let Some(direct) = postgres::Direct::of(ctx).await
-        && let Some(rows) = direct.query_all(&select.build(DbBackend::Postgres)).await
+        && let Some(rows) = direct
+            .query_all(&by_id::<E>(DbBackend::Postgres, &key))
+            .await
     {
         return rows
             .first()
             .map(|row| E::Model::from_query_result(row, ""))
             .transpose();
     }
-    select.one(&ctx.db).await
+    select().one(&ctx.db).await
+}
+
+fn select_by_id<E: EntityTrait>(key: &ValueTuple) -> Select<E> {
+    type Key<E> = <<E as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType;
+    E::find_by_id(Key::<E>::from_value_tuple(key.clone()))
+}
+
+/// `E::find_by_id(key)` built for `backend`. Its SQL does not depend on the key's values, so
+/// it is built once per entity and backend, and kept if the built statement binds exactly the
+/// key's values; each later read binds its own key to it.
+fn by_id<E: EntityTrait>(backend: DbBackend, key: &ValueTuple) -> Statement {
+    type Built = HashMap<(TypeId, usize), Option<String>>;
+    static BUILT: LazyLock<RwLock<Built>> = LazyLock::new(RwLock::default);
+    let build = || select_by_id::<E>(key).build(backend);
+    let slot = match backend {
+        DbBackend::MySql => 0,
+        DbBackend::Postgres => 1,
+        DbBackend::Sqlite => 2,
+        _ => return build(),
+    };
+    let values: Vec<Value> = key.clone().into_iter().collect();
+    let known = BUILT
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(TypeId::of::<E>(), slot))
+        .cloned();
+    match known {
+        Some(Some(sql)) => Statement::from_sql_and_values(backend, sql, values),
+        Some(None) => build(),
+        None => {
+            let built = build();
+            let reusable = built.values.as_ref().is_some_and(|bound| bound.0 == values);
+            BUILT
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(
+                    (TypeId::of::<E>(), slot),
+                    reusable.then(|| built.sql.clone()),
+                );
+            built
+        }
+    }
 }
 
 /// Every row `statement` selects, each column read as the [`ArrayType`] that `columns` names
 /// for it (`ArrayType::Int` for an `i32`, `ArrayType::String` for a `String`), as `SeaORM`
 /// would read it on `ctx.db`. Columns not named are not read.
+///
+/// The statement comes built for `ctx.db`'s backend, so that a caller on a hot path can build
+/// its SQL once and bind new values each time (privates-auth does).
 ///
 /// ```
 /// use privates::reads;
@@ -92,7 +146,8 @@ where
 ///     let mut select = Query::select();
 ///     select.column(Alias::new("title")).from(Alias::new("documents"))
 ///         .and_where(Expr::col(Alias::new("owner_id")).eq(7));
-///     reads::query_all(ctx, &select, &[("title", ArrayType::String)])
+///     let statement = ctx.db.get_database_backend().build(&select);
+///     reads::query_all(ctx, &statement, &[("title", ArrayType::String)])
 ///         .await?
 ///         .iter()
 ///         .map(|row| row.get("title"))
@@ -104,27 +159,25 @@ where
 /// When the database fails, or a column is missing or does not read as its type.
 pub async fn query_all(
     ctx: &AppContext,
-    statement: &SelectStatement,
+    statement: &Statement,
     columns: &[(&str, ArrayType)],
 ) -> Result<Vec<Row>, DbErr> {
     #[cfg(feature = "sqlite")]
-    if let Some(inline) = sqlite::Inline::of(ctx)
-        && let Some(rows) =
-            inline.query_all(&ctx.db.get_database_backend().build(statement), columns)
+    if statement.db_backend == DbBackend::Sqlite
+        && let Some(inline) = sqlite::Inline::of(ctx)
+        && let Some(rows) = inline.query_all(statement, columns)
     {
         return Ok(rows);
     }
     let direct = match postgres::Direct::of(ctx).await {
-        Some(direct) => {
-            direct
-                .query_all(&DbBackend::Postgres.build(statement))
-                .await
+        Some(direct) if statement.db_backend == DbBackend::Postgres => {
+            direct.query_all(statement).await
         }
-        None => None,
+        _ => None,
     };
     let rows = match direct {
         Some(rows) => rows,
-        None => ctx.db.query_all(statement).await?,
+        None => ctx.db.query_all_raw(statement.clone()).await?,
     };
     rows.iter()
         .map(|row| Row::from_result(row, columns))

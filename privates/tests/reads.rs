@@ -205,7 +205,13 @@ async fn query_all_reads_the_named_columns_inline_as_through_sea_orm() {
         .collect();
 
     ctx.db.close_by_ref().await.unwrap();
-    let rows = reads::query_all(&ctx, &select, &columns).await.unwrap();
+    let rows = reads::query_all(
+        &ctx,
+        &ctx.db.get_database_backend().build(&select),
+        &columns,
+    )
+    .await
+    .unwrap();
     assert_eq!(rows, through_sea_orm);
     let read: Vec<(i32, Option<String>, Option<i32>)> = rows
         .iter()
@@ -310,7 +316,13 @@ async fn on_postgresql_the_reads_answer_as_sea_orm_past_sqlx_pool() {
             .and_then(|two| two.note),
         Some("changed".to_owned())
     );
-    let rows = reads::query_all(&ctx, &select, &columns).await.unwrap();
+    let rows = reads::query_all(
+        &ctx,
+        &ctx.db.get_database_backend().build(&select),
+        &columns,
+    )
+    .await
+    .unwrap();
     assert_eq!(rows[0], through_sea_orm[0]);
     assert_eq!(
         rows[1].get::<Option<String>>("note").unwrap().as_deref(),

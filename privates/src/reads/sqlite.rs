@@ -15,8 +15,7 @@ use rusqlite::{
     types::{Value as Param, ValueRef},
 };
 use sea_orm::{
-    DatabaseConnectionType, DbBackend, EntityTrait, IdenStatic, Iterable, ModelTrait, QueryTrait,
-    Select, Statement,
+    DatabaseConnectionType, EntityTrait, IdenStatic, Iterable, ModelTrait, Statement,
     prelude::Uuid,
     sea_query::{ArrayType, Value},
 };
@@ -106,8 +105,9 @@ impl Inline {
         }
     }
 
-    /// `select`'s instance, if `E`'s value types are known.
-    pub(super) fn find<E>(&self, select: &Select<E>) -> Found<E::Model>
+    /// `statement`'s instance (`E::find_by_id` built for SQLite), if `E`'s value types are
+    /// known.
+    pub(super) fn find<E>(&self, statement: &Statement) -> Found<E::Model>
     where
         E: EntityTrait,
         E::Model: Sync,
@@ -118,7 +118,7 @@ impl Inline {
         };
         let model = learnt.and_then(|learnt| {
             let learnt = learnt.downcast_ref::<Learnt<E::Model>>()?;
-            self.find_with::<E>(select, learnt)
+            self.find_with::<E>(statement, learnt)
         });
         match model {
             Some(model) => Found::Read(model),
@@ -126,11 +126,11 @@ impl Inline {
         }
     }
 
-    /// Learns `E`'s value types from `model` (read through `ctx.db` by `select`): kept only if
+    /// Learns `E`'s value types from `model` (read through `ctx.db` by `statement`): kept only if
     /// the same row read inline equals it in every column. A row that changed or went in
     /// between teaches nothing (the next read tries again); a row the inline reads cannot
     /// read keeps the model on `ctx.db`.
-    pub(super) fn learn<E>(&self, select: &Select<E>, model: &E::Model)
+    pub(super) fn learn<E>(&self, statement: &Statement, model: &E::Model)
     where
         E: EntityTrait,
         E::Model: Sync,
@@ -141,30 +141,30 @@ impl Inline {
                 .collect(),
             template: model.clone(),
         };
-        let learnt: Option<Arc<dyn Any + Send + Sync>> = match self.find_with::<E>(select, &learnt)
-        {
-            Some(Some(inline)) if E::Column::iter().all(|c| inline.get(c) == model.get(c)) => {
-                Some(Arc::new(learnt))
-            }
-            Some(_) => return,
-            None => {
-                tracing::debug!(
-                    table = E::default().table_name(),
-                    "privates: a column does not read inline; the model reads through ctx.db"
-                );
-                None
-            }
-        };
+        let learnt: Option<Arc<dyn Any + Send + Sync>> =
+            match self.find_with::<E>(statement, &learnt) {
+                Some(Some(inline)) if E::Column::iter().all(|c| inline.get(c) == model.get(c)) => {
+                    Some(Arc::new(learnt))
+                }
+                Some(_) => return,
+                None => {
+                    tracing::debug!(
+                        table = E::default().table_name(),
+                        "privates: a column does not read inline; the model reads through ctx.db"
+                    );
+                    None
+                }
+            };
         self.lock_models().insert(TypeId::of::<E>(), learnt);
     }
 
     /// `None`: read it through `ctx.db`.
     fn find_with<E: EntityTrait>(
         &self,
-        select: &Select<E>,
+        statement: &Statement,
         learnt: &Learnt<E::Model>,
     ) -> Option<Option<E::Model>> {
-        let rows = self.query_all(&select.build(DbBackend::Sqlite), &learnt.columns)?;
+        let rows = self.query_all(statement, &learnt.columns)?;
         let Some(row) = rows.into_iter().next() else {
             return Some(None);
         };
