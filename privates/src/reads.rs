@@ -34,8 +34,8 @@ mod sqlite;
 
 use std::{
     any::TypeId,
-    collections::{BTreeMap, HashMap},
-    sync::{LazyLock, PoisonError, RwLock},
+    collections::HashMap,
+    sync::{Arc, LazyLock, PoisonError, RwLock},
 };
 
 use loco_rs::app::AppContext;
@@ -186,17 +186,40 @@ pub async fn query_all(
 
 /// A row [`query_all`] read: each named column's value.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row(BTreeMap<String, Value>);
+pub struct Row {
+    /// The columns read, shared by the rows of one read.
+    columns: Arc<[String]>,
+    /// Their values, in the same order.
+    values: Vec<Value>,
+}
 
 impl Row {
+    /// Where `column`'s value is.
+    fn index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|name| name == column)
+    }
+
+    /// The value read for `column`.
+    fn value(&self, column: &str) -> Option<&Value> {
+        self.values.get(self.index(column)?)
+    }
+
+    /// The value read for `column`, moved out of the row (a NULL left in its place).
+    #[cfg(feature = "sqlite")]
+    fn take(&mut self, column: &str) -> Option<Value> {
+        let index = self.index(column)?;
+        self.values
+            .get_mut(index)
+            .map(|value| std::mem::replace(value, Value::Bool(None)))
+    }
+
     /// The column's value as `T` (`Option<T>` for a column that may be NULL).
     ///
     /// # Errors
     /// When the row has no such column, or it was read as another type.
     pub fn get<T: ValueType>(&self, column: &str) -> Result<T, DbErr> {
         let value = self
-            .0
-            .get(column)
+            .value(column)
             .ok_or_else(|| DbErr::Type(format!("no column `{column}` was read")))?;
         T::try_from(value.clone())
             .map_err(|error| DbErr::Type(format!("column `{column}`: {error}")))
@@ -208,7 +231,7 @@ impl Row {
     /// # Errors
     /// When a column is missing or does not read as its type.
     pub fn from_result(row: &QueryResult, columns: &[(&str, ArrayType)]) -> Result<Self, DbErr> {
-        let mut values = BTreeMap::new();
+        let mut values = Vec::with_capacity(columns.len());
         for (name, kind) in columns {
             let value = match kind {
                 ArrayType::Bool => Value::Bool(row.try_get("", name)?),
@@ -242,8 +265,11 @@ impl Row {
                     )));
                 }
             };
-            values.insert((*name).to_owned(), value);
+            values.push(value);
         }
-        Ok(Self(values))
+        Ok(Self {
+            columns: columns.iter().map(|(name, _)| (*name).to_owned()).collect(),
+            values,
+        })
     }
 }

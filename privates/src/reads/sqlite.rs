@@ -3,7 +3,7 @@
 
 use std::{
     any::{Any, TypeId},
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     path::PathBuf,
     sync::{Arc, Mutex, PoisonError},
 };
@@ -165,13 +165,12 @@ impl Inline {
         learnt: &Learnt<E::Model>,
     ) -> Option<Option<E::Model>> {
         let rows = self.query_all(statement, &learnt.columns)?;
-        let Some(row) = rows.into_iter().next() else {
+        let Some(mut row) = rows.into_iter().next() else {
             return Some(None);
         };
         let mut model = learnt.template.clone();
         for column in E::Column::iter() {
-            let value = row.0.get(column.as_str())?.clone();
-            model.try_set(column, value).ok()?;
+            model.try_set(column, row.take(column.as_str())?).ok()?;
         }
         Some(Some(model))
     }
@@ -198,17 +197,24 @@ impl Inline {
                     Some((index, *name, kind))
                 })
                 .collect();
+            let names: Arc<[String]> = named
+                .iter()
+                .map(|(_, name, _)| (*name).to_owned())
+                .collect();
             let mut rows = prepared.query(rusqlite::params_from_iter(params))?;
             let mut read = Vec::new();
             while let Some(row) = rows.next()? {
-                let mut values = BTreeMap::new();
-                for (index, name, kind) in &named {
+                let mut values = Vec::with_capacity(named.len());
+                for (index, _, kind) in &named {
                     let Some(value) = decode(kind, row.get_ref(*index)?) else {
                         return Ok(None);
                     };
-                    values.insert((*name).to_owned(), value);
+                    values.push(value);
                 }
-                read.push(Row(values));
+                read.push(Row {
+                    columns: Arc::clone(&names),
+                    values,
+                });
             }
             Ok(Some(read))
         });
