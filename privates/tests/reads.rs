@@ -352,3 +352,31 @@ async fn a_postgresql_session_set_up_after_connecting_keeps_the_reads_on_ctx_db(
     ctx.db.close_by_ref().await.unwrap();
     assert!(reads::find_by_id::<things::Entity>(&ctx, 1).await.is_err());
 }
+
+#[tokio::test]
+async fn a_postgresql_read_on_a_lost_connection_goes_to_ctx_db_and_the_next_reconnects() {
+    let server = start_postgres().await;
+    let ctx = postgres_context(&server, "public", None).await;
+    let one = thing(1, Some("a note"), true);
+    insert(&ctx, one.clone()).await;
+    let read = || reads::find_by_id::<things::Entity>(&ctx, 1);
+    assert_eq!(read().await.unwrap(), Some(one.clone()));
+
+    // The server ends every other session: the idle direct connection is gone, and so are
+    // the pool's (which sqlx's checkout ping finds and replaces).
+    let killer = Database::connect(server.url("app")).await.unwrap();
+    killer
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND datname = current_database()",
+        )
+        .await
+        .unwrap();
+    killer.close().await.unwrap();
+    assert_eq!(read().await.unwrap(), Some(one.clone()));
+
+    // The failed connection was dropped, not lent again: with sqlx's pool closed, a new
+    // direct connection answers.
+    ctx.db.close_by_ref().await.unwrap();
+    assert_eq!(read().await.unwrap(), Some(one));
+}
