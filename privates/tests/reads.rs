@@ -12,7 +12,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, Schema,
-    sea_query::{Alias, ArrayType, Expr, ExprTrait, Order, Query},
+    sea_query::{Alias, ArrayType, Expr, ExprTrait, Order, Query, SelectStatement},
 };
 
 #[allow(unreachable_pub)]
@@ -86,6 +86,31 @@ fn thing(id: i32, note: Option<&str>, maybe_at: bool) -> things::Model {
         bytes: vec![0, 159, 146, 150, id.to_le_bytes()[0]],
         maybe_at: maybe_at.then_some(at),
     }
+}
+
+/// `select`'s rows read through `SeaORM` on `ctx.db`.
+async fn read_through_sea_orm(
+    ctx: &AppContext,
+    select: &SelectStatement,
+    columns: &[(&str, ArrayType)],
+) -> Vec<reads::Row> {
+    ctx.db
+        .query_all(select)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| reads::Row::from_result(row, columns).unwrap())
+        .collect()
+}
+
+/// `select`'s rows read through [`reads::query_all`].
+async fn read_through_reads(
+    ctx: &AppContext,
+    select: &SelectStatement,
+    columns: &[(&str, ArrayType)],
+) -> Vec<reads::Row> {
+    let statement = ctx.db.get_database_backend().build(select);
+    reads::query_all(ctx, &statement, columns).await.unwrap()
 }
 
 async fn insert(ctx: &AppContext, model: things::Model) {
@@ -195,23 +220,10 @@ async fn query_all_reads_the_named_columns_inline_as_through_sea_orm() {
         ("note", ArrayType::String),
         ("nothing", ArrayType::Int),
     ];
-    let through_sea_orm: Vec<reads::Row> = ctx
-        .db
-        .query_all(&select)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| reads::Row::from_result(row, &columns).unwrap())
-        .collect();
+    let through_sea_orm = read_through_sea_orm(&ctx, &select, &columns).await;
 
     ctx.db.close_by_ref().await.unwrap();
-    let rows = reads::query_all(
-        &ctx,
-        &ctx.db.get_database_backend().build(&select),
-        &columns,
-    )
-    .await
-    .unwrap();
+    let rows = read_through_reads(&ctx, &select, &columns).await;
     assert_eq!(rows, through_sea_orm);
     let read: Vec<(i32, Option<String>, Option<i32>)> = rows
         .iter()
@@ -289,14 +301,7 @@ async fn on_postgresql_the_reads_answer_as_sea_orm_past_sqlx_pool() {
         .from(Alias::new("things"))
         .order_by(Alias::new("id"), Order::Asc);
     let columns = [("id", ArrayType::Int), ("note", ArrayType::String)];
-    let through_sea_orm: Vec<reads::Row> = ctx
-        .db
-        .query_all(&select)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| reads::Row::from_result(row, &columns).unwrap())
-        .collect();
+    let through_sea_orm = read_through_sea_orm(&ctx, &select, &columns).await;
     let mut changed = two.clone().into_active_model();
     changed.note = Set(Some("changed".to_owned()));
     changed.update(&ctx.db).await.unwrap();
@@ -316,13 +321,7 @@ async fn on_postgresql_the_reads_answer_as_sea_orm_past_sqlx_pool() {
             .and_then(|two| two.note),
         Some("changed".to_owned())
     );
-    let rows = reads::query_all(
-        &ctx,
-        &ctx.db.get_database_backend().build(&select),
-        &columns,
-    )
-    .await
-    .unwrap();
+    let rows = read_through_reads(&ctx, &select, &columns).await;
     assert_eq!(rows[0], through_sea_orm[0]);
     assert_eq!(
         rows[1].get::<Option<String>>("note").unwrap().as_deref(),
