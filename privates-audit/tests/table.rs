@@ -193,6 +193,26 @@ async fn a_refused_row_does_not_take_its_batch_on_sqlite() {
     assert_eq!(recorded, 1);
 }
 
+/// On SQLite the writer inserts through a connection of its own, past sqlx: with sqlx's pool
+/// closed after the start, every event is still written.
+#[tokio::test]
+async fn on_sqlite_the_writer_needs_no_sqlx_pool() {
+    let mut world = World::start(Db::sqlite().await, json!({})).await;
+    world.db.conn.close_by_ref().await.unwrap();
+    assert_eq!(world.get(PDF_PATH, Some("clerk")).await, StatusCode::OK);
+    assert_eq!(world.get(PDF_PATH, None).await, StatusCode::UNAUTHORIZED);
+    world.stop().await;
+    let events = privates_audit::query::events(
+        &world.db.connect_again().await,
+        &privates_audit::query::Filter::default(),
+    )
+    .await
+    .unwrap();
+    let written: Vec<i32> = events.iter().rev().map(|event| event.status).collect();
+    assert_eq!(written, [200, 401]);
+    assert_eq!(world.audit.dropped(), 0);
+}
+
 /// A queue of 2 and batches of 1: with the writer held, at most 3 events are accepted (the
 /// queue, and the batch the writer may have taken before it stopped).
 const HELD_CAPACITY: usize = 3;

@@ -136,6 +136,17 @@ impl Db {
         Self::migrated(&url, Server::Postgres(server)).await
     }
 
+    /// A new connection to the same database (as after `self.conn`'s pool is closed).
+    pub async fn connect_again(&self) -> DatabaseConnection {
+        let url = match &self._server {
+            Server::Sqlite(folder) => {
+                format!("sqlite://{}", folder.path().join("app.db").display())
+            }
+            Server::Postgres(server) => server.url("app"),
+        };
+        Database::connect(&url).await.unwrap()
+    }
+
     async fn migrated(url: &str, server: Server) -> Self {
         let conn = Database::connect(url).await.unwrap();
         Migrator::up(&conn, None).await.unwrap();
