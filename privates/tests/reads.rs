@@ -12,6 +12,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, Schema,
+    Statement,
     sea_query::{Alias, ArrayType, Expr, ExprTrait, Order, Query, SelectStatement},
 };
 
@@ -371,6 +372,18 @@ async fn a_postgresql_read_on_a_lost_connection_goes_to_ctx_db_and_the_next_reco
         )
         .await
         .unwrap();
+    let others = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE pid <> pg_backend_pid() AND datname = current_database()",
+    );
+    for _ in 0..500 {
+        let row = killer.query_one_raw(others.clone()).await.unwrap().unwrap();
+        if row.try_get_by_index::<i64>(0).unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     killer.close().await.unwrap();
     assert_eq!(read().await.unwrap(), Some(one.clone()));
 
@@ -378,4 +391,37 @@ async fn a_postgresql_read_on_a_lost_connection_goes_to_ctx_db_and_the_next_reco
     // direct connection answers.
     ctx.db.close_by_ref().await.unwrap();
     assert_eq!(read().await.unwrap(), Some(one));
+}
+
+#[tokio::test]
+async fn a_postgresql_write_through_query_all_runs_once_and_never_on_the_direct_connections() {
+    let server = start_postgres().await;
+    let ctx = postgres_context(&server, "public", None).await;
+    insert(&ctx, thing(1, None, false)).await;
+    assert!(
+        reads::find_by_id::<things::Entity>(&ctx, 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The direct connections are read-only: the server refuses the write there, and it runs
+    // once, on ctx.db.
+    let update = Statement::from_string(
+        DbBackend::Postgres,
+        "UPDATE things SET small = small + 1 WHERE id = 1 RETURNING small",
+    );
+    let rows = reads::query_all(&ctx, &update, &[("small", ArrayType::SmallInt)])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get::<i16>("small").unwrap(), -6);
+    let now = things::Entity::find_by_id(1).one(&ctx.db).await.unwrap();
+    assert_eq!(now.unwrap().small, -6);
+
+    // Without ctx.db's pool the write has nowhere to run: refused, and nothing changed.
+    ctx.db.close_by_ref().await.unwrap();
+    let refused = reads::query_all(&ctx, &update, &[("small", ArrayType::SmallInt)]).await;
+    assert!(refused.is_err());
+    let db = Database::connect(server.url("app")).await.unwrap();
+    let now = things::Entity::find_by_id(1).one(&db).await.unwrap();
+    assert_eq!(now.unwrap().small, -6);
 }
