@@ -425,3 +425,19 @@ async fn a_postgresql_write_through_query_all_runs_once_and_never_on_the_direct_
     let now = things::Entity::find_by_id(1).one(&db).await.unwrap();
     assert_eq!(now.unwrap().small, -6);
 }
+
+#[tokio::test]
+async fn a_context_clone_with_another_database_reads_its_own() {
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ctx = context(&first, "WAL").await;
+    insert(&ctx, thing(1, Some("first"), false)).await;
+    let mut other = ctx.clone();
+    other.db = context(&second, "WAL").await.db;
+    insert(&other, thing(1, Some("second"), false)).await;
+    for _ in 0..2 {
+        for (ctx, note) in [(&ctx, "first"), (&other, "second")] {
+            let read = reads::find_by_id::<things::Entity>(ctx, 1).await.unwrap();
+            assert_eq!(read.unwrap().note.as_deref(), Some(note));
+        }
+    }
+}

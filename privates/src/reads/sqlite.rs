@@ -19,16 +19,21 @@ use sea_orm::{
     prelude::Uuid,
     sea_query::{ArrayType, Value},
 };
+use sqlx::sqlite::SqliteConnectOptions;
 
 use super::Row;
 
 /// Idle connections kept for reuse; more are opened under load and closed when returned.
 const MAX_IDLE: usize = 16;
 
-/// What [`Inline::of`] keeps in the app context: the inline reads, or `None` when `ctx.db` is
-/// not an SQLite file in WAL mode (decided once per context).
+/// What [`Inline::of`] keeps in the app context: the pool it was set up for (its connect
+/// options, by identity), and the inline reads, or `None` when `ctx.db` is not an SQLite file
+/// in WAL mode (decided once per context).
 #[derive(Clone)]
-struct Installed(Option<Arc<Inline>>);
+struct Installed {
+    pool: Arc<SqliteConnectOptions>,
+    inline: Option<Arc<Inline>>,
+}
 
 /// Read-only connections to the database file, and what is learnt of each model.
 pub(super) struct Inline {
@@ -58,25 +63,28 @@ pub(super) enum Found<M> {
 
 impl Inline {
     /// The context's inline reads, opened on first use.
+    /// A context clone with another pool than the one they were set up for reads through
+    /// its own `ctx.db`.
     pub(super) fn of(ctx: &AppContext) -> Option<Arc<Self>> {
-        if let Some(Installed(inline)) = ctx.shared_store.get::<Installed>() {
-            return inline;
-        }
-        let inline = Self::open(ctx).map(Arc::new);
-        ctx.shared_store.insert(Installed(inline.clone()));
-        inline
-    }
-
-    fn open(ctx: &AppContext) -> Option<Self> {
         let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &ctx.db.inner else {
             return None;
         };
-        let path = ctx
-            .db
-            .get_sqlite_connection_pool()
-            .connect_options()
-            .get_filename()
-            .to_path_buf();
+        let pool = ctx.db.get_sqlite_connection_pool().connect_options();
+        if let Some(installed) = ctx.shared_store.get::<Installed>() {
+            return installed
+                .inline
+                .filter(|_| Arc::ptr_eq(&installed.pool, &pool));
+        }
+        let inline = Self::open(&pool).map(Arc::new);
+        ctx.shared_store.insert(Installed {
+            pool,
+            inline: inline.clone(),
+        });
+        inline
+    }
+
+    fn open(pool: &SqliteConnectOptions) -> Option<Self> {
+        let path = pool.get_filename().to_path_buf();
         // An in-memory database has no file to open a second connection to.
         if !path.is_file() {
             return None;
