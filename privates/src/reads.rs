@@ -17,13 +17,14 @@
 //! through `ctx.db` gives each column's `SeaORM` value type, and the same row read inline must
 //! then equal it column by column, or the model stays on `ctx.db`.
 //!
-//! On PostgreSQL the reads go through connections of their own to the same server, because
-//! sqlx's pool pings a connection when it lends it and again when it takes it back: three
-//! round trips for each query through `ctx.db`, one here. Rows are decoded by `SeaORM` as on
-//! `ctx.db`. These connections are used only if their session is `ctx.db`'s (a schema search
-//! path or other settings made after connecting keep the reads on `ctx.db`); at most
-//! `max_connections` of them are open, and one idle longer than `ctx.db`'s idle timeout or
-//! older than its lifetime is closed rather than lent. A failed read goes to `ctx.db`.
+//! On PostgreSQL the reads go through read-only connections of their own to the same server,
+//! because sqlx's pool pings a connection when it lends it and again when it takes it back:
+//! three round trips for each query through `ctx.db`, one here. Rows are decoded by `SeaORM`
+//! as on `ctx.db`. These connections are used only if their session is `ctx.db`'s (a schema
+//! search path or other settings made after connecting keep the reads on `ctx.db`); at most
+//! `max_connections` of them are open besides `ctx.db`'s, and one idle longer than `ctx.db`'s
+//! idle timeout or older than its lifetime is closed rather than lent. A failed read goes to
+//! `ctx.db`. The direct reads skip `SeaORM`'s metric callback and statement log.
 //!
 //! Any other database, an in-memory SQLite or the crate without its `sqlite` feature reads
 //! through `ctx.db`.
