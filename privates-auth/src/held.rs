@@ -4,7 +4,7 @@
 //! sea-query, so the placeholders are right for SQLite and PostgreSQL alike, and only once
 //! per backend and kind of key: a request binds its key to the built SQL.
 
-use std::sync::OnceLock;
+use std::any::TypeId;
 
 use loco_rs::app::AppContext;
 use privates::reads::{self, Row};
@@ -70,23 +70,18 @@ pub(crate) async fn read_for_request(
     from_rows(&reads::query_all(ctx, &statement, &COLUMNS).await?)
 }
 
-/// [`query`] built for `backend`: its SQL built once per backend and kind of key (the SQL does
-/// not depend on the key's value), with the key bound once per branch.
+/// [`query`] built for `backend`, its SQL built once per backend and kind of key
+/// ([`reads::built_once`]), the key bound once per branch.
 fn statement(backend: DbBackend, key: UserKey) -> Statement {
-    /// The SQL of each backend (MySQL, PostgreSQL, SQLite) for each kind of key (pid, id).
-    static SQL: [[OnceLock<String>; 2]; 3] = [const { [const { OnceLock::new() }; 2] }; 3];
-    let by_backend = match backend {
-        DbBackend::MySql => &SQL[0],
-        DbBackend::Postgres => &SQL[1],
-        DbBackend::Sqlite => &SQL[2],
-        _ => return backend.build(&query(key)),
+    /// The shapes of [`query`]: by pid, by id.
+    enum ByPid {}
+    enum ById {}
+    let (site, value) = match key {
+        UserKey::Pid(pid) => (TypeId::of::<ByPid>(), Value::from(pid)),
+        UserKey::Id(id) => (TypeId::of::<ById>(), Value::from(id)),
     };
-    let (sql, value) = match key {
-        UserKey::Pid(pid) => (&by_backend[0], Value::from(pid)),
-        UserKey::Id(id) => (&by_backend[1], Value::from(id)),
-    };
-    let sql = sql.get_or_init(|| backend.build(&query(key)).sql);
-    Statement::from_sql_and_values(backend, sql.clone(), [value.clone(), value.clone(), value])
+    let values = vec![value.clone(), value.clone(), value];
+    reads::built_once(site, backend, values, || backend.build(&query(key)))
 }
 
 fn from_rows(rows: &[Row]) -> Result<Option<Held>, DbErr> {

@@ -95,24 +95,33 @@ fn select_by_id<E: EntityTrait>(key: &ValueTuple) -> Select<E> {
     E::find_by_id(Key::<E>::from_value_tuple(key.clone()))
 }
 
-/// `E::find_by_id(key)` built for `backend`. Its SQL does not depend on the key's values, so
-/// it is built once per entity and backend, and kept if the built statement binds exactly the
-/// key's values; each later read binds its own key to it.
+/// `E::find_by_id(key)` built for `backend`, its SQL built once per entity (see
+/// [`built_once`]).
 fn by_id<E: EntityTrait>(backend: DbBackend, key: &ValueTuple) -> Statement {
-    type Built = HashMap<(TypeId, usize), Option<String>>;
+    let values = key.clone().into_iter().collect();
+    built_once(TypeId::of::<E>(), backend, values, || {
+        select_by_id::<E>(key).build(backend)
+    })
+}
+
+/// The statement `build` makes for `backend` with `values` bound, its SQL built once per
+/// `site` (a type naming the statement's shape) and backend, for a hot path: later calls
+/// bind their `values` to the SQL kept. The SQL is kept only if the first statement built
+/// binds exactly `values` (as one whose SQL does not depend on them does); otherwise every
+/// call builds anew.
+pub fn built_once(
+    site: TypeId,
+    backend: DbBackend,
+    values: Vec<Value>,
+    build: impl FnOnce() -> Statement,
+) -> Statement {
+    type Built = HashMap<(TypeId, &'static str), Option<String>>;
     static BUILT: LazyLock<RwLock<Built>> = LazyLock::new(RwLock::default);
-    let build = || select_by_id::<E>(key).build(backend);
-    let slot = match backend {
-        DbBackend::MySql => 0,
-        DbBackend::Postgres => 1,
-        DbBackend::Sqlite => 2,
-        _ => return build(),
-    };
-    let values: Vec<Value> = key.clone().into_iter().collect();
+    let key = (site, backend.as_str());
     let known = BUILT
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&(TypeId::of::<E>(), slot))
+        .get(&key)
         .cloned();
     match known {
         Some(Some(sql)) => Statement::from_sql_and_values(backend, sql, values),
@@ -123,10 +132,7 @@ fn by_id<E: EntityTrait>(backend: DbBackend, key: &ValueTuple) -> Statement {
             BUILT
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(
-                    (TypeId::of::<E>(), slot),
-                    reusable.then(|| built.sql.clone()),
-                );
+                .insert(key, reusable.then(|| built.sql.clone()));
             built
         }
     }
@@ -272,5 +278,43 @@ impl Row {
             columns: columns.iter().map(|(name, _)| (*name).to_owned()).collect(),
             values,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(sql: &str, value: i32) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, [Value::from(value)])
+    }
+
+    /// The SQL of the first build is kept when it binds the values given, and later calls
+    /// bind theirs to it without building; otherwise each call builds anew.
+    #[test]
+    fn built_once_keeps_only_sql_that_binds_the_values_given() {
+        enum Kept {}
+        enum NotKept {}
+        let kept = |value: i32| {
+            built_once(
+                TypeId::of::<Kept>(),
+                DbBackend::Sqlite,
+                vec![value.into()],
+                || statement(&format!("SELECT {value} WHERE ? > 0"), value),
+            )
+        };
+        assert_eq!(kept(1), statement("SELECT 1 WHERE ? > 0", 1));
+        assert_eq!(kept(2), statement("SELECT 1 WHERE ? > 0", 2));
+
+        let not_kept = |value: i32| {
+            built_once(
+                TypeId::of::<NotKept>(),
+                DbBackend::Sqlite,
+                vec![value.into()],
+                || statement(&format!("SELECT {value} WHERE ? > 0"), value + 1),
+            )
+        };
+        assert_eq!(not_kept(1), statement("SELECT 1 WHERE ? > 0", 2));
+        assert_eq!(not_kept(5), statement("SELECT 5 WHERE ? > 0", 6));
     }
 }
