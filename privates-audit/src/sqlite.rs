@@ -19,8 +19,8 @@ use rusqlite::{
     Connection, OpenFlags, TransactionBehavior, params_from_iter, types::Value as Param,
 };
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseConnectionType, Iterable,
-    sea_query::{Expr, Query, SqliteQueryBuilder, Value},
+    ActiveModelTrait, DatabaseConnection, Iterable,
+    sea_query::{Expr, Query, SqliteQueryBuilder},
 };
 
 use crate::entities::events;
@@ -34,18 +34,10 @@ pub(crate) struct SqliteInserts {
 impl SqliteInserts {
     /// Inserts into `db`'s file; `None` for anything but an SQLite file.
     pub(crate) fn open(db: &DatabaseConnection) -> Option<Self> {
-        let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner else {
-            return None;
-        };
-        let options = db.get_sqlite_connection_pool().connect_options();
-        let path = options.get_filename();
-        // An in-memory database has no file to open a second connection to.
-        if !path.is_file() {
-            return None;
-        }
+        let path = privates::reads::sqlite_file(db)?;
         let open = || -> rusqlite::Result<Connection> {
             let conn = Connection::open_with_flags(
-                path,
+                &path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             // As long as sqlx's connections wait for one another.
@@ -123,18 +115,14 @@ fn insert_sql() -> String {
     insert.build(SqliteQueryBuilder).0
 }
 
-/// A row's values in [`columns`]' order, as sqlx binds them (the entity's columns are
-/// integers and text; a value of another type is the row's error, never a NULL in its place).
+/// A row's values in [`columns`]' order, as sqlx binds them (a value of a type it does not
+/// bind is the row's error, never a NULL in its place).
 fn params(row: &events::ActiveModel) -> Result<Vec<Param>, String> {
     columns()
         .map(|column| match row.get(column).into_value() {
-            Some(Value::Int(Some(int))) => Ok(Param::Integer(int.into())),
-            Some(Value::BigInt(Some(int))) => Ok(Param::Integer(int)),
-            Some(Value::String(Some(text))) => Ok(Param::Text(text)),
-            None | Some(Value::Int(None) | Value::BigInt(None) | Value::String(None)) => {
-                Ok(Param::Null)
-            }
-            Some(other) => Err(format!("the audit writer does not bind {other:?}")),
+            None => Ok(Param::Null),
+            Some(value) => privates::reads::sqlite_param(&value)
+                .ok_or_else(|| format!("the audit writer does not bind {value:?}")),
         })
         .collect()
 }

@@ -33,6 +33,9 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "sqlite")]
+pub use sqlite::{file as sqlite_file, param as sqlite_param};
+
 use std::{
     any::TypeId,
     collections::HashMap,

@@ -15,7 +15,8 @@ use rusqlite::{
     types::{Value as Param, ValueRef},
 };
 use sea_orm::{
-    DatabaseConnectionType, EntityTrait, IdenStatic, Iterable, ModelTrait, Statement,
+    DatabaseConnection, DatabaseConnectionType, EntityTrait, IdenStatic, Iterable, ModelTrait,
+    Statement,
     prelude::Uuid,
     sea_query::{ArrayType, Value},
 };
@@ -63,6 +64,7 @@ pub(super) enum Found<M> {
 
 impl Inline {
     /// The context's inline reads, opened on first use.
+    ///
     /// A context clone with another pool than the one they were set up for reads through
     /// its own `ctx.db`.
     pub(super) fn of(ctx: &AppContext) -> Option<Arc<Self>> {
@@ -75,7 +77,7 @@ impl Inline {
                 .inline
                 .filter(|_| Arc::ptr_eq(&installed.pool, &pool));
         }
-        let inline = Self::open(&pool).map(Arc::new);
+        let inline = file(&ctx.db).and_then(Self::open).map(Arc::new);
         ctx.shared_store.insert(Installed {
             pool,
             inline: inline.clone(),
@@ -83,12 +85,7 @@ impl Inline {
         inline
     }
 
-    fn open(pool: &SqliteConnectOptions) -> Option<Self> {
-        let path = pool.get_filename().to_path_buf();
-        // An in-memory database has no file to open a second connection to.
-        if !path.is_file() {
-            return None;
-        }
+    fn open(path: PathBuf) -> Option<Self> {
         let inline = Self {
             path,
             idle: Mutex::new(Vec::new()),
@@ -268,8 +265,26 @@ impl Inline {
     }
 }
 
-/// A statement's value as sqlx binds it on SQLite, `None` for one this module leaves to sqlx.
-fn param(value: &Value) -> Option<Param> {
+/// The SQLite file `db` reads, for connections of one's own beside its pool (privates-audit's
+/// writer opens one); `None` for another database or an in-memory one.
+#[must_use]
+pub fn file(db: &DatabaseConnection) -> Option<PathBuf> {
+    let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner else {
+        return None;
+    };
+    let path = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    // An in-memory database has no file to open a second connection to.
+    path.is_file().then_some(path)
+}
+
+/// A statement's value as sqlx binds it on SQLite (integers, text, bytes, UUIDs as bytes),
+/// `None` for a type left to sqlx.
+#[must_use]
+pub fn param(value: &Value) -> Option<Param> {
     fn int(value: Option<impl Into<i64>>) -> Param {
         value.map_or(Param::Null, |value| Param::Integer(value.into()))
     }
