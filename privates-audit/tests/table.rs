@@ -287,15 +287,26 @@ fn spawn_downloads(world: &World) -> tokio::sync::mpsc::UnboundedReceiver<Status
     finished
 }
 
-#[tokio::test]
-async fn wait_policy_holds_the_requests_until_there_is_room() {
-    let mut world = World::start(
+/// A world whose audit waits for room (a queue of 2, batches of 1), its writer held, and
+/// [`REQUESTS`] downloads spawned.
+async fn waiting_downloads_behind_a_held_writer() -> (
+    World,
+    privates_audit::AuditHold,
+    tokio::sync::mpsc::UnboundedReceiver<StatusCode>,
+) {
+    let world = World::start(
         Db::sqlite().await,
         json!({ "queue": 2, "batch": 1, "overflow": "wait" }),
     )
     .await;
     let hold = world.audit.hold().await;
-    let mut finished = spawn_downloads(&world);
+    let finished = spawn_downloads(&world);
+    (world, hold, finished)
+}
+
+#[tokio::test]
+async fn wait_policy_holds_the_requests_until_there_is_room() {
+    let (mut world, hold, mut finished) = waiting_downloads_behind_a_held_writer().await;
     // With the writer held, no more than the queue's room can finish.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut early = 0;
@@ -362,13 +373,7 @@ async fn a_graceful_shutdown_under_load_loses_no_accepted_event() {
 /// requests' events are written on their own, none is lost.
 #[tokio::test]
 async fn requests_finishing_after_the_close_are_still_recorded() {
-    let mut world = World::start(
-        Db::sqlite().await,
-        json!({ "queue": 2, "batch": 1, "overflow": "wait" }),
-    )
-    .await;
-    let hold = world.audit.hold().await;
-    let mut finished = spawn_downloads(&world);
+    let (mut world, hold, mut finished) = waiting_downloads_behind_a_held_writer().await;
     // The queue is full and requests wait for room when the close begins.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let audit = world.audit.clone();
