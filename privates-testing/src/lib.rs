@@ -92,8 +92,8 @@ impl TempPrivateRoot {
 
 /// An axum router serving loco [`Routes`](loco_rs::controller::Routes) on `ctx` the way a loco
 /// app does — each route registered without its trailing slash, as loco's `AppRoutes` does,
-/// and trailing slashes accepted as the [`PrivatesInitializer`](privates::PrivatesInitializer)
-/// arranges — for tests that need no `Hooks` type.
+/// and wrapped as the [`PrivatesInitializer`](privates::PrivatesInitializer) wraps it
+/// ([`privates::routing::after_routes`]) — for tests that need no `Hooks` type.
 pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Router {
     let prefix = routes.prefix.clone().unwrap_or_default();
     let prefix = prefix.trim_end_matches('/');
@@ -109,7 +109,7 @@ pub fn router(routes: loco_rs::controller::Routes, ctx: &AppContext) -> axum::Ro
             router.route(uri, handler.method)
         })
         .with_state(ctx.clone());
-    privates::routing::accept_trailing_slashes(router)
+    privates::routing::after_routes(router, ctx)
 }
 
 /// What the assertion helpers read from a response: implemented for `http::Response`, its

@@ -88,9 +88,9 @@ impl Initializer for PrivatesInitializer {
     async fn after_routes(
         &self,
         router: axum::Router,
-        _ctx: &AppContext,
+        ctx: &AppContext,
     ) -> loco_rs::Result<axum::Router> {
-        Ok(crate::routing::accept_trailing_slashes(router))
+        Ok(crate::routing::after_routes(router, ctx))
     }
 
     async fn check(&self, ctx: &AppContext) -> loco_rs::Result<Option<Check>> {

@@ -1,6 +1,8 @@
 //! Registering privates' routes in a loco app: one way, [`routes`], for the views of a model
 //! (the admin's included), and the router fit for the Django-shaped URLs.
 
+use std::sync::Arc;
+
 use axum::{extract::State, response::Response, routing::get};
 use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes};
@@ -11,7 +13,7 @@ use crate::{
     model::{FindByPk, PrivateMedia},
     refusal,
     state::Privates,
-    view::PrivateMediaView,
+    view::{PrivateMediaView, RequestContext},
 };
 
 /// The routes of `views`: each view's download route (at its [`path`](PrivateMediaView::path))
@@ -56,7 +58,7 @@ fn object_rest(path: &str) -> Option<String> {
 }
 
 /// Any other path below an object's routes: the download URL with its trailing slash when
-/// [`accept_trailing_slashes`] is not applied, i.e. the initializer is not registered (loco
+/// [`after_routes`] is not applied, i.e. the initializer is not registered (loco
 /// registers routes without their trailing slash). That misconfiguration answers a 500 whose
 /// log line names the fix, instead of loco's "Welcome" 404; with the initializer, any such path
 /// is a 404.
@@ -83,13 +85,20 @@ pub fn model_routes<M: PrivateMedia + FindByPk>() -> Routes {
     )
 }
 
-/// Wraps `router` so that a path with a trailing slash is routed as the same path without it.
+/// What [`PrivatesInitializer`](crate::PrivatesInitializer) does to the app's router in
+/// `after_routes`; call it yourself only when you build a router without the initializer.
 ///
-/// loco strips the trailing slash of every route it registers, while privates' download URLs
-/// keep the Django admin's shape (`/admin/docs/iddocument/7/pdf/`).
-/// [`PrivatesInitializer`](crate::PrivatesInitializer) applies this in `after_routes`; call it
-/// yourself only when you build a router without the initializer.
-pub fn accept_trailing_slashes(router: axum::Router) -> axum::Router {
+/// - A path with a trailing slash is routed as the same path without it: loco strips the
+///   trailing slash of every route it registers, while privates' download URLs keep the
+///   Django admin's shape (`/admin/docs/iddocument/7/pdf/`).
+/// - Every request carries `ctx` to privates' views, behind an `Arc`. The views do not take
+///   it as axum state, which axum copies once per middleware on every request (see
+///   `view::ViewService`); without this, they answer 500 and log that the initializer is
+///   missing.
+pub fn after_routes(router: axum::Router, ctx: &AppContext) -> axum::Router {
+    // Outside the router, so that the app's own routes gain no layer: each layer costs a
+    // plain loco handler one more copy of its state per request.
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(router);
-    axum::Router::new().fallback_service(normalized)
+    let carried = axum::Extension(RequestContext(Arc::new(ctx.clone()))).layer(normalized);
+    axum::Router::new().fallback_service(carried)
 }

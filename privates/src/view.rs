@@ -15,17 +15,22 @@
 //! no login; a malformed or tampered link, an unknown object or a replaced file: 403; an
 //! expired link: 410; share links disabled (no `share.key`): 404.
 
-use std::borrow::Cow;
+use std::{
+    borrow::Cow,
+    convert::Infallible,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use axum::{
     extract::{FromRequestParts, Path, Request},
-    handler::Handler,
     response::{IntoResponse, Response},
-    routing::{MethodRouter, get},
+    routing::{MethodRouter, get_service},
 };
 use futures_util::future::BoxFuture;
 use http::{StatusCode, request::Parts};
 use loco_rs::app::AppContext;
+use tower::Service;
 
 use crate::{
     audit::{AuditEvent, Check, Who},
@@ -154,15 +159,14 @@ impl<M: PrivateMedia + FindByPk> PrivateMediaView<M> {
         match self.custom {
             Some(custom) => (custom, None),
             None => {
-                let share = get(Handle {
-                    view: self.clone(),
-                    route: Route::Shared,
-                });
-                let download = get(Handle {
-                    view: self,
-                    route: Route::Download,
-                });
-                (download, Some(share))
+                let view = Arc::new(self);
+                let service = |route| {
+                    get_service(ViewService {
+                        view: Arc::clone(&view),
+                        route,
+                    })
+                };
+                (service(Route::Download), Some(service(Route::Shared)))
             }
         }
     }
@@ -337,7 +341,7 @@ fn internal(parts: &Parts, err: impl std::fmt::Display) -> Response {
     refusal::refuse(parts, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Which answer a [`Handle`] gives.
+/// Which answer a [`ViewService`] gives.
 #[derive(Clone, Copy, Debug)]
 enum Route {
     /// [`PrivateMediaView::respond`].
@@ -346,37 +350,64 @@ enum Route {
     Shared,
 }
 
-/// The view as an axum handler that takes the app context by value. A closure with axum's
-/// `State` extractor would clone the `AppContext` (loco's whole config) once more on every
-/// request, on top of the clone axum's router makes for each handler call.
-struct Handle<M: PrivateMedia> {
-    view: PrivateMediaView<M>,
+/// The view as a tower service that finds the app context in the request (where
+/// [`routing::after_routes`](crate::routing::after_routes) puts it, behind an `Arc`) instead
+/// of taking it as axum state. axum clones a route's whole service stack on every request,
+/// once per layer, and a handler's state is part of that stack: loco's `AppContext` (its whole
+/// config, deep) would be copied and dropped once per middleware on every download. Cloning
+/// this service copies two pointers.
+struct ViewService<M: PrivateMedia> {
+    view: Arc<PrivateMediaView<M>>,
     route: Route,
 }
 
-impl<M: PrivateMedia> Clone for Handle<M> {
+impl<M: PrivateMedia> Clone for ViewService<M> {
     fn clone(&self) -> Self {
         Self {
-            view: self.view.clone(),
+            view: Arc::clone(&self.view),
             route: self.route,
         }
     }
 }
 
-impl<M: PrivateMedia + FindByPk> Handler<(), AppContext> for Handle<M> {
-    type Future = BoxFuture<'static, Response>;
+impl<M: PrivateMedia + FindByPk> Service<Request> for ViewService<M> {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
-    fn call(self, request: Request, ctx: AppContext) -> Self::Future {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let ViewService { view, route } = self.clone();
         Box::pin(async move {
             let (mut parts, _body) = request.into_parts();
-            let pk = match Path::<String>::from_request_parts(&mut parts, &ctx).await {
-                Ok(Path(pk)) => pk,
-                Err(rejection) => return rejection.into_response(),
+            let Some(ctx) = RequestContext::of(&parts) else {
+                return Ok(internal(&parts, crate::Error::NotInitialized));
             };
-            match self.route {
-                Route::Download => self.view.respond(&ctx, &parts, &pk).await,
-                Route::Shared => self.view.respond_shared(&ctx, &parts, &pk).await,
-            }
+            let pk = match Path::<String>::from_request_parts(&mut parts, &()).await {
+                Ok(Path(pk)) => pk,
+                Err(rejection) => return Ok(rejection.into_response()),
+            };
+            Ok(match route {
+                Route::Download => view.respond(&ctx, &parts, &pk).await,
+                Route::Shared => view.respond_shared(&ctx, &parts, &pk).await,
+            })
         })
+    }
+}
+
+/// The app context as a request carries it to privates' views: put in every request's
+/// extensions by [`routing::after_routes`](crate::routing::after_routes), shared, not copied.
+#[derive(Clone)]
+pub(crate) struct RequestContext(pub(crate) Arc<AppContext>);
+
+impl RequestContext {
+    fn of(parts: &Parts) -> Option<Arc<AppContext>> {
+        parts
+            .extensions
+            .get::<Self>()
+            .map(|context| Arc::clone(&context.0))
     }
 }

@@ -3,9 +3,15 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
+use axum::{extract::State, response::Response};
 use common::{Doc, HeaderUsers, Report, World};
+use http::request::Parts;
+use loco_rs::app::AppContext;
 use privates::{
     PrivateMedia, Privates, PrivatesConfig,
+    permissions::Authorizer,
     routing::{model_routes, routes},
     sendfile::Backend,
     urls::download_url,
@@ -561,4 +567,94 @@ async fn urls_with_and_without_the_trailing_slash_reach_the_view() {
         let body = expect(world.get(path, Some("clerk"), &[]).await, StatusCode::OK).await;
         assert_eq!(body, PDF_BYTES, "{path}");
     }
+}
+
+/// Lets everyone in, and notes how many copies of the app context exist while a request is
+/// answered: each `AppContext` copy holds its `shared_store` `Arc`, which counts them.
+struct CountingCopies(Arc<Mutex<Vec<usize>>>);
+
+#[async_trait::async_trait]
+impl Authorizer for CountingCopies {
+    type User = ();
+
+    async fn authenticate(&self, _: &Parts, ctx: &AppContext) -> loco_rs::Result<Option<()>> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(Arc::strong_count(&ctx.shared_store));
+        Ok(Some(()))
+    }
+
+    async fn has_permission(&self, _: &(), _: &str, _: &AppContext) -> loco_rs::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// axum copies a route's whole service stack on every request, once per layer, and a
+/// handler's state with it: loco's `AppContext` (its config, deep) once per middleware. The
+/// view takes the context from the request instead, so a download behind any number of
+/// layers copies none. A plain handler on the same router shows the copies being counted.
+#[tokio::test]
+async fn a_download_copies_no_app_context_whatever_the_layers() {
+    const LAYERS: usize = 6;
+    async fn pass(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+        next.run(request).await
+    }
+
+    let ctx = loco_rs::tests_cfg::app::get_app_context().await;
+    let root = TempPrivateRoot::new().unwrap();
+    let mut config = PrivatesConfig::default();
+    config.sendfile.backend = Backend::Development;
+    root.apply(&mut config);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    Privates::new(config, CountingCopies(Arc::clone(&seen)))
+        .unwrap()
+        .install(&ctx);
+    std::fs::create_dir_all(root.path().join("docs")).unwrap();
+    std::fs::write(root.path().join("docs/1.pdf"), PDF_BYTES).unwrap();
+    let (key, row) = doc(1, Some("docs/1.pdf"), "scans/1.png");
+    ctx.shared_store
+        .insert(common::Table(Arc::new([(key, row)].into_iter().collect())));
+
+    // As loco's `AppRoutes::to_router` builds it: routes, then layers, then the state; then
+    // the initializer's `after_routes`.
+    let plain_seen = Arc::clone(&seen);
+    let plain = axum::routing::get(move |State(ctx): State<AppContext>| async move {
+        plain_seen
+            .lock()
+            .unwrap()
+            .push(Arc::strong_count(&ctx.shared_store));
+        "plain"
+    });
+    let mut router = model_routes::<Doc>()
+        .add("/plain", plain)
+        .handlers
+        .into_iter()
+        .fold(axum::Router::new(), |router, handler| {
+            router.route(handler.uri.trim_end_matches('/'), handler.method)
+        });
+    for _ in 0..LAYERS {
+        router = router.layer(axum::middleware::from_fn(pass));
+    }
+    let router = privates::routing::after_routes(router.with_state(ctx.clone()), &ctx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let at_rest = Arc::strong_count(&ctx.shared_store);
+
+    let body = reqwest::get(format!("http://{addr}{}", pdf("1")))
+        .await
+        .unwrap();
+    assert_eq!(expect(body, StatusCode::OK).await, PDF_BYTES);
+    let body = reqwest::get(format!("http://{addr}/plain")).await.unwrap();
+    assert_eq!(expect(body, StatusCode::OK).await, b"plain");
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "one count per request: {seen:?}");
+    let (download, plain) = (seen[0], seen[1]);
+    assert_eq!(download, at_rest, "copies during the download");
+    assert!(
+        plain > at_rest + LAYERS,
+        "a plain handler behind {LAYERS} layers: {plain} copies, {at_rest} at rest"
+    );
 }
