@@ -30,8 +30,9 @@ pub enum Error {
     /// No [`Privates`](crate::Privates) handle is installed in the app context.
     #[error(
         "privates: the initializer is not registered (add PrivatesInitializer to \
-         Hooks::initializers: `Box::new(privates::PrivatesInitializer::new(..))`), or call \
-         `Privates::install(&ctx)` in a test"
+         Hooks::initializers: `Box::new(privates::PrivatesInitializer::new(..))`); in a test, \
+         call `Privates::install(&ctx)` and build the router with \
+         `privates::routing::after_routes` (privates_testing::router does)"
     )]
     NotInitialized,
 }

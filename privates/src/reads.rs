@@ -80,17 +80,26 @@ where
             sqlite::Found::Elsewhere => {}
         }
     }
-    if let Some(direct) = postgres::Direct::of(ctx).await
-        && let Some(rows) = direct
-            .query_all(&by_id::<E>(DbBackend::Postgres, &key))
-            .await
-    {
+    if ctx.db.get_database_backend() == DbBackend::Postgres {
+        let rows = rows(ctx, &by_id::<E>(DbBackend::Postgres, &key)).await?;
         return rows
             .first()
             .map(|row| E::Model::from_query_result(row, ""))
             .transpose();
     }
     select().one(&ctx.db).await
+}
+
+/// `statement`'s rows through privates' own PostgreSQL connections when it is for
+/// PostgreSQL and they serve `ctx`, else through `ctx.db`.
+async fn rows(ctx: &AppContext, statement: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    if statement.db_backend == DbBackend::Postgres
+        && let Some(direct) = postgres::Direct::of(ctx).await
+        && let Some(rows) = direct.query_all(statement).await
+    {
+        return Ok(rows);
+    }
+    ctx.db.query_all_raw(statement.clone()).await
 }
 
 fn select_by_id<E: EntityTrait>(key: &ValueTuple) -> Select<E> {
@@ -101,17 +110,24 @@ fn select_by_id<E: EntityTrait>(key: &ValueTuple) -> Select<E> {
 /// `E::find_by_id(key)` built for `backend`, its SQL built once per entity (see
 /// [`built_once`]).
 fn by_id<E: EntityTrait>(backend: DbBackend, key: &ValueTuple) -> Statement {
+    /// The site of `E`'s lookup by key: private, so no other caller of [`built_once`] (which
+    /// is public) can name it and be handed this SQL.
+    struct ById<E>(std::marker::PhantomData<E>);
     let values = key.clone().into_iter().collect();
-    built_once(TypeId::of::<E>(), backend, values, || {
+    built_once(TypeId::of::<ById<E>>(), backend, values, || {
         select_by_id::<E>(key).build(backend)
     })
 }
 
 /// The statement `build` makes for `backend` with `values` bound, its SQL built once per
-/// `site` (a type naming the statement's shape) and backend, for a hot path: later calls
-/// bind their `values` to the SQL kept. The SQL is kept only if the first statement built
-/// binds exactly `values` (as one whose SQL does not depend on them does); otherwise every
-/// call builds anew.
+/// `site` and backend, for a hot path: later calls bind their `values` to the SQL kept.
+///
+/// `site` names the statement's shape: a type private to the caller (`TypeId::of::<Site>()`
+/// of a type declared in the function), used for that one statement, whose SQL must not
+/// depend on the values bound. The SQL is kept only if the first statement built binds
+/// exactly `values`; otherwise every call builds anew. That check catches a value written
+/// into the SQL, not SQL chosen by value: a shape that varies by value needs a site per
+/// variant.
 pub fn built_once(
     site: TypeId,
     backend: DbBackend,
@@ -179,18 +195,11 @@ pub async fn query_all(
     {
         return Ok(rows);
     }
-    let direct = match postgres::Direct::of(ctx).await {
-        Some(direct) if statement.db_backend == DbBackend::Postgres => {
-            direct.query_all(statement).await
-        }
-        _ => None,
-    };
-    let rows = match direct {
-        Some(rows) => rows,
-        None => ctx.db.query_all_raw(statement.clone()).await?,
-    };
-    rows.iter()
-        .map(|row| Row::from_result(row, columns))
+    let names = Row::names(columns);
+    rows(ctx, statement)
+        .await?
+        .iter()
+        .map(|row| Row::read(row, columns, &names))
         .collect()
 }
 
@@ -241,6 +250,20 @@ impl Row {
     /// # Errors
     /// When a column is missing or does not read as its type.
     pub fn from_result(row: &QueryResult, columns: &[(&str, ArrayType)]) -> Result<Self, DbErr> {
+        Self::read(row, columns, &Self::names(columns))
+    }
+
+    /// The names of `columns`, for the rows of one read to share.
+    fn names(columns: &[(&str, ArrayType)]) -> Arc<[String]> {
+        columns.iter().map(|(name, _)| (*name).to_owned()).collect()
+    }
+
+    /// [`Row::from_result`] with the read's shared column `names` (`columns`' own).
+    fn read(
+        row: &QueryResult,
+        columns: &[(&str, ArrayType)],
+        names: &Arc<[String]>,
+    ) -> Result<Self, DbErr> {
         let mut values = Vec::with_capacity(columns.len());
         for (name, kind) in columns {
             let value = match kind {
@@ -278,7 +301,7 @@ impl Row {
             values.push(value);
         }
         Ok(Self {
-            columns: columns.iter().map(|(name, _)| (*name).to_owned()).collect(),
+            columns: Arc::clone(names),
             values,
         })
     }

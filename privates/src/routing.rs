@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::{extract::State, response::Response, routing::get};
+use axum::{response::Response, routing::get};
 use http::{StatusCode, request::Parts};
 use loco_rs::{app::AppContext, controller::Routes};
 use tower::Layer;
@@ -12,7 +12,6 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::{
     model::{FindByPk, PrivateMedia},
     refusal,
-    state::Privates,
     view::{PrivateMediaView, RequestContext},
 };
 
@@ -58,15 +57,15 @@ fn object_rest(path: &str) -> Option<String> {
 }
 
 /// Any other path below an object's routes: the download URL with its trailing slash when
-/// [`after_routes`] is not applied, i.e. the initializer is not registered (loco
-/// registers routes without their trailing slash). That misconfiguration answers a 500 whose
-/// log line names the fix, instead of loco's "Welcome" 404; with the initializer, any such path
-/// is a 404.
-async fn unmatched(State(ctx): State<AppContext>, parts: Parts) -> Response {
-    match Privates::from_ctx(&ctx) {
-        Ok(_) => refusal::refuse(&parts, StatusCode::NOT_FOUND),
-        Err(err) => {
-            tracing::error!("{err}");
+/// [`after_routes`] is not applied, i.e. the initializer is not registered (loco registers
+/// routes without their trailing slash). That misconfiguration answers a 500 whose log line
+/// names the fix, instead of loco's "Welcome" 404; with the initializer, any such path is a
+/// 404. The views tell the same misconfiguration the same way: no [`RequestContext`].
+async fn unmatched(parts: Parts) -> Response {
+    match RequestContext::of(&parts) {
+        Some(_) => refusal::refuse(&parts, StatusCode::NOT_FOUND),
+        None => {
+            tracing::error!("{}", crate::Error::NotInitialized);
             refusal::refuse(&parts, StatusCode::INTERNAL_SERVER_ERROR)
         }
     }

@@ -404,7 +404,9 @@ impl<M: PrivateMedia + FindByPk> Service<Request> for ViewService<M> {
 pub(crate) struct RequestContext(pub(crate) Arc<AppContext>);
 
 impl RequestContext {
-    fn of(parts: &Parts) -> Option<Arc<AppContext>> {
+    /// The context `parts` carries, `None` when [`routing::after_routes`](crate::routing::after_routes)
+    /// was not applied.
+    pub(crate) fn of(parts: &Parts) -> Option<Arc<AppContext>> {
         parts
             .extensions
             .get::<Self>()

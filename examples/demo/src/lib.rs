@@ -14,8 +14,9 @@
 //! (`/protected/...`) is not served by the app: only a web server in front of it (nginx,
 //! Apache, lighttpd) maps it, after the app said yes.
 
-/// With `--features mimalloc`, every binary of the demo allocates through mimalloc: what an
-/// app adds on top of the plain path in one line (README, Benchmarks).
+/// With `--features mimalloc`, every binary of the demo allocates through mimalloc, as an app
+/// swaps its allocator (this item and the dependency): measured in the README's Benchmarks,
+/// where it did not pay.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

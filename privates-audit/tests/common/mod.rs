@@ -114,6 +114,7 @@ enum Server {
 /// A migrated database.
 pub struct Db {
     pub conn: DatabaseConnection,
+    url: String,
     _server: Server,
 }
 
@@ -138,13 +139,7 @@ impl Db {
 
     /// A new connection to the same database (as after `self.conn`'s pool is closed).
     pub async fn connect_again(&self) -> DatabaseConnection {
-        let url = match &self._server {
-            Server::Sqlite(folder) => {
-                format!("sqlite://{}", folder.path().join("app.db").display())
-            }
-            Server::Postgres(server) => server.url("app"),
-        };
-        Database::connect(&url).await.unwrap()
+        Database::connect(&self.url).await.unwrap()
     }
 
     async fn migrated(url: &str, server: Server) -> Self {
@@ -152,6 +147,7 @@ impl Db {
         Migrator::up(&conn, None).await.unwrap();
         Self {
             conn,
+            url: url.to_owned(),
             _server: server,
         }
     }
